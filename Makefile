@@ -1,0 +1,58 @@
+# The index of commands. The README's two commands: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/spyglass
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run serve migrate test test-sqlite test-postgres lint check bench hostile clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_starter_data
+
+## make run: set up, migrate, load the starter data, scrape live sources if online, serve.
+run: migrate
+	$(PY) manage.py scrape_all --if-online
+	$(PY) manage.py runserver $(HOST)
+
+serve: migrate
+	$(PY) manage.py runserver $(HOST)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+check: install
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	SPYGLASS_PRODUCTION=1 SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value \
+	  ALLOWED_HOSTS=spyglass.example SECURE_HSTS_SECONDS=31536000 SECURE_SSL_REDIRECT=1 \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+test-sqlite: install
+	$(VENV)/bin/pytest -q
+
+## PostgreSQL pass: runs when the server answers; required (fails) when SPYGLASS_REQUIRE_SERVICES=1.
+test-postgres: install
+	@if $(PY) -m tests.support.services postgres "$(PG_TEST_URL)"; then \
+	  DATABASE_URL="$(PG_TEST_URL)" $(VENV)/bin/pytest -q -m "not browser"; \
+	elif [ -n "$$SPYGLASS_REQUIRE_SERVICES" ]; then \
+	  echo "PostgreSQL at $(PG_TEST_URL) is required but not reachable"; exit 1; \
+	else echo "PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
+
+## make test: lint, checks, then the whole suite on SQLite and on PostgreSQL.
+test: lint check test-sqlite test-postgres
+
+bench: install
+	$(PY) manage.py bench
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* staticfiles test-artifacts

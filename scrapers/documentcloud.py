@@ -1,0 +1,163 @@
+"""DocumentCloud source: public documents matching the taxonomy keywords, as "foia" records.
+
+Search results carry ``id`` as a string and list/detail responses as an integer (see
+FORMATS.md section 6); both are normalised to the same decimal string so a document seen in
+a search and again on its own is one record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapers.base import (
+    Client,
+    Page,
+    Parsed,
+    ParseError,
+    Query,
+    Record,
+    load_json,
+    page_from,
+)
+from scrapers.text import clean_text, html_to_text, int_id, iso_date, plain, safe_url, scrub
+
+NAME = "documentcloud"
+BASE_URL = "https://api.www.documentcloud.org/api/"
+SITE_URL = "https://www.documentcloud.org/documents/"
+PER_PAGE = 100  # the API's maximum
+EXPECTED_FIELDS = ("title", "canonical_url", "created_at")
+log = logging.getLogger(__name__)
+
+
+def follow_next(
+    client: Client,
+    url: str,
+    params: dict[str, Any] | None,
+    *,
+    max_pages: int | None,
+    **meta: Any,
+) -> Iterator[Page]:
+    """Yield ``url`` and each page its ``next`` link leads to on the same host (DRF paging)."""
+    host = urlsplit(url).netloc.lower()
+    seen: set[str] = set()
+    count = 0
+    while url and (max_pages is None or count < max_pages):
+        page = page_from(client.get(url, params=params), **meta)
+        count += 1
+        yield page
+        seen.add(url)
+        url, params = _next_link(page, host, seen), None
+
+
+def _next_link(page: Page, host: str, seen: set[str]) -> str:
+    """Return the page's ``next`` URL when it stays on ``host`` and is new, else ""."""
+    try:
+        data = load_json(page)
+    except ParseError as exc:
+        log.warning("paging stopped at %s: %s", page.url, exc)
+        return ""
+    following = data.get("next") if isinstance(data, dict) else None
+    url = safe_url(following)
+    if following and (not url or urlsplit(url).netloc.lower() != host):
+        log.warning("paging stopped: next link %r leaves %s", following, host)
+        return ""
+    return "" if url in seen else url
+
+
+def fetch(client: Client, query: Query, *, base_url: str = BASE_URL) -> Iterator[Page]:
+    """Yield every search page for each keyword, following the opaque ``next`` cursor."""
+    search = urljoin(base_url, "documents/search/")
+    for keyword in query.keywords:
+        params = {"q": keyword, "per_page": PER_PAGE, "hl": "true"}
+        yield from follow_next(client, search, params, max_pages=query.max_pages, keyword=keyword)
+
+
+def _highlights(value: Any) -> str:
+    """Return search highlights ({page_no_N: [snippets]}) as plain text in page order."""
+    if not isinstance(value, dict):
+        return ""
+
+    def page_number(key: Any) -> int:
+        digits = re.sub(r"\D", "", str(key))
+        return int(digits[:9]) if digits else 0
+
+    snippets = []
+    for key in sorted(value, key=page_number):
+        parts = value[key] if isinstance(value[key], list) else [value[key]]
+        snippets.extend(html_to_text(part) for part in parts if isinstance(part, str))
+    return "\n… ".join(s for s in snippets if s)
+
+
+def _organization(value: Any) -> tuple[str, str]:
+    """Return (id, name) of an organization given as an id or an expanded object."""
+    if isinstance(value, dict):
+        return int_id(value.get("id")), plain(value.get("name"))
+    return int_id(value), ""
+
+
+def document_record(doc: dict[str, Any]) -> Record:
+    """Return the record for one document; raises ValueError when it has no usable id."""
+    doc_id = int_id(doc.get("id"))
+    if not doc_id:
+        raise ValueError(f"document {str(doc.get('id'))[:40]!r}: no usable id")
+    slug = clean_text(doc.get("slug"))
+    description = html_to_text(
+        doc.get("description") if isinstance(doc.get("description"), str) else ""
+    )
+    highlights = _highlights(doc.get("highlights"))
+    organization, organization_name = _organization(doc.get("organization"))
+    page_count = doc.get("page_count")
+    return Record(
+        source=NAME,
+        external_id=doc_id,
+        kind="foia",
+        title=plain(doc.get("title")) or f"DocumentCloud document {doc_id}",
+        url=safe_url(doc.get("canonical_url")) or f"{SITE_URL}{doc_id}{'-' + slug if slug else ''}",
+        raw=scrub(doc),
+        # publish_at is set only when a document was scheduled to go public; it is then the
+        # date the public first saw it. Otherwise the upload date stands in.
+        date=iso_date(doc.get("publish_at")) or iso_date(doc.get("created_at")),
+        summary=description,
+        text="\n\n".join(part for part in (description, highlights) if part),
+        extra={
+            "source": plain(doc.get("source")),
+            "organization": organization,
+            "organization_name": organization_name,
+            "related_article": safe_url(doc.get("related_article")),
+            "published_url": safe_url(doc.get("published_url")),
+            "page_count": page_count if isinstance(page_count, int) else None,
+            "language": clean_text(doc.get("language")),
+            "access": clean_text(doc.get("access")),
+            "highlights": highlights,
+            "slug": slug,
+        },
+    )
+
+
+def parse(page: Page) -> Parsed:
+    """Return one record per document in a search page, a list page or a single document."""
+    data = load_json(page)
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        documents = data["results"]
+    elif isinstance(data, dict) and "id" in data:
+        documents = [data]
+    else:
+        raise ParseError("not a DocumentCloud search, list or document response")
+    parsed = Parsed()
+    for number, doc in enumerate(documents, 1):
+        if not isinstance(doc, dict):
+            parsed.problems.append(f"result {number}: not an object ({type(doc).__name__})")
+            continue
+        try:
+            parsed.records.append(document_record(doc))
+        except ValueError as exc:
+            parsed.problems.append(str(exc))
+    dicts = [doc for doc in documents if isinstance(doc, dict)]
+    for name in EXPECTED_FIELDS:
+        if dicts and not any(name in doc for doc in dicts):
+            parsed.drift.append(f"field {name!r} missing from every document")
+    return parsed

@@ -1,0 +1,401 @@
+"""FPDS-NG ATOM feed: every federal contract action (awards, orders, IDVs, modifications).
+
+One feed entry is one contract action. Its ids follow FPDS: agencyID + PIID + modNumber
+(+ transactionNumber) + the referenced IDV's PIID. The same action reaches USAspending,
+whose generated ids embed the same parts, so ``contract_match_key`` lives here and
+``scrapers.usaspending`` builds its keys with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from scrapers.base import (
+    AgencyRef,
+    Client,
+    Page,
+    Parsed,
+    ParseError,
+    Query,
+    Record,
+    VendorRef,
+    page_from,
+)
+from scrapers.text import clean_text, plain, safe_url
+from scrapers.xmlsafe import (
+    attr,
+    children,
+    find,
+    find_descendant,
+    local_name,
+    namespace,
+    parse_xml,
+    text_at,
+    text_of,
+)
+
+NAME = "fpds"
+FEED_URL = "https://www.fpds.gov/ezsearch/FEEDS/ATOM"
+FEED_VERSION = "1.5.3"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+# Current feeds use the https URI, 1.4-era feeds the fpdsng.com one; prefixes vary (ns1, ns0).
+FPDS_NAMESPACES = ("https://www.fpds.gov/FPDS", "http://www.fpdsng.com/FPDS")
+NO_PARENT = "-NONE-"
+RAW_XML_LIMIT = 20_000
+TITLE_LIMIT = 300
+
+
+class _BadEntry(Exception):
+    """One entry cannot become a record; the message says why."""
+
+
+# -- keys shared with USAspending -----------------------------------------------------------
+
+
+def _key_part(value: str, default: str) -> str:
+    """Return an id part as USAspending spells it: upper case, no spaces, default when empty."""
+    value = "".join(value.split()).upper()
+    return value or default
+
+
+def contract_match_key(agency_id: str, piid: str, mod: str = "0", parent_piid: str = "") -> str:
+    """Return the cross-source key of one contract action (award/order + modification)."""
+    return ":".join(
+        (
+            "contract",
+            _key_part(agency_id, ""),
+            _key_part(piid, ""),
+            _key_part(mod, "0"),
+            _key_part(parent_piid, NO_PARENT),
+        )
+    )
+
+
+def idv_match_key(agency_id: str, piid: str, mod: str = "0") -> str:
+    """Return the cross-source key of one IDV action (base or modification)."""
+    return ":".join(("idv", _key_part(agency_id, ""), _key_part(piid, ""), _key_part(mod, "0")))
+
+
+# -- fetch ----------------------------------------------------------------------------------
+
+
+def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the LAST_MOD_DATE range asked for: yesterday when the query names none."""
+    yesterday = today - dt.timedelta(days=1)
+    if query.since is None and query.until is None:
+        return yesterday, yesterday
+    until = query.until or today
+    return query.since or until, until
+
+
+def _day_windows(since: dt.date, until: dt.date, days: int) -> Iterator[tuple[dt.date, dt.date]]:
+    """Return consecutive [start, end] date ranges of at most ``days`` days covering the span."""
+    start = since
+    while start <= until:
+        end = min(until, start + dt.timedelta(days=max(1, days) - 1))
+        yield start, end
+        start = end + dt.timedelta(days=1)
+
+
+def _quoted(value: str) -> str:
+    """Return ``value`` as a quoted FPDS query value (inner quotes dropped: FPDS has no escape)."""
+    return '"' + " ".join(value.replace('"', " ").split()) + '"'
+
+
+def _terms(query: Query) -> list[str]:
+    """Return one query clause per keyword, PSC and NAICS code (crossed with agency codes).
+
+    FPDS ANDs the clauses of one query and cannot OR them, so each alternative gets its
+    own paged series.
+    """
+    terms = [f"DESCRIPTION_OF_REQUIREMENT:{_quoted(k)}" for k in query.keywords if k.strip()]
+    terms += [f"PRODUCT_OR_SERVICE_CODE:{_quoted(c)}" for c in query.psc_codes if c.strip()]
+    terms += [f"PRINCIPAL_NAICS_CODE:{_quoted(c)}" for c in query.naics_codes if c.strip()]
+    agencies = [f"CONTRACTING_AGENCY_ID:{_quoted(a)}" for a in query.agency_codes if a.strip()]
+    if agencies:
+        return [f"{t} {a}".strip() for t in terms or [""] for a in agencies]
+    return terms or [""]
+
+
+def next_link(root: etree._Element) -> str:
+    """Return the feed's rel="next" href ("" on the last page)."""
+    for link in children(root, "link"):
+        if link.get("rel") == "next":
+            return attr(link, "href")
+    return ""
+
+
+def fetch(
+    client: Client,
+    query: Query,
+    *,
+    base_url: str = FEED_URL,
+    window_days: int = 1,
+    today: dt.date | None = None,
+) -> Iterator[Page]:
+    """Yield every feed page for the query: one paged series per date window and search term."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    since, until = _window(query, today)
+    home = urlsplit(base_url).netloc
+    pages = 0
+    for start, end in _day_windows(since, until, window_days):
+        dates = f"LAST_MOD_DATE:[{start:%Y/%m/%d},{end:%Y/%m/%d}]"
+        for term in _terms(query):
+            params = {"FEEDNAME": "PUBLIC", "VERSION": FEED_VERSION, "s": "FPDS"}
+            params["q"] = f"{dates} {term}".strip()
+            response = client.get(base_url, params=params)
+            seen: set[str] = set()
+            while True:
+                page = page_from(response, kind="feed", q=params["q"])
+                yield page
+                pages += 1
+                if query.max_pages is not None and pages >= query.max_pages:
+                    return
+                try:
+                    href = next_link(parse_xml(page.body))
+                except ParseError:
+                    break  # parse() reports the broken page; nothing more to follow here
+                # Follow next links only on the feed's own host, once each.
+                if not href or urlsplit(href).netloc != home or href in seen:
+                    break
+                seen.add(href)
+                response = client.get(href)
+
+
+# -- parse ----------------------------------------------------------------------------------
+
+
+def _date(value: str, field: str) -> dt.date | None:
+    """Return the date part of an FPDS timestamp ("YYYY-MM-DD HH:MM:SS"), None when empty."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise _BadEntry(f"{field} is not a date: {value[:40]!r}") from None
+
+
+def _amount(value: str, field: str) -> Decimal | None:
+    """Return a decimal amount (negative allowed), None when empty."""
+    if not value:
+        return None
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise _BadEntry(f"{field} is not a number: {value[:40]!r}") from None
+    if not amount.is_finite():
+        raise _BadEntry(f"{field} is not a finite number: {value[:40]!r}")
+    return amount
+
+
+def _agency(element: etree._Element | None, role: str) -> AgencyRef | None:
+    """Return the agency an FPDS agency-id element names (department as parent), or None."""
+    code = clean_text(text_of(element))
+    name = clean_text(attr(element, "name"))
+    if not code and not name:
+        return None
+    parent = None
+    department_id = clean_text(attr(element, "departmentID"))
+    department_name = clean_text(attr(element, "departmentName"))
+    if department_id or department_name:
+        parent = AgencyRef(
+            name=department_name or department_id,
+            code=department_id,
+            code_type="fpds_department",
+            role=role,
+            level="federal",
+        )
+    return AgencyRef(
+        name=name or code, code=code, code_type="subtier", parent=parent, role=role, level="federal"
+    )
+
+
+def _agencies(purchaser: etree._Element | None) -> list[AgencyRef]:
+    """Return the buying agency, plus the funding agency when it differs."""
+    contracting = find(purchaser, "contractingOfficeAgencyID")
+    funding = find(purchaser, "fundingRequestingAgencyID")
+    refs = [ref for ref in (_agency(contracting, "buyer"),) if ref]
+    funder = _agency(funding, "funder")
+    if funder and (not refs or (funder.code, funder.name) != (refs[0].code, refs[0].name)):
+        refs.append(funder)
+    return refs
+
+
+def _vendor(vendor: etree._Element | None) -> list[VendorRef]:
+    """Return the vendor, with identifiers from 1.4 (DUNS only) or 1.5 (UEI) placements."""
+    if vendor is None:
+        return []
+
+    def first(*names: str) -> str:
+        for name in names:
+            value = clean_text(text_of(find_descendant(vendor, name)))
+            if value:
+                return value
+        return ""
+
+    name = clean_text(text_at(vendor, "vendorHeader", "vendorName")) or first(
+        "UEILegalBusinessName", "vendorLegalOrganizationName", "vendorName", "contractorName"
+    )
+    if not name:
+        return []
+    return [
+        VendorRef(
+            name=name,
+            uei=first("UEI"),
+            duns=first("DUNSNumber"),
+            cage=first("cageCode"),
+            parent_name=first("ultimateParentUEIName", "globalParentDUNSName"),
+            parent_uei=first("ultimateParentUEI"),
+            parent_duns=first("globalParentDUNSNumber"),
+        )
+    ]
+
+
+def _ids(action: etree._Element) -> dict[str, str]:
+    """Return the id parts of an award or IDV element."""
+    if local_name(action) == "IDV":
+        ids = find(action, "contractID", "IDVID")
+        ref = None
+    else:
+        ids = find(action, "awardID", "awardContractID")
+        ref = find(action, "awardID", "referencedIDVID")
+    return {
+        "agency_id": clean_text(text_at(ids, "agencyID")),
+        "agency_name": clean_text(attr(find(ids, "agencyID"), "name")),
+        "piid": clean_text(text_at(ids, "PIID")),
+        "mod_number": clean_text(text_at(ids, "modNumber")) or "0",
+        "transaction_number": clean_text(text_at(ids, "transactionNumber")) or "0",
+        "ref_idv_agency_id": clean_text(text_at(ref, "agencyID")),
+        "ref_idv_piid": clean_text(text_at(ref, "PIID")),
+    }
+
+
+def _record(entry: etree._Element, action: etree._Element) -> Record:
+    """Return the record for one entry's award or IDV element; raises _BadEntry."""
+    ids = _ids(action)
+    is_idv = local_name(action) == "IDV"
+    if not ids["piid"]:
+        raise _BadEntry("no PIID")
+    if not ids["agency_id"]:
+        raise _BadEntry(f"PIID {ids['piid']}: no agencyID")
+    agency, piid, mod = ids["agency_id"], ids["piid"], ids["mod_number"]
+    parent = ids["ref_idv_piid"] or NO_PARENT
+    if is_idv:
+        external_id = f"IDV:{agency}:{piid}:{mod}"
+        match_key = idv_match_key(agency, piid, mod)
+    else:
+        external_id = f"{agency}:{piid}:{mod}:{ids['transaction_number']}:{parent}"
+        match_key = contract_match_key(agency, piid, mod, parent)
+
+    data = find(action, "contractData")
+    products = find(action, "productOrServiceInformation")
+    purchaser = find(action, "purchaserInformation")
+    action_type = find(data, "contractActionType")
+    naics, psc = find(products, "principalNAICSCode"), find(products, "productOrServiceCode")
+    office = find(purchaser, "contractingOfficeID")
+    fields: dict[str, Any] = {
+        **ids,
+        "document_type": "IDV" if is_idv else "award",
+        "schema_version": attr(action, "version"),
+        "signed_date": text_at(action, "relevantContractDates", "signedDate"),
+        "effective_date": text_at(action, "relevantContractDates", "effectiveDate"),
+        "obligated_amount": text_at(action, "dollarValues", "obligatedAmount"),
+        "total_obligated_amount": text_at(action, "totalDollarValues", "totalObligatedAmount"),
+        "base_and_all_options_value": text_at(action, "dollarValues", "baseAndAllOptionsValue"),
+        "contract_action_type": text_of(action_type),
+        "contract_action_type_description": attr(action_type, "description"),
+        "reason_for_modification": attr(find(data, "reasonForModification"), "description"),
+        "description": plain(text_at(data, "descriptionOfContractRequirement")),
+        "solicitation_id": text_at(data, "solicitationID"),
+        "naics": text_of(naics),
+        "naics_description": attr(naics, "description"),
+        "psc": text_of(psc),
+        "psc_description": attr(psc, "description"),
+        "contracting_office_id": text_of(office),
+        "contracting_office_name": attr(office, "name"),
+        "last_modified_date": text_at(action, "transactionInformation", "lastModifiedDate"),
+        "status": attr(find(action, "transactionInformation", "status"), "description"),
+    }
+    try:
+        date = _date(fields["signed_date"], "signedDate")
+        amount = _amount(fields["obligated_amount"], "obligatedAmount")
+    except _BadEntry as exc:
+        raise _BadEntry(f"{external_id}: {exc}") from None
+    title = plain(text_at(entry, "title"))[:TITLE_LIMIT]
+    link = next(
+        (x for x in children(entry, "link") if x.get("rel", "alternate") == "alternate"), None
+    )
+    return Record(
+        source=NAME,
+        external_id=external_id,
+        kind="award" if mod == "0" else "modification",
+        title=title or f"{fields['contract_action_type_description'] or 'Contract action'} {piid}",
+        url=safe_url(attr(link, "href")),
+        raw={**fields, "xml": etree.tostring(entry, encoding="unicode")[:RAW_XML_LIMIT]},
+        date=date,
+        summary=fields["description"],
+        amount=amount,
+        agencies=_agencies(purchaser),
+        vendors=_vendor(find(action, "vendor")),
+        codes={k: fields[k] for k in ("naics", "psc") if fields[k]},
+        match_key=match_key,
+        extra={
+            key: fields[key]
+            for key in (
+                "contract_action_type",
+                "contract_action_type_description",
+                "reason_for_modification",
+                "solicitation_id",
+                "last_modified_date",
+                "total_obligated_amount",
+                "contracting_office_id",
+                "contracting_office_name",
+                "naics_description",
+                "psc_description",
+                "ref_idv_agency_id",
+                "ref_idv_piid",
+                "document_type",
+            )
+            if fields[key]
+        },
+    )
+
+
+def _action(entry: etree._Element, drift: set[str]) -> etree._Element | None:
+    """Return the entry's <award> or <IDV> element, noting an unknown FPDS namespace."""
+    content = find(entry, "content")
+    for node in content if content is not None else ():
+        if local_name(node) in ("award", "IDV"):
+            if namespace(node) not in FPDS_NAMESPACES:
+                drift.add(f"FPDS content in unexpected namespace {namespace(node)!r}")
+            return node
+    return None
+
+
+def parse(page: Page) -> Parsed:
+    """Return one record per feed entry; entries without an award/IDV or PIID are problems."""
+    root = parse_xml(page.body)
+    if local_name(root) != "feed":
+        raise ParseError(f"expected an Atom <feed>, got <{local_name(root)[:40]}>")
+    parsed = Parsed()
+    drift: set[str] = set()
+    if namespace(root) != ATOM_NS:
+        drift.add(f"feed in unexpected namespace {namespace(root)!r}")
+    for number, entry in enumerate(children(root, "entry"), start=1):
+        label = f"entry {number}"
+        action = _action(entry, drift)
+        if action is None:
+            parsed.problems.append(f"{label}: no FPDS award or IDV in <content>")
+            continue
+        try:
+            parsed.records.append(_record(entry, action))
+        except _BadEntry as exc:
+            parsed.problems.append(f"{label}: {exc}")
+    parsed.drift.extend(sorted(drift))
+    return parsed

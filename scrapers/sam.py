@@ -1,0 +1,493 @@
+"""SAM.gov Get Opportunities API v2: contract notices (solicitations, sources sought, awards).
+
+Fetch: ``GET /opportunities/v2/search`` needs an API key (``api_key`` query parameter) and
+a ``postedFrom``/``postedTo`` window (``MM/dd/yyyy``) of at most one year, so the requested
+range is cut into windows. One request series runs per keyword (``title``), per PSC code
+(``ccode``) and per NAICS code (``ncode``). The daily key quota is tiny (10 requests for a
+key without a SAM role), so every request, retries included, counts against
+``query.max_requests`` and fetching stops quietly when the next one would pass it. All
+searches run before any notice description is fetched, because one search can yield a
+thousand notices and one description request yields one text.
+
+Parse: a search page gives one ``Record`` per notice (kind ``solicitation`` for every
+notice type, award notices included: ``extra["notice_type"]`` says which, and
+``extra["award"]`` carries the award). A notice's ``description`` is only a URL; its text
+arrives later as a separate *description page*, which parses to a **partial record**: same
+``external_id``, only ``summary`` set, and ``extra == {"partial": True}``. The importer
+merges a partial record into the existing event, copying only its non-empty fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from scrapers.base import (
+    AgencyRef,
+    Client,
+    Page,
+    Parsed,
+    ParseError,
+    Query,
+    Record,
+    SourceUnavailable,
+    VendorRef,
+    load_json,
+)
+from scrapers.text import html_to_text, plain
+
+NAME = "sam"
+SEARCH_URL = "https://api.sam.gov/opportunities/v2/search"
+PUBLIC_NOTICE_URL = "https://sam.gov/opp/{}/view"
+# p presolicitation, o solicitation, k combined synopsis, r sources sought, s special
+# notice, a award notice. The documentation types ptype as a string; values are joined.
+NOTICE_TYPES = "p,o,k,r,s,a"
+PAGE_LIMIT = 1000
+DEFAULT_DAYS = 30
+# Hosts a notice's description URL may name; the API key is only ever sent to these.
+SAM_HOSTS = frozenset({"api.sam.gov", "api-alpha.sam.gov"})
+MISSING_KEY = "SAM_API_KEY is not set: the sam source needs a free API key from SAM.gov"
+EXPECTED_FIELDS = ("noticeId", "title", "postedDate", "type", "fullParentPathName")
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- fetch
+
+
+def posting_windows(since: dt.date, until: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Return consecutive (from, to) windows covering since..until, each at most one year."""
+    windows = []
+    start = since
+    while start <= until:
+        end = min(_add_years(start, 1) - dt.timedelta(days=1), until)
+        windows.append((start, end))
+        start = end + dt.timedelta(days=1)
+    return windows
+
+
+def fetch(
+    client: Client,
+    query: Query,
+    *,
+    base_url: str = SEARCH_URL,
+    today: dt.date | None = None,
+) -> Iterator[Page]:
+    """Yield search pages, then description pages, until done or the request quota is spent."""
+    if not query.api_key:
+        raise SourceUnavailable(MISSING_KEY)
+    today = today or dt.datetime.now(dt.UTC).date()
+    until = query.until or today
+    since = query.since or until - dt.timedelta(days=DEFAULT_DAYS)
+    budget = _Budget(client, query.max_requests, query.max_pages)
+    allowed_hosts = SAM_HOSTS | {urlsplit(base_url).netloc}
+    descriptions: dict[str, str] = {}
+    for filters in _filter_series(query):
+        for start, end in posting_windows(since, until):
+            params = {
+                **filters,
+                "postedFrom": start.strftime("%m/%d/%Y"),
+                "postedTo": end.strftime("%m/%d/%Y"),
+                "ptype": NOTICE_TYPES,
+                "limit": PAGE_LIMIT,
+                "api_key": query.api_key,
+            }
+            finished = yield from _search(client, base_url, params, budget, descriptions)
+            if not finished:
+                return
+    for notice_id, url in descriptions.items():
+        if urlsplit(url).netloc not in allowed_hosts:
+            log.error("sam: refusing description URL on an unknown host: %s", url)
+            continue
+        if not budget.allows_request():
+            return
+        response = _get(client, url, {"api_key": query.api_key})
+        if response is not None:
+            yield _page(response, kind="description", notice_id=notice_id)
+
+
+class _Budget:
+    """Counts requests (through the client's own counter when it has one) and pages."""
+
+    def __init__(self, client: Client, max_requests: int | None, max_pages: int | None) -> None:
+        self.client = client
+        self.start = getattr(client, "requests_made", 0)
+        self.max_requests = max_requests
+        self.max_pages = max_pages
+        self.pages = 0
+
+    def allows_request(self) -> bool:
+        """Return whether one more request stays within the quota (warning when it does not)."""
+        used = getattr(self.client, "requests_made", 0) - self.start
+        if self.max_requests is not None and used >= self.max_requests:
+            log.warning("sam: stopping at the request quota (%d requests)", self.max_requests)
+            return False
+        return True
+
+    def allows_page(self) -> bool:
+        """Return whether one more search page stays within max_pages."""
+        return self.max_pages is None or self.pages < self.max_pages
+
+
+def _filter_series(query: Query) -> list[dict[str, str]]:
+    """Return one filter set per keyword, PSC code and NAICS code (one empty set if none)."""
+    series = [{"title": keyword} for keyword in query.keywords]
+    series += [{"ccode": code} for code in query.psc_codes]
+    series += [{"ncode": code} for code in query.naics_codes]
+    return series or [{}]
+
+
+def _search(
+    client: Client,
+    url: str,
+    params: dict[str, Any],
+    budget: _Budget,
+    descriptions: dict[str, str],
+) -> Iterator[Page]:
+    """Yield the pages of one search window; return False when the quota or page cap hit."""
+    offset = collected = 0
+    seen: set[str] = set()
+    while True:
+        if not budget.allows_page():
+            log.info("sam: stopping at max_pages (%d)", budget.max_pages)
+            return False
+        if not budget.allows_request():
+            return False
+        response = _get(client, url, {**params, "offset": offset})
+        if response is None:
+            return True
+        budget.pages += 1
+        yield _page(response, kind="search")
+        rows, total = _rows_and_total(response.content)
+        new = 0
+        for row in rows:
+            notice_id = _text(row.get("noticeId"))
+            if notice_id and notice_id not in seen:
+                seen.add(notice_id)
+                new += 1
+            link = _text(row.get("description")).replace(" ", "")
+            if notice_id and link.startswith("http"):
+                descriptions.setdefault(notice_id, link)
+        collected += len(rows)
+        # The docs call offset a "page index"; it is sent as a record offset, and these
+        # stops end the loop under either reading (or if the API ignores offset).
+        if not rows or not new or (total is not None and collected >= total):
+            return True
+        offset = collected
+
+
+def _get(client: Client, url: str, params: dict[str, Any]) -> Any:
+    """Return the response, or None when SAM answers 404 (its "no data" reply)."""
+    try:
+        return client.get(url, params=params)
+    except SourceUnavailable as exc:
+        if getattr(exc, "status", None) == 404:
+            log.info("sam: no data (404) for %s", _redact(url))
+            return None
+        raise
+
+
+def _rows_and_total(body: bytes) -> tuple[list[dict[str, Any]], int | None]:
+    """Return the notice rows and totalRecords of a search body (empty when unreadable)."""
+    try:
+        data = load_json(Page(url="", body=body))
+    except ParseError:
+        return [], None
+    if not isinstance(data, dict) or not isinstance(data.get("opportunitiesData"), list):
+        return [], None
+    total = data.get("totalRecords")
+    rows = [row for row in data["opportunitiesData"] if isinstance(row, dict)]
+    return rows, total if isinstance(total, int) else None
+
+
+def _page(response: Any, **meta: Any) -> Page:
+    """Wrap a response as a Page whose URL no longer carries the API key."""
+    return Page(
+        url=_redact(response.url),
+        body=response.content,
+        content_type=response.headers.get("Content-Type", ""),
+        meta=meta,
+    )
+
+
+def _redact(url: str) -> str:
+    """Return ``url`` without its api_key parameter (saved pages must not hold the key)."""
+    parts = urlsplit(url)
+    pairs = [
+        (k, v)
+        for k, vs in parse_qs(parts.query, keep_blank_values=True).items()
+        for v in vs
+        if k != "api_key"
+    ]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="/,")))
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    """Return ``day`` moved by whole years (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# ---------------------------------------------------------------- parse
+
+
+def parse(page: Page) -> Parsed:
+    """Return one record per notice of a search page, or one partial record for a description."""
+    if page.body.lstrip()[:1] in (b"{", b"["):
+        try:
+            data = load_json(page)
+        except RecursionError:
+            raise ParseError("JSON nested too deeply") from None
+        if isinstance(data, dict) and "opportunitiesData" in data:
+            return _parse_search(data)
+        if isinstance(data, dict) and isinstance(data.get("description"), str):
+            return _parse_description(page, data["description"])
+        raise ParseError("JSON is neither a SAM search page nor a notice description")
+    if page.meta.get("kind") == "description" or description_notice_id(page):
+        # The description endpoint may also answer with bare HTML or plain text.
+        return _parse_description(page, page.body.decode("utf-8", errors="replace"))
+    raise ParseError("not JSON, and not a description page")
+
+
+def description_notice_id(page: Page) -> str:
+    """Return the notice id a description page belongs to (from meta, else from its URL)."""
+    notice_id = page.meta.get("notice_id")
+    if isinstance(notice_id, str) and notice_id:
+        return notice_id
+    query = parse_qs(urlsplit(page.url).query)
+    return (query.get("noticeid") or query.get("noticeId") or [""])[0]
+
+
+def _parse_search(data: dict[str, Any]) -> Parsed:
+    """Return the records of a search page's opportunitiesData."""
+    rows = data["opportunitiesData"]
+    if not isinstance(rows, list):
+        raise ParseError("opportunitiesData is not a list")
+    parsed = Parsed()
+    if "totalRecords" not in data:
+        parsed.drift.append("page field 'totalRecords' is missing")
+    notices = [row for row in rows if isinstance(row, dict)]
+    for name in EXPECTED_FIELDS:
+        missing = sum(1 for row in notices if name not in row)
+        if missing:
+            parsed.drift.append(f"notice field {name!r} missing in {missing} of {len(notices)}")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            parsed.problems.append(f"notice #{index}: not an object")
+            continue
+        notice_id = _text(row.get("noticeId"))
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", notice_id):
+            parsed.problems.append(f"notice #{index}: missing or malformed noticeId")
+            continue
+        try:
+            parsed.records.append(_notice_record(notice_id, row))
+        except (ValueError, TypeError, RecursionError) as exc:
+            parsed.problems.append(f"notice {notice_id}: {exc}")
+    return parsed
+
+
+def _notice_record(notice_id: str, row: dict[str, Any]) -> Record:
+    """Return the record of one notice."""
+    award = _dict(row.get("award"))
+    notice_type = _text(row.get("type"))
+    is_award = bool(award) or notice_type.lower() == "award notice"
+    agency = _agency_chain(row)
+    vendors, amount, award_extra = _award(award) if is_award else ([], None, {})
+    codes = {
+        key: value
+        for key, value in (
+            ("naics", _text(row.get("naicsCode"))),
+            ("psc", _text(row.get("classificationCode"))),
+        )
+        if value
+    }
+    description_url = _text(row.get("description")).replace(" ", "")
+    extra: dict[str, Any] = {
+        "notice_type": notice_type,
+        "base_type": _text(row.get("baseType")),
+        "solicitation_number": _text(row.get("solicitationNumber")),
+        "response_deadline": _text(row.get("responseDeadLine")),
+        "set_aside": _text(row.get("typeOfSetAside")),
+        "set_aside_description": _text(row.get("typeOfSetAsideDescription")),
+        "active": _text(row.get("active")).lower() == "yes",
+        "description_url": description_url if description_url.startswith("http") else "",
+        "resource_links": [_text(link) for link in _list(row.get("resourceLinks")) if _text(link)],
+        "place_of_performance": _place(row.get("placeOfPerformance")),
+        "ui_link": _text(row.get("uiLink")),
+        "naics_codes": [_text(code) for code in _list(row.get("naicsCodes")) if _text(code)],
+    }
+    if is_award:
+        extra["award"] = award_extra
+    title = plain(_text(row.get("title"))) or extra["solicitation_number"] or f"SAM notice {notice_id}"
+    return Record(
+        source=NAME,
+        external_id=notice_id,
+        kind="solicitation",
+        title=title,
+        # uiLink points at the logged-in workspace view; the public view needs no account.
+        url=PUBLIC_NOTICE_URL.format(notice_id),
+        raw=_scrub(row),
+        date=_date(row.get("postedDate")),
+        amount=amount,
+        agencies=[agency] if agency else [],
+        vendors=vendors,
+        codes=codes,
+        extra=extra,
+    )
+
+
+def _agency_chain(row: dict[str, Any]) -> AgencyRef | None:
+    """Return the deepest office of the notice's agency path, with parent links up to the top."""
+    names = [n.strip() for n in _text(row.get("fullParentPathName")).split(".") if n.strip()]
+    codes = [c.strip() for c in _text(row.get("fullParentPathCode")).split(".") if c.strip()]
+    if not names:  # v1 responses named the levels separately
+        names = [
+            _text(row.get(k)) for k in ("department", "subTier", "office") if _text(row.get(k))
+        ]
+    if len(codes) != len(names):
+        # A dot inside a name (e.g. "U.S. ...") breaks the split; keep only the department code.
+        codes = (codes[:1] or [""]) + [""] * (len(names) - 1)
+    parent = None
+    last = len(names) - 1
+    for depth, (name, code) in enumerate(zip(names, codes, strict=True)):
+        parent = AgencyRef(
+            name=name,
+            code=code,
+            code_type=_code_type(depth, last) if code else "",
+            parent=parent,
+            role="buyer",
+            level="federal",
+        )
+    office = _dict(row.get("officeAddress"))
+    if parent is not None:
+        parent.state = _text(office.get("state"))
+        parent.place = _text(office.get("city"))
+    return parent
+
+
+def _code_type(depth: int, last: int) -> str:
+    """Return the code type of a level of SAM's agency path (department, sub-tier, office)."""
+    if depth == 0:
+        return "toptier"
+    if depth == 1:
+        return "subtier"
+    return "office" if depth == last else ""
+
+
+def _award(award: dict[str, Any]) -> tuple[list[VendorRef], Decimal | None, dict[str, Any]]:
+    """Return the awardee, the amount and the award facts of an award notice."""
+    awardee = _dict(award.get("awardee"))
+    location = _dict(awardee.get("location"))
+    name = _text(awardee.get("name"))
+    vendors = []
+    if name:
+        vendors.append(
+            VendorRef(
+                name=name,
+                uei=_text(awardee.get("ueiSAM")),
+                duns=_text(awardee.get("duns")),
+                cage=_text(awardee.get("cageCode")),
+                role="awardee",
+            )
+        )
+    facts = {
+        "date": _text(award.get("date")),
+        "number": _text(award.get("number")),
+        "amount": _text(award.get("amount")),
+        "awardee": name,
+        # Free text as entered: the sample award has country "GA" (the state) for Atlanta.
+        "awardee_location": {
+            key: _text(_dict(location.get(key)).get("name")) for key in ("city", "state", "country")
+        }
+        | {"zip": _text(location.get("zip"))},
+    }
+    return vendors, _amount(award.get("amount")), facts
+
+
+def _place(value: Any) -> dict[str, str]:
+    """Return a place of performance flattened to non-empty names and codes."""
+    place = _dict(value)
+    flat = {"zip": _text(place.get("zip")), "street": _text(place.get("streetAddress"))}
+    for key in ("city", "state", "country"):
+        part = _dict(place.get(key))
+        flat[key] = _text(part.get("name"))
+        flat[f"{key}_code"] = _text(part.get("code"))
+    return {key: value for key, value in flat.items() if value}
+
+
+def _parse_description(page: Page, markup: str) -> Parsed:
+    """Return the partial record carrying a notice's description text."""
+    notice_id = description_notice_id(page)
+    if not notice_id:
+        raise ParseError("description page without a notice id (no meta and no noticeid in URL)")
+    text = html_to_text(markup)
+    if not text or text.lower() == "description not found":
+        return Parsed()
+    record = Record(
+        source=NAME,
+        external_id=notice_id,
+        kind="solicitation",
+        title="",
+        url=PUBLIC_NOTICE_URL.format(notice_id),
+        raw={"notice_id": notice_id, "description": text},
+        summary=text,
+        extra={"partial": True},
+    )
+    return Parsed(records=[record])
+
+
+# ---------------------------------------------------------------- value helpers
+
+
+def _text(value: Any) -> str:
+    """Return a scalar as stripped text without NULs ("" for null, objects and lists)."""
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).replace("\x00", "").strip()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """Return ``value`` if it is an object, else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """Return ``value`` if it is a list, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def _date(value: Any) -> dt.date | None:
+    """Return the date of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS+00" text, else None."""
+    match = re.match(r"\d{4}-\d{2}-\d{2}", _text(value))
+    try:
+        return dt.date.fromisoformat(match.group()) if match else None
+    except ValueError:
+        return None
+
+
+def _amount(value: Any) -> Decimal | None:
+    """Return an award amount ("5000000.00", "$1,200.50" or a number) as Decimal, else None."""
+    text = _text(value).replace(",", "").replace("$", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _scrub(value: Any) -> Any:
+    """Return a JSON value with NUL bytes removed from every string (PostgreSQL refuses them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value

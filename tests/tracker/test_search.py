@@ -1,0 +1,69 @@
+"""The foundation's 'done when': the curated pitch is found through every hierarchy."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+
+from tracker.models import Agency, Event, EventAgency
+from tracker.selectors import EventFilters, event_search
+
+pytestmark = pytest.mark.django_db
+
+PITCH = "story:2018:aws-pitch-rekognition-ice-hsi"
+
+
+def keys(filters):
+    return set(event_search(filters).values_list("match_key", flat=True))
+
+
+def test_pitch_found_by_ice_and_by_dhs_through_the_hierarchy(starter):
+    assert PITCH in keys(EventFilters(agency="ice", technology="face-recognition"))
+    assert PITCH in keys(EventFilters(agency="dhs", technology="face-recognition"))
+    assert PITCH in keys(EventFilters(agency="hsi"))
+    assert PITCH not in keys(EventFilters(agency="doj"))
+
+
+def test_pitch_found_by_vendor_amazon_through_the_parent_link(starter):
+    assert PITCH in keys(EventFilters(vendor="amazon"))
+    assert PITCH in keys(EventFilters(vendor="aws", kind=("pitch",)))
+    assert PITCH not in keys(EventFilters(vendor="palantir"))
+
+
+def test_technology_filter_includes_children(starter):
+    assert PITCH in keys(EventFilters(technology="biometrics"))
+    assert PITCH not in keys(EventFilters(technology="alpr"))
+
+
+def test_filters_combine(starter):
+    assert keys(EventFilters(agency="ice", kind=("report",))) == set()
+    assert keys(EventFilters(vendor="aws", since=dt.date(2018, 7, 1))) == {"story:2018:aclu-rekognition-congress-test"}
+    assert PITCH in keys(EventFilters(until=dt.date(2018, 6, 30), level="federal"))
+    assert PITCH not in keys(EventFilters(level="local"))
+    assert keys(EventFilters(q="McKinsey Redwood")) == {"story:2018:aws-dhs-meeting-mckinsey"}
+
+
+def test_amount_filters_and_ordering(starter):
+    ice = Agency.objects.get(slug="ice")
+    for amount, day in ((Decimal("100.00"), 1), (Decimal("5000000.00"), 2)):
+        event = Event.objects.create(kind="award", title=f"award {amount}", amount=amount, date=dt.date(2020, 1, day))
+        EventAgency.objects.create(event=event, agency=ice)
+    titles = list(event_search(EventFilters(amount_min=Decimal(1000))).values_list("title", flat=True))
+    assert titles == ["award 5000000.00"]
+    newest = list(event_search(EventFilters(agency="ice")).values_list("date", flat=True))
+    assert newest == sorted(newest, reverse=True)
+    oldest = list(event_search(EventFilters(agency="ice", order="oldest")).values_list("date", flat=True))
+    assert oldest == sorted(oldest)
+
+
+def test_params_are_parsed_and_bad_values_reported(starter):
+    params = QueryDict("agency=ice&kind=pitch&kind=bogus&since=2018-13-01&amount_min=NaN&q=%00x&order=weird&vendor=nope")
+    filters = EventFilters.from_params(params)
+    assert filters.agency == "ice" and filters.kind == ("pitch",)
+    assert filters.since is None and filters.amount_min is None and filters.vendor == ""
+    assert filters.q == "x" and filters.order == "newest"
+    assert len(filters.errors) == 5
+    assert filters.to_params() == {"agency": "ice", "kind": ["pitch"], "q": "x"}
+    assert filters.without("kind", "pitch").to_params() == {"agency": "ice", "q": "x"}
+    assert EventFilters.from_params(filters.to_params()) == filters

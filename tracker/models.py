@@ -1,0 +1,464 @@
+"""The linked data model: agencies, vendors and technologies joined by timeline events.
+
+Hierarchies (DHS > ICE > HSI, Amazon.com > AWS, biometrics > face recognition) are stored as
+an adjacency list plus a materialised ``path`` ("/1/7/12/"), so "this agency and everything
+under it" is one indexed prefix filter instead of a recursive query.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+
+from scrapers.base import DATE_PRECISIONS, EVENT_KINDS
+
+
+def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None) -> str:
+    """A slug for ``text`` not yet used by ``model`` (suffixing -2, -3, … when taken)."""
+    base = slugify(text)[:80] or "item"
+    candidate, number = base, 1
+    while model.objects.filter(slug=candidate).exclude(pk=exclude_pk).exists():
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+class TreeNode(models.Model):
+    """A node with a parent and a materialised path kept current on save."""
+
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+
+    class Meta:
+        abstract = True
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else "/"  # type: ignore[attr-defined]
+        return f"{prefix}{self.pk}/"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:  # type: ignore[attr-defined]
+            self.slug = unique_slug(type(self), self.name, exclude_pk=self.pk)  # type: ignore
+        super().save(*args, **kwargs)
+        self.sync_path()
+
+    def sync_path(self) -> None:
+        """Store this node's path and re-path its subtree when the parent changed."""
+        path = self.compute_path()
+        if path == self.path:
+            return
+        if self.parent_id and f"/{self.pk}/" in self.parent.path:  # type: ignore[attr-defined]
+            raise ValueError(f"{self} cannot be its own ancestor")
+        type(self).objects.filter(pk=self.pk).update(path=path)
+        self.path = path
+        for child in type(self).objects.filter(parent_id=self.pk):
+            child.sync_path()
+
+    def ancestors(self) -> list:
+        """Ancestors from the root down, excluding self."""
+        ids = [int(part) for part in self.path.strip("/").split("/") if part][:-1]
+        found = {node.pk: node for node in type(self).objects.filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
+
+    def descendants(self) -> models.QuerySet:
+        return type(self).objects.filter(path__startswith=self.path).exclude(pk=self.pk)
+
+    def subtree(self) -> models.QuerySet:
+        return type(self).objects.filter(path__startswith=self.path)
+
+
+class Agency(TreeNode):
+    class Level(models.TextChoices):
+        FEDERAL = "federal"
+        STATE = "state"
+        LOCAL = "local"
+        FOREIGN = "foreign"
+
+    name = models.CharField(max_length=255)
+    acronym = models.CharField(max_length=32, blank=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    level = models.CharField(max_length=16, choices=Level.choices, default=Level.FEDERAL)
+    agency_type = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    state = models.CharField(max_length=2, blank=True)
+    place = models.CharField(max_length=120, blank=True)
+    toptier_code = models.CharField("USAspending toptier code", max_length=8, blank=True)
+    subtier_code = models.CharField("USAspending subtier code", max_length=8, blank=True)
+    fpds_id = models.CharField("FPDS agency id", max_length=8, blank=True)
+    description = models.TextField(blank=True)
+    needs_review = models.BooleanField(default=False, help_text="Created by an import; check it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["toptier_code"]),
+            models.Index(fields=["subtier_code"]),
+            models.Index(fields=["fpds_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agency-detail", args=[self.slug])
+
+    @property
+    def short_name(self) -> str:
+        return self.acronym or self.name
+
+
+class AgencyAlias(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=255)
+    normalized = models.CharField(max_length=255, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "agency aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "normalized"], name="agency_alias_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from tracker.normalize import agency_key
+
+        self.normalized = agency_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class Vendor(TreeNode):
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    normalized = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    uei = models.CharField("UEI", max_length=12, null=True, blank=True, unique=True)
+    duns = models.CharField("DUNS", max_length=9, null=True, blank=True, unique=True)
+    cage = models.CharField("CAGE", max_length=5, blank=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    needs_review = models.BooleanField(default=False, help_text="Created by an import; check it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("vendor-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        from tracker.normalize import vendor_key
+
+        self.normalized = vendor_key(self.name)
+        self.uei = (self.uei or "").strip().upper() or None
+        self.duns = (self.duns or "").strip() or None
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "normalized"}
+        super().save(*args, **kwargs)
+
+
+class VendorAlias(models.Model):
+    """Another name for a vendor, optionally valid only for a period (ShotSpotter → SoundThinking)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=255)
+    normalized = models.CharField(max_length=255, db_index=True, editable=False)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "vendor aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "normalized"], name="vendor_alias_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from tracker.normalize import vendor_key
+
+        self.normalized = vendor_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class VendorMatchFlag(models.Model):
+    """A near match between two vendors for a curator to merge or dismiss (never auto-merged)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        MERGED = "merged"
+        DISMISSED = "dismissed"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="match_flags")
+    candidate = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    reason = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "candidate"], name="vendor_flag_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} ≈ {self.candidate} ({self.score:.2f})"
+
+
+class Technology(TreeNode):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    atlas_category = models.CharField(
+        "EFF Atlas category", max_length=120, blank=True, help_text="Crosswalk to the Atlas."
+    )
+
+    class Meta:
+        verbose_name_plural = "technologies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("technology-detail", args=[self.slug])
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=100, unique=True)
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.SET_NULL)
+    technology = models.ForeignKey(Technology, on_delete=models.PROTECT, related_name="products")
+    aliases = models.JSONField(default=list, blank=True, help_text="Other spellings of the name.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaggingRule(models.Model):
+    """How text or codes map to a technology; edited by curators, applied by the importer."""
+
+    class Kind(models.TextChoices):
+        KEYWORD = "keyword", "keyword or phrase (whole words, any case)"
+        PATTERN = "pattern", "regular expression"
+        PSC = "psc", "PSC code prefix"
+        NAICS = "naics", "NAICS code prefix"
+        ATLAS = "atlas", "Atlas of Surveillance technology label"
+
+    technology = models.ForeignKey(Technology, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.KEYWORD)
+    value = models.CharField(max_length=255)
+    active = models.BooleanField(default=True)
+    search_term = models.BooleanField(
+        default=False, help_text="Also send this keyword to sources that can filter by keyword."
+    )
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["technology", "kind", "value"], name="rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value} → {self.technology}"
+
+
+class Event(models.Model):
+    Kind = models.TextChoices("Kind", [(k.upper(), k) for k in EVENT_KINDS])
+    Precision = models.TextChoices("Precision", [(p.upper(), p) for p in DATE_PRECISIONS])
+
+    class Review(models.TextChoices):
+        AUTO = "auto", "automatic"
+        NEEDS_REVIEW = "needs_review", "needs review"
+        VERIFIED = "verified", "verified"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    date = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(max_length=5, choices=Precision.choices, default="day")
+    title = models.CharField(max_length=500)
+    summary = models.TextField(blank=True)
+    body_text = models.TextField(blank=True, help_text="Kept article or document text for search.")
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    review_state = models.CharField(max_length=16, choices=Review.choices, default=Review.AUTO)
+    match_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    codes = models.JSONField(default=dict, blank=True, help_text="PSC, NAICS and other codes.")
+    agencies = models.ManyToManyField(Agency, through="EventAgency", related_name="events")
+    vendors = models.ManyToManyField(Vendor, through="EventVendor", related_name="events")
+    technologies = models.ManyToManyField(
+        Technology, through="EventTechnology", related_name="events"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["-date", "-id"], name="event_date_idx"),
+            models.Index(fields=["kind", "-date"], name="event_kind_date_idx"),
+            models.Index(fields=["amount"], name="event_amount_idx"),
+            models.Index(fields=["review_state"], name="event_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date or 'undated'} {self.kind}: {self.title[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("event-detail", args=[self.pk])
+
+
+class EventAgency(models.Model):
+    class Role(models.TextChoices):
+        BUYER = "buyer"
+        FUNDER = "funder"
+        PITCHED_TO = "pitched-to"
+        REQUESTER = "requester"
+        SUBJECT = "subject"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="agency_links")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="event_links")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.BUYER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "agency", "role"], name="event_agency_unique")
+        ]
+        indexes = [models.Index(fields=["agency", "event"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency} ({self.role})"
+
+
+class EventVendor(models.Model):
+    class Role(models.TextChoices):
+        VENDOR = "vendor"
+        AWARDEE = "awardee"
+        CLIENT = "client"
+        INTERMEDIARY = "intermediary"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="vendor_links")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="event_links")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VENDOR)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "vendor", "role"], name="event_vendor_unique")
+        ]
+        indexes = [models.Index(fields=["vendor", "event"])]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} ({self.role})"
+
+
+class EventTechnology(models.Model):
+    class TaggedBy(models.TextChoices):
+        RULE = "rule"
+        CURATOR = "curator"
+        SOURCE = "source"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="technology_links")
+    technology = models.ForeignKey(
+        Technology, on_delete=models.CASCADE, related_name="event_links"
+    )
+    tagged_by = models.CharField(max_length=8, choices=TaggedBy.choices, default=TaggedBy.RULE)
+    rule = models.ForeignKey(TaggingRule, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "technology"], name="event_technology_unique")
+        ]
+        indexes = [models.Index(fields=["technology", "event"])]
+
+    def __str__(self) -> str:
+        return f"{self.technology} ({self.tagged_by})"
+
+
+class SourceRecord(models.Model):
+    """Provenance: one source's record of an event, keyed by (source, external id)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sources")
+    source = models.CharField(max_length=32)
+    external_id = models.CharField(max_length=500)
+    url = models.URLField(max_length=2000, blank=True)
+    retrieved_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="source_record_unique")
+        ]
+        ordering = ["source", "external_id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class ScrapeRun(models.Model):
+    """One run of one source, with its counts and errors: the admin's health dashboard."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        PARTIAL = "partial", "succeeded with failures"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    source = models.CharField(max_length=32, db_index=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    pages = models.PositiveIntegerField(default=0)
+    inserted = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    drift = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["source", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"inserted={self.inserted} updated={self.updated} unchanged={self.unchanged} "
+            f"skipped={self.skipped} failed={self.failed}"
+        )
+
+
+class NewsFeed(models.Model):
+    """An RSS/Atom feed the ``news`` source reads; editable in the admin."""
+
+    url = models.URLField(max_length=1000, unique=True)
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name

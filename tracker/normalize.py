@@ -1,0 +1,97 @@
+"""Name normalisers: many spellings of one company or agency reduce to one comparison key.
+
+"AMAZON WEB SERVICES, INC.", "Amazon Web Services Inc" and "amazon web services" all give
+``amazon web services``; "NUAXIS LLC" and "NUAXIS LIMITED LIABILITY COMPANY" give ``nuaxis``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+# Legal-form words dropped from the end of a company name (repeatedly: "Foo Holdings, Inc.").
+_LEGAL_SUFFIXES = [
+    "limited liability company",
+    "limited liability partnership",
+    "limited partnership",
+    "public limited company",
+    "incorporated",
+    "corporation",
+    "company",
+    "limited",
+    "holdings",
+    "l l c",
+    "l l p",
+    "l p",
+    "llc",
+    "llp",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "lp",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "bv",
+    "nv",
+    "pllc",
+    "pc",
+]
+_SUFFIX_RE = re.compile(r"(?:\s+(?:" + "|".join(re.escape(s) for s in _LEGAL_SUFFIXES) + r"))+$")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ").replace("'", "").replace("’", "")
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
+
+
+def vendor_key(name: str) -> str:
+    """The comparison key of a company name: folded case, no punctuation or legal form."""
+    text = _fold(name)
+    text = re.sub(r"^the ", "", text)
+    stripped = _SUFFIX_RE.sub("", text).strip()
+    # "d b a" (doing business as): keep the legal name part.
+    stripped = stripped.split(" d b a ")[0].strip()
+    return stripped or text
+
+
+_PAREN = re.compile(r"\(([^)]*)\)")
+
+
+def agency_key(name: str) -> str:
+    """The comparison key of an agency name.
+
+    Folds case and punctuation, drops "U.S."/"United States", and turns the inverted
+    "Homeland Security, Dept of" into "department of homeland security".
+    """
+    text = _PAREN.sub(" ", name)
+    inverted = re.match(r"^\s*(.+?),\s*(dept\.?|department)\s+of(?: the)?\s*$", text, re.I)
+    if inverted:
+        text = f"department of {inverted.group(1)}"
+    text = _fold(text)
+    text = re.sub(r"\b(?:u s|united states|us)\b", " ", text)
+    text = re.sub(r"\bdept\b", "department", text)
+    text = re.sub(r"\bthe\b", " ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def agency_acronym(name: str) -> str:
+    """The acronym a name carries in parentheses ("Immigration & Customs Enforcement (ICE)")."""
+    match = _PAREN.search(name)
+    if match and re.fullmatch(r"[A-Za-z&.\- ]{2,12}", match.group(1).strip()):
+        return match.group(1).replace(".", "").replace(" ", "").upper()
+    return ""
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two normalised names are, 0..1 (for flagging near matches, never for merging)."""
+    if not a or not b:
+        return 0.0
+    return SequenceMatcher(None, a, b).ratio()

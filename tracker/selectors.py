@@ -1,0 +1,184 @@
+"""The one read path: ``event_search`` feeds the timeline, the Atom feed, CSV, the API and alerts.
+
+The same query-string parameters mean the same thing everywhere: they are parsed once into
+``EventFilters`` (``EventFilters.from_params``) and applied once (``event_search``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from tracker.models import Agency, Event, EventAgency, EventTechnology, EventVendor, Technology, Vendor
+
+ORDERS = {
+    "newest": (F("date").desc(nulls_last=True), F("id").desc()),
+    "oldest": (F("date").asc(nulls_last=True), F("id").asc()),
+    "amount": (F("amount").desc(nulls_last=True), F("id").desc()),
+}
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """Validated timeline filters; unknown or malformed values are dropped with a message."""
+
+    agency: str = ""
+    vendor: str = ""
+    technology: str = ""
+    kind: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    level: str = ""
+    q: str = ""
+    order: str = "newest"
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    FIELDS = ("agency", "vendor", "technology", "kind", "since", "until", "amount_min",
+              "amount_max", "level", "q", "order")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> EventFilters:
+        """Parse a query string (a QueryDict or a plain mapping); never raises on bad input."""
+        errors: list[str] = []
+
+        def one(name: str) -> str:
+            value = params.get(name, "")
+            if isinstance(value, list | tuple):
+                value = value[-1] if value else ""
+            return str(value).replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+
+        kinds: list[str] = []
+        raw_kinds = params.getlist("kind") if hasattr(params, "getlist") else params.get("kind", ())
+        if isinstance(raw_kinds, str):
+            raw_kinds = [raw_kinds]
+        for value in raw_kinds:
+            for kind in str(value).split(","):
+                kind = kind.strip().lower()
+                if kind in Event.Kind.values and kind not in kinds:
+                    kinds.append(kind)
+                elif kind:
+                    errors.append(f"Unknown kind “{kind[:40]}” ignored.")
+
+        def date(name: str) -> dt.date | None:
+            value = one(name)
+            if not value:
+                return None
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                errors.append(f"“{value[:40]}” is not a date (use YYYY-MM-DD); {name} ignored.")
+                return None
+
+        def amount(name: str) -> Decimal | None:
+            value = one(name).replace(",", "").replace("$", "")
+            if not value:
+                return None
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite() or abs(number) >= Decimal("1e15"):
+                errors.append(f"“{value[:40]}” is not an amount; {name} ignored.")
+                return None
+            return number
+
+        level = one("level").lower()
+        if level and level not in Agency.Level.values:
+            errors.append(f"Unknown level “{level[:40]}” ignored.")
+            level = ""
+        order = one("order").lower() or "newest"
+        if order not in ORDERS:
+            errors.append(f"Unknown order “{order[:40]}”; newest first.")
+            order = "newest"
+        slugs = {}
+        for name, model in (("agency", Agency), ("vendor", Vendor), ("technology", Technology)):
+            slug = one(name).lower()
+            if slug and not model.objects.filter(slug=slug).exists():
+                errors.append(f"No {name} “{slug[:60]}”; that filter was ignored.")
+                slug = ""
+            slugs[name] = slug
+        return cls(
+            kind=tuple(kinds),
+            since=date("since"),
+            until=date("until"),
+            amount_min=amount("amount_min"),
+            amount_max=amount("amount_max"),
+            level=level,
+            q=one("q"),
+            order=order,
+            errors=tuple(errors),
+            **slugs,
+        )
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """The query-string form (only the filters that are set; order only if not default)."""
+        params: dict[str, str | list[str]] = {}
+        for name, value in asdict(self).items():
+            if name == "errors" or value in ("", None, ()) or (name == "order" and value == "newest"):
+                continue
+            params[name] = list(value) if isinstance(value, tuple) else str(value)
+        return params
+
+    def without(self, name: str, value: str | None = None) -> EventFilters:
+        """The same filters minus one (or minus one value of ``kind``)."""
+        if name == "kind" and value:
+            return replace(self, kind=tuple(k for k in self.kind if k != value))
+        default = EventFilters.__dataclass_fields__[name].default
+        return replace(self, **{name: default})
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(v for k, v in self.to_params().items() if k != "order")
+
+
+def _subtree_path(model: type, slug: str) -> str | None:
+    return model.objects.filter(slug=slug).values_list("path", flat=True).first()
+
+
+def event_search(filters: EventFilters) -> QuerySet[Event]:
+    """Events matching ``filters``, in the requested order.
+
+    Agency, vendor and technology filters include everything below the named node
+    (sub-agencies, subsidiaries, narrower technologies).
+    """
+    events = Event.objects.all()
+    links = (
+        ("agency", Agency, EventAgency, "agency"),
+        ("vendor", Vendor, EventVendor, "vendor"),
+        ("technology", Technology, EventTechnology, "technology"),
+    )
+    for name, model, link_model, fk in links:
+        slug = getattr(filters, name)
+        if not slug:
+            continue
+        path = _subtree_path(model, slug)
+        if path is None:
+            return events.none()
+        linked = link_model.objects.filter(event=OuterRef("pk"), **{f"{fk}__path__startswith": path})
+        events = events.filter(Exists(linked))
+    if filters.kind:
+        events = events.filter(kind__in=filters.kind)
+    if filters.since:
+        events = events.filter(date__gte=filters.since)
+    if filters.until:
+        events = events.filter(date__lte=filters.until)
+    if filters.amount_min is not None:
+        events = events.filter(amount__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        events = events.filter(amount__lte=filters.amount_max)
+    if filters.level:
+        at_level = EventAgency.objects.filter(event=OuterRef("pk"), agency__level=filters.level)
+        events = events.filter(Exists(at_level))
+    for term in filters.q.split()[:10]:
+        events = events.filter(
+            Q(title__icontains=term) | Q(summary__icontains=term) | Q(body_text__icontains=term)
+        )
+    return events.order_by(*ORDERS[filters.order])
