@@ -89,7 +89,7 @@ def _highlights(value: Any) -> str:
     for key in sorted(value, key=page_number):
         parts = value[key] if isinstance(value[key], list) else [value[key]]
         snippets.extend(html_to_text(part) for part in parts if isinstance(part, str))
-    return "\n… ".join(s for s in snippets if s)
+    return "\n\n".join(s for s in snippets if s)
 
 
 def _organization(value: Any) -> tuple[str, str]:

@@ -296,7 +296,7 @@ class HttpClient:
         """Refuse a freshly connected socket whose peer is not public (DNS rebinding)."""
         if not self._trusted(host, port) and address_problem(peer):
             raise FetchError(
-                f"//{host}:{port}/", f"refused: {host} resolves to private address {peer}"
+                f"{host}:{port}", f"refused: {host} resolves to private address {peer}"
             )
 
     # -- robots.txt ---------------------------------------------------------------------
@@ -516,7 +516,7 @@ class _Watchdog:
         with self._lock:
             if self._done:
                 return
-            return
+            self.fired = True
             try:
                 self._raw.raw.shutdown()
             except Exception:  # the connection may already be released or closed

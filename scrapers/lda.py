@@ -72,13 +72,14 @@ def fetch(
             if query.max_pages is not None and pages >= query.max_pages:
                 log.info("lda: stopping at max_pages (%d)", query.max_pages)
                 return
-            visited.add(url)
             response = client.get(url, params=request_params, headers=headers)
+            visited.add(response.url)
             pages += 1
             uuids, next_url = _uuids_and_next(response.content)
             yield page_from(response, kind="filings", seen_before=sorted(uuids & seen))
             seen |= uuids
-            url = next_url if next_url and next_url not in visited else None
+            # An empty page or a link back to a fetched page ends the series either way.
+            url = next_url if uuids and next_url not in visited else None
             if url and not next_link_allowed(url, base_host):
                 log.error("lda: refusing a next link to an unknown host: %s", url)
                 url = None
@@ -175,7 +176,10 @@ def parse(page: Page) -> Parsed:
 def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
     """Return the record of one filing."""
     registrant, client = _dict(filing.get("registrant")), _dict(filing.get("client"))
-    client_name, registrant_name = _text(client.get("name")), _text(registrant.get("name"))
+    client_name, registrant_name = (
+        clean_text(client.get("name")),
+        clean_text(registrant.get("name")),
+    )
     if not client_name:
         raise ValueError("filing names no client")
     activities = [a for a in _list(filing.get("lobbying_activities")) if isinstance(a, dict)]
@@ -199,7 +203,9 @@ def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
         "filing_year": year,
         "registrant_id": registrant_id,
         "registrant_name": registrant_name,
+        "registrant_description": clean_text(registrant.get("description")),
         "client_id": client_id,
+        "client_description": clean_text(client.get("general_description")),
         "client_government_entity": client.get("client_government_entity") is True,
         "is_amendment": is_amendment(filing_type),
         "income": _text(income),

@@ -251,7 +251,9 @@ def _parse_feed(page: Page) -> Parsed:
                 external_id=external_id,
                 kind="report",
                 title=item["title"] or item["summary"][:120] or external_id,
-                url=item["link"] or guid_url or item["enclosure"] or channel["link"],
+                url=url_key(item["link"])
+                if item["link"]
+                else guid_url or item["enclosure"] or channel["link"],
                 raw={**item, "feed_url": page.url, "feed_title": channel["title"]},
                 date=parse_date(item["published"]),
                 summary=_shorten(item["summary"]),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -87,19 +87,9 @@ def fetch(
     budget = _Budget(client, query.max_requests, query.max_pages)
     allowed_hosts = SAM_HOSTS | {urlsplit(base_url).netloc}
     descriptions: dict[str, str] = {}
-    for filters in _filter_series(query):
-        for start, end in posting_windows(since, until):
-            params = {
-                **filters,
-                "postedFrom": start.strftime("%m/%d/%Y"),
-                "postedTo": end.strftime("%m/%d/%Y"),
-                "ptype": NOTICE_TYPES,
-                "limit": PAGE_LIMIT,
-                "api_key": query.api_key,
-            }
-            finished = yield from _search(client, base_url, params, budget, descriptions)
-            if not finished:
-                return
+    for params in _search_params(query, since, until):
+        if not (yield from _search(client, base_url, params, budget, descriptions)):
+            break  # a cap was hit; the quota check below decides about descriptions
     for notice_id, url in descriptions.items():
         if urlsplit(url).netloc not in allowed_hosts:
             log.error("sam: refusing description URL on an unknown host: %s", url)
@@ -120,26 +110,40 @@ class _Budget:
         self.max_requests = max_requests
         self.max_pages = max_pages
         self.pages = 0
+        self.spent = False
 
     def allows_request(self) -> bool:
-        """Return whether one more request stays within the quota (warning when it does not)."""
+        """Return whether one more request stays within the quota (warning once when not)."""
         used = getattr(self.client, "requests_made", 0) - self.start
-        if self.max_requests is not None and used >= self.max_requests:
+        if self.max_requests is None or used < self.max_requests:
+            return True
+        if not self.spent:
             log.warning("sam: stopping at the request quota (%d requests)", self.max_requests)
-            return False
-        return True
+        self.spent = True
+        return False
 
     def allows_page(self) -> bool:
         """Return whether one more search page stays within max_pages."""
         return self.max_pages is None or self.pages < self.max_pages
 
 
-def _filter_series(query: Query) -> list[dict[str, str]]:
-    """Return one filter set per keyword, PSC code and NAICS code (one empty set if none)."""
-    series = [{"title": keyword} for keyword in query.keywords]
-    series += [{"ccode": code} for code in query.psc_codes]
-    series += [{"ncode": code} for code in query.naics_codes]
-    return series or [{}]
+def _search_params(query: Query, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    """Return the first-page parameters of every search: each filter over each window."""
+    filters = [{"title": keyword} for keyword in query.keywords]
+    filters += [{"ccode": code} for code in query.psc_codes]
+    filters += [{"ncode": code} for code in query.naics_codes]
+    return [
+        {
+            **extra,
+            "postedFrom": start.strftime("%m/%d/%Y"),
+            "postedTo": end.strftime("%m/%d/%Y"),
+            "ptype": NOTICE_TYPES,
+            "limit": PAGE_LIMIT,
+            "api_key": query.api_key,
+        }
+        for extra in filters or [{}]
+        for start, end in posting_windows(since, until)
+    ]
 
 
 def _search(
@@ -148,7 +152,7 @@ def _search(
     params: dict[str, Any],
     budget: _Budget,
     descriptions: dict[str, str],
-) -> Iterator[Page]:
+) -> Generator[Page, None, bool]:
     """Yield the pages of one search window; return False when the quota or page cap hit."""
     offset = collected = 0
     seen: set[str] = set()
@@ -325,7 +329,9 @@ def _notice_record(notice_id: str, row: dict[str, Any]) -> Record:
     }
     if is_award:
         extra["award"] = award_extra
-    title = plain(_text(row.get("title"))) or extra["solicitation_number"] or f"SAM notice {notice_id}"
+    title = (
+        plain(_text(row.get("title"))) or extra["solicitation_number"] or f"SAM notice {notice_id}"
+    )
     return Record(
         source=NAME,
         external_id=notice_id,
@@ -345,8 +351,8 @@ def _notice_record(notice_id: str, row: dict[str, Any]) -> Record:
 
 def _agency_chain(row: dict[str, Any]) -> AgencyRef | None:
     """Return the deepest office of the notice's agency path, with parent links up to the top."""
-    names = [n.strip() for n in _text(row.get("fullParentPathName")).split(".") if n.strip()]
-    codes = [c.strip() for c in _text(row.get("fullParentPathCode")).split(".") if c.strip()]
+    names = [n.strip() for n in _path(row.get("fullParentPathName")) if n.strip()]
+    codes = [c.strip() for c in _path(row.get("fullParentPathCode")) if c.strip()]
     if not names:  # v1 responses named the levels separately
         names = [
             _text(row.get(k)) for k in ("department", "subTier", "office") if _text(row.get(k))
@@ -451,6 +457,11 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
         return ""
     return str(value).replace("\x00", "").strip()
+
+
+def _path(value: Any) -> list[str]:
+    """Return the levels of a dot-separated path string (none for any other type)."""
+    return _text(value).split(".") if isinstance(value, str) else []
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -215,7 +215,7 @@ def scrub(value: Any, depth: int = 0) -> Any:
 
 
 def int_id(value: Any) -> str:
-    """Return a non-negative integer id (int, or digits in a string) as a decimal string, else ""."""
+    """Return a non-negative integer id (int, or a digit string) as a decimal string, else ""."""
     if isinstance(value, bool):
         return ""
     if isinstance(value, int):

@@ -157,6 +157,13 @@ class Vendor(TreeNode):
     def get_absolute_url(self) -> str:
         return reverse("vendor-detail", args=[self.slug])
 
+    @property
+    def short_name(self) -> str:
+        """The name without its legal form ("Amazon.com, Inc." → "Amazon.com")."""
+        from tracker.normalize import strip_legal_form
+
+        return strip_legal_form(self.name)
+
     def save(self, *args, **kwargs) -> None:
         from tracker.normalize import vendor_key
 

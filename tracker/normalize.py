@@ -52,6 +52,18 @@ def _fold(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
+_DISPLAY_SUFFIX_RE = re.compile(
+    r"(?:,?\s+(?:" + "|".join(re.escape(s).replace("\\ ", r"\.?\s*") for s in _LEGAL_SUFFIXES)
+    + r")\.?)+$",
+    re.IGNORECASE,
+)
+
+
+def strip_legal_form(name: str) -> str:
+    """A display name without a trailing legal form ("Amazon.com, Inc." → "Amazon.com")."""
+    return _DISPLAY_SUFFIX_RE.sub("", name.strip()).strip(" ,") or name
+
+
 def vendor_key(name: str) -> str:
     """The comparison key of a company name: folded case, no punctuation or legal form."""
     text = _fold(name)

@@ -1,13 +1,11 @@
-from django.contrib import admin
-from django.urls import path
+"""URL map: public pages, exports, the JSON API, alerts and the admin."""
 
-from tracker.views import pages
+from django.contrib import admin
+from django.urls import include, path
 
 urlpatterns = [
-    path("", pages.home, name="home"),
-    path("events/<int:pk>/", pages.event_detail, name="event-detail"),
-    path("agencies/<slug:slug>/", pages.agency_detail, name="agency-detail"),
-    path("vendors/<slug:slug>/", pages.vendor_detail, name="vendor-detail"),
-    path("technologies/<slug:slug>/", pages.technology_detail, name="technology-detail"),
+    path("", include("tracker.views.urls")),
+    path("api/", include("tracker.api.urls")),
+    path("alerts/", include("tracker.alerts.urls")),
     path("admin/", admin.site.urls),
 ]

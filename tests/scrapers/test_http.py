@@ -92,7 +92,9 @@ def test_sends_identifying_user_agent_with_contact_url(server, client):
 def test_user_agent_is_overridable(server, make_client):
     server.add("/", Reply(body=b"ok"))
     make_client(user_agent="Spyglass-test/9 (+https://example.org/contact)").get(server.url("/"))
-    assert server.requests[0].headers["User-Agent"] == "Spyglass-test/9 (+https://example.org/contact)"
+    assert (
+        server.requests[0].headers["User-Agent"] == "Spyglass-test/9 (+https://example.org/contact)"
+    )
 
 
 def test_response_fields_and_params(server, client):
@@ -292,7 +294,8 @@ GZIP_BOMB = gzip.compress(b"\0" * (64 * 2**20), compresslevel=9)
 def test_gzip_bomb_is_stopped_with_bounded_memory(server, make_client):
     assert len(GZIP_BOMB) < 2**20
     server.add(
-        "/", Reply(body=GZIP_BOMB, headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
+        "/",
+        Reply(body=GZIP_BOMB, headers={"Content-Encoding": "gzip", "Content-Type": "text/html"}),
     )
     client = make_client(max_bytes=2**20)
     tracemalloc.start()
@@ -337,7 +340,7 @@ def test_redirect_to_private_address_is_refused(server, client, target):
 def test_redirect_to_loopback_on_another_port_is_refused(server, client, idle_port):
     other = f"http://127.0.0.1:{idle_port.getsockname()[1]}/"
     server.add("/hop", Reply(status=302, headers={"Location": other}))
-    with pytest.raises(FetchError, match="refused: 127.0.0.1 resolves to private address"):
+    with pytest.raises(FetchError, match=r"refused: 127\.0\.0\.1 resolves to private address"):
         client.get(server.url("/hop"))
     assert client.requests_made == 1
     assert_never_connected(idle_port)
@@ -362,7 +365,7 @@ def test_dns_rebinding_is_caught_on_the_connected_socket(server, make_client):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
 
     client = make_client(trusted_hosts=[], resolver=lying_resolver)
-    with pytest.raises(FetchError, match="resolves to private address 127.0.0.1"):
+    with pytest.raises(FetchError, match=r"resolves to private address 127\.0\.0\.1"):
         client.get(f"http://localhost:{server.port}/")
     assert server.requests == []
 
@@ -376,7 +379,7 @@ def test_dns_rebinding_is_caught_on_the_connected_socket(server, make_client):
         ("192.168.0.1", "private"),
         ("169.254.169.254", "link-local"),
         ("100.64.0.1", "not globally routable"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104
         ("224.0.0.1", "multicast"),
         ("240.0.0.1", "reserved"),
         ("::1", "loopback"),
@@ -432,6 +435,17 @@ def test_303_after_post_becomes_get_and_307_keeps_post(server, client):
     assert (kept.method, kept.json()) == ("POST", {"b": 2})
 
 
+def test_authorization_is_dropped_when_redirected_to_another_host(make_client):
+    with ScriptedServer() as first, ScriptedServer() as second:
+        first.add("/a", Reply(status=302, headers={"Location": "/b"}))
+        first.add("/b", Reply(status=302, headers={"Location": second.url("/c")}))
+        second.add("/c", Reply(body=b"ok"))
+        client = make_client(trusted_hosts=[first.host, second.host])
+        client.get(first.url("/a"), headers={"Authorization": "Bearer t0ken"})
+        assert first.requests_to("/b")[0].headers["Authorization"] == "Bearer t0ken"
+        assert "Authorization" not in second.requests_to("/c")[0].headers
+
+
 def test_redirect_loop_stops_at_max_redirects(server, make_client):
     server.add("/loop", Reply(status=302, headers={"Location": "/loop"}))
     client = make_client(max_redirects=3)
@@ -463,7 +477,7 @@ def test_robots_txt_disallow_is_respected_and_cached(server, make_client):
     server.add("/private/contracts", Reply(body=b"no"))
     client = make_client(respect_robots=True)
     assert client.get(server.url("/public")).content == b"ok"
-    with pytest.raises(FetchError, match="disallowed by robots.txt"):
+    with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
         client.get(server.url("/private/contracts"))
     assert client.get(server.url("/public")).content == b"ok"
     assert [r.path for r in server.requests] == ["/robots.txt", "/public", "/public"]
@@ -478,7 +492,7 @@ def test_robots_txt_missing_allows_all(server, make_client):
 def test_robots_txt_server_error_disallows_all(server, make_client):
     server.add("/robots.txt", Reply(status=500))
     server.add("/page", Reply(body=b"ok"))
-    with pytest.raises(FetchError, match="disallowed by robots.txt"):
+    with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
         make_client(respect_robots=True, max_retries=0).get(server.url("/page"))
     assert [r.path for r in server.requests] == ["/robots.txt"]
 
@@ -507,5 +521,8 @@ def test_api_key_is_sent_but_redacted_from_urls_and_errors(server, client):
 
 
 def test_redact_leaves_other_urls_alone():
-    assert redact("https://api.sam.gov/x?limit=10&offset=0") == "https://api.sam.gov/x?limit=10&offset=0"
+    assert (
+        redact("https://api.sam.gov/x?limit=10&offset=0")
+        == "https://api.sam.gov/x?limit=10&offset=0"
+    )
     assert redact("https://x/?apiKey=abc&q=1") == "https://x/?apiKey=REDACTED&q=1"

@@ -1,0 +1,1 @@
+"""Email alerts: subscriptions to searches and entities, digests, one-click unsubscribe."""

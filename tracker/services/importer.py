@@ -1,0 +1,360 @@
+"""The one importer: plain records in, events with their links and provenance out.
+
+Idempotent by (source, external id): a record whose content hash is unchanged is a no-op; a
+changed one updates its event; a new one inserts (or joins the event that another source
+already reported under the same ``match_key``). Each batch is one transaction, so a crash
+loses at most the batch in flight and never leaves half of one visible; a rerun converges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from scrapers.base import Record
+from tracker.models import (
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    ScrapeRun,
+    SourceRecord,
+)
+from tracker.services.entities import AgencyResolver, VendorResolver
+from tracker.services.tagging import EntityFinder, Tagger
+
+log = logging.getLogger(__name__)
+
+# Which source's version of an event's fields wins when several report it (lower wins).
+SOURCE_PRIORITY = {
+    "curator": 0,
+    "usaspending": 1,
+    "fpds": 2,
+    "sam": 3,
+    "lda": 4,
+    "muckrock": 5,
+    "documentcloud": 6,
+    "atlas": 7,
+    "news": 8,
+}
+# Sources whose free text is searched for known agencies, vendors and products.
+TEXT_MINED = {"news", "muckrock", "documentcloud"}
+# Sources that cannot filter by topic: items naming nothing we track are skipped.
+UNFILTERED = {"news"}
+EVENT_FIELDS = ("kind", "date", "date_precision", "title", "summary", "body_text", "amount",
+                "currency", "codes")
+MAX_ERRORS_KEPT = 200
+
+
+@dataclass
+class ImportCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    event_ids: set[int] = field(default_factory=set)
+
+    def error(self, message: str) -> None:
+        log.warning(message)
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(message[:1000])
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"inserted={self.inserted} updated={self.updated} unchanged={self.unchanged} "
+            f"skipped={self.skipped} failed={self.failed}"
+        )
+
+
+def record_hash(record: Record) -> str:
+    """A stable fingerprint of everything a record says."""
+    payload = orjson.dumps(asdict(record), default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _clean(value: Any) -> Any:
+    """Strip NUL bytes, which PostgreSQL refuses in text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    return _clean(orjson.loads(orjson.dumps(value, default=str)))
+
+
+class Importer:
+    """Imports records in transactional batches; feed it with ``add`` and close with ``finish``."""
+
+    def __init__(self, *, batch_size: int | None = None, counts: ImportCounts | None = None) -> None:
+        self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
+        self.counts = counts or ImportCounts()
+        self._batch: list[Record] = []
+        self._tagger: Tagger | None = None
+        self._finder: EntityFinder | None = None
+        self._agencies: AgencyResolver | None = None
+        self._vendors: VendorResolver | None = None
+
+    def add(self, record: Record) -> None:
+        self._batch.append(record)
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def add_many(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self.add(record)
+
+    def finish(self) -> ImportCounts:
+        self.flush()
+        return self.counts
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        before = ImportCounts(**{k: v for k, v in asdict(self.counts).items() if k not in ("errors", "event_ids")})
+        try:
+            with transaction.atomic():
+                self._import_batch(batch)
+        except DatabaseError as exc:
+            # One bad row spoiled the batch: redo it record by record, each in its own
+            # transaction, so only the offending records are lost.
+            self._reset_caches()
+            for name in ("inserted", "updated", "unchanged", "skipped", "failed"):
+                setattr(self.counts, name, getattr(before, name))
+            self.counts.error(f"batch of {len(batch)} retried one by one: {exc}")
+            for record in batch:
+                try:
+                    with transaction.atomic():
+                        self._import_batch([record])
+                except DatabaseError as record_exc:
+                    self._reset_caches()
+                    self.counts.failed += 1
+                    self.counts.error(
+                        f"{record.source} {record.external_id} ({record.url}): not saved: {record_exc}"
+                    )
+
+    def _reset_caches(self) -> None:
+        # Resolver caches may hold rows created inside a rolled-back transaction.
+        self._agencies = self._vendors = None
+
+    @property
+    def agencies(self) -> AgencyResolver:
+        if self._agencies is None:
+            self._agencies = AgencyResolver()
+        return self._agencies
+
+    @property
+    def vendors(self) -> VendorResolver:
+        if self._vendors is None:
+            self._vendors = VendorResolver()
+        return self._vendors
+
+    @property
+    def tagger(self) -> Tagger:
+        if self._tagger is None:
+            self._tagger = Tagger()
+        return self._tagger
+
+    @property
+    def finder(self) -> EntityFinder:
+        if self._finder is None:
+            self._finder = EntityFinder()
+        return self._finder
+
+    def _import_batch(self, batch: list[Record]) -> None:
+        latest: dict[tuple[str, str], Record] = {}
+        for record in batch:
+            latest[(record.source, record.external_id)] = record
+        existing = self._existing(latest)
+        for key, record in latest.items():
+            digest = record_hash(record)
+            variant = str(record.extra.get("variant") or ("partial" if record.extra.get("partial") else ""))
+            source_record = existing.get(key)
+            if source_record is not None and source_record.raw.get("_hashes", {}).get(variant) == digest:
+                self.counts.unchanged += 1
+                continue
+            if record.extra.get("partial"):
+                self._apply_partial(record, source_record, digest, variant)
+                continue
+            self._apply(record, source_record, digest, variant)
+
+    def _existing(self, latest: dict[tuple[str, str], Record]) -> dict[tuple[str, str], SourceRecord]:
+        by_source: dict[str, list[str]] = {}
+        for source, external_id in latest:
+            by_source.setdefault(source, []).append(external_id)
+        found = {}
+        for source, ids in by_source.items():
+            for row in SourceRecord.objects.filter(source=source, external_id__in=ids):
+                found[(row.source, row.external_id)] = row
+        return found
+
+    def _apply_partial(
+        self, record: Record, source_record: SourceRecord | None, digest: str, variant: str
+    ) -> None:
+        """A partial record (e.g. a notice's description) fills in fields of a known event."""
+        if source_record is None:
+            self.counts.skipped += 1
+            self.counts.error(f"{record.source} {record.external_id}: partial record for an unknown item")
+            return
+        event = source_record.event
+        changed = []
+        for name, value in (("summary", record.summary), ("body_text", record.text)):
+            value = _clean(value)
+            if value and getattr(event, name) != value:
+                setattr(event, name, value)
+                changed.append(name)
+        if changed:
+            event.save(update_fields=[*changed, "updated_at"])
+        self._store_source(record, event, source_record, digest, variant)
+        self.counts.updated += 1
+        self.counts.event_ids.add(event.pk)
+
+    def _apply(self, record: Record, source_record: SourceRecord | None, digest: str, variant: str) -> None:
+        text = "\n".join(filter(None, [record.title, record.summary, record.text]))
+        tags = self.tagger.tag(text=text, codes=record.codes, hints=record.technology_hints)
+        mined = self.finder.find(text) if record.source in TEXT_MINED else None
+        if (
+            record.source in UNFILTERED
+            and source_record is None
+            and not tags.technologies
+            and not (mined and mined.vendors)
+        ):
+            self.counts.skipped += 1
+            return
+        event = source_record.event if source_record else None
+        if event is None and record.match_key:
+            event = Event.objects.filter(match_key=record.match_key).first()
+        values = self._event_values(record)
+        created = event is None
+        if created:
+            event = Event.objects.create(match_key=record.match_key or None, **values)
+        else:
+            self._update_event(event, values, record.source)
+        self._link(event, record, tags, mined)
+        self._store_source(record, event, source_record, digest, variant)
+        if created and source_record is None:
+            self.counts.inserted += 1
+        else:
+            self.counts.updated += 1
+        self.counts.event_ids.add(event.pk)
+
+    def _event_values(self, record: Record) -> dict[str, Any]:
+        review = Event.Review.NEEDS_REVIEW if record.review else Event.Review.AUTO
+        return _clean(
+            {
+                "kind": record.kind if record.kind in Event.Kind.values else "other",
+                "date": record.date,
+                "date_precision": record.date_precision,
+                "title": (record.title or f"{record.source} {record.external_id}")[:500],
+                "summary": record.summary,
+                "body_text": record.text if record.text != record.summary else "",
+                "amount": record.amount,
+                "currency": (record.currency or "USD")[:3],
+                "codes": record.codes,
+                "review_state": review,
+            }
+        )
+
+    def _update_event(self, event: Event, values: dict[str, Any], source: str) -> None:
+        """Apply a source's values: the best-ranked source owns the fields, others fill gaps."""
+        rank = SOURCE_PRIORITY.get(source, 99)
+        others = event.sources.exclude(source=source).values_list("source", flat=True)
+        outranked = any(SOURCE_PRIORITY.get(s, 99) < rank for s in others)
+        verified = event.review_state == Event.Review.VERIFIED
+        changed = []
+        for name in EVENT_FIELDS:
+            value = values[name]
+            if value in (None, "", {}):
+                continue
+            current = getattr(event, name)
+            if current == value or ((outranked or verified) and current not in (None, "", {})):
+                continue
+            setattr(event, name, value)
+            changed.append(name)
+        if values["review_state"] == Event.Review.NEEDS_REVIEW and event.review_state == Event.Review.AUTO:
+            event.review_state = Event.Review.NEEDS_REVIEW
+            changed.append("review_state")
+        if changed:
+            event.save(update_fields=[*changed, "updated_at"])
+
+    def _link(self, event: Event, record: Record, tags: Any, mined: Any) -> None:
+        agency_links = {(self.agencies.resolve(ref).pk, ref.role) for ref in record.agencies if ref.name}
+        vendor_links = {(self.vendors.resolve(ref).pk, ref.role) for ref in record.vendors if ref.name}
+        if mined is not None:
+            mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
+            agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
+            vendor_links |= {(pk, "vendor") for pk in mined.vendors}
+        EventAgency.objects.bulk_create(
+            [EventAgency(event=event, agency_id=pk, role=role) for pk, role in agency_links],
+            ignore_conflicts=True,
+        )
+        EventVendor.objects.bulk_create(
+            [EventVendor(event=event, vendor_id=pk, role=role) for pk, role in vendor_links],
+            ignore_conflicts=True,
+        )
+        EventTechnology.objects.bulk_create(
+            [
+                EventTechnology(event=event, technology_id=tech, rule_id=rule, tagged_by="rule")
+                for tech, rule in tags.technologies.items()
+            ],
+            ignore_conflicts=True,
+        )
+
+    def _store_source(
+        self,
+        record: Record,
+        event: Event,
+        source_record: SourceRecord | None,
+        digest: str,
+        variant: str,
+    ) -> None:
+        raw = dict(source_record.raw) if source_record else {}
+        hashes = dict(raw.get("_hashes", {}))
+        hashes[variant] = digest
+        payload = _json_safe(record.raw)
+        raw[variant or "record"] = payload
+        raw["_hashes"] = hashes
+        if source_record is None:
+            SourceRecord.objects.create(
+                event=event,
+                source=record.source,
+                external_id=record.external_id[:500],
+                url=(record.url or "")[:2000],
+                retrieved_at=timezone.now(),
+                raw=raw,
+            )
+        else:
+            source_record.raw = raw
+            source_record.retrieved_at = timezone.now()
+            if record.url and not record.extra.get("partial"):
+                source_record.url = record.url[:2000]
+            source_record.save(update_fields=["raw", "retrieved_at", "url"])
+
+
+def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -> ImportCounts:
+    """Import records (see ``Importer``); returns the counts, also written to ``run`` if given."""
+    importer = Importer()
+    importer.add_many(records)
+    counts = importer.finish()
+    if run is not None:
+        for name in ("inserted", "updated", "unchanged", "skipped", "failed"):
+            setattr(run, name, getattr(counts, name))
+        run.errors = counts.errors
+        run.save()
+    return counts
