@@ -37,6 +37,7 @@ from scrapers.base import (
     page_from,
 )
 from scrapers.text import clean_text as text_clean
+from scrapers.text import int_id, iso_date, scrub
 
 NAME = "lda"
 BASE_URL = "https://lda.senate.gov/api/v1/"
@@ -186,7 +187,7 @@ def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
     filing_type = _text(filing.get("filing_type")).upper()
     type_display = _text(filing.get("filing_type_display")) or filing_type
     year, period = _text(filing.get("filing_year")), _text(filing.get("filing_period"))
-    registrant_id, client_id = _text(registrant.get("id")), _text(client.get("id"))
+    registrant_id, client_id = int_id(registrant.get("id")), int_id(client.get("id"))
     issue_codes = _distinct(_text(a.get("general_issue_code")).upper() for a in activities)
     in_house = registrant_name.casefold() == client_name.casefold()
     title = f"{client_name} lobbying" + ("" if in_house else f" via {registrant_name}")
@@ -213,7 +214,7 @@ def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
         "lobbyists": _lobbyists(activities),
         "issue_codes": issue_codes,
         "government_entity_ids": _distinct(
-            _text(g.get("id")) for a in activities for g in _entities(a)
+            int_id(g.get("id")) for a in activities for g in _entities(a)
         ),
         "termination_date": _text(filing.get("termination_date")),
     }
@@ -223,8 +224,8 @@ def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
         kind="lobbying",
         title=f"{title} ({' '.join(p for p in (type_display, year) if p)})",
         url=_text(filing.get("filing_document_url")) or _text(filing.get("url")),
-        raw=_scrub(filing),
-        date=_posted_date(filing.get("dt_posted")),
+        raw=scrub(filing),
+        date=iso_date(filing.get("dt_posted")),
         summary="\n".join(_distinct(clean_text(a.get("description")) for a in activities)),
         amount=amount,
         agencies=_agencies(activities),
@@ -278,14 +279,6 @@ def _lobbyists(activities: list[dict[str, Any]]) -> list[str]:
             parts = (clean_text(person.get(k)) for k in ("first_name", "last_name"))
             names.append(" ".join(p for p in parts if p))
     return _distinct(names)
-
-
-def _posted_date(value: Any) -> dt.date | None:
-    """Return the calendar date of an ISO timestamp as posted (in its own offset)."""
-    try:
-        return dt.datetime.fromisoformat(_text(value)).date()
-    except ValueError:
-        return None
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -352,14 +345,3 @@ def _list(value: Any) -> list[Any]:
 def _distinct(values: Any) -> list[str]:
     """Return the non-empty values in first-seen order without repeats."""
     return list(dict.fromkeys(v for v in values if v))
-
-
-def _scrub(value: Any) -> Any:
-    """Return a JSON value with NUL bytes removed from every string (PostgreSQL refuses them)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_scrub(key): _scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    return value

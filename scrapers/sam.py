@@ -39,7 +39,7 @@ from scrapers.base import (
     VendorRef,
     load_json,
 )
-from scrapers.text import html_to_text, plain
+from scrapers.text import html_to_text, iso_date, plain, scrub
 
 NAME = "sam"
 SEARCH_URL = "https://api.sam.gov/opportunities/v2/search"
@@ -251,8 +251,9 @@ def parse(page: Page) -> Parsed:
             raise ParseError("JSON nested too deeply") from None
         if isinstance(data, dict) and "opportunitiesData" in data:
             return _parse_search(data)
-        if isinstance(data, dict) and isinstance(data.get("description"), str):
-            return _parse_description(page, data["description"])
+        if isinstance(data, dict) and "description" in data:
+            markup = data["description"]
+            return _parse_description(page, markup if isinstance(markup, str) else "")
         raise ParseError("JSON is neither a SAM search page nor a notice description")
     if page.meta.get("kind") == "description" or description_notice_id(page):
         # The description endpoint may also answer with bare HTML or plain text.
@@ -339,8 +340,8 @@ def _notice_record(notice_id: str, row: dict[str, Any]) -> Record:
         title=title,
         # uiLink points at the logged-in workspace view; the public view needs no account.
         url=PUBLIC_NOTICE_URL.format(notice_id),
-        raw=_scrub(row),
-        date=_date(row.get("postedDate")),
+        raw=scrub(row),
+        date=iso_date(row.get("postedDate")),
         amount=amount,
         agencies=[agency] if agency else [],
         vendors=vendors,
@@ -474,15 +475,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _date(value: Any) -> dt.date | None:
-    """Return the date of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS+00" text, else None."""
-    match = re.match(r"\d{4}-\d{2}-\d{2}", _text(value))
-    try:
-        return dt.date.fromisoformat(match.group()) if match else None
-    except ValueError:
-        return None
-
-
 def _amount(value: Any) -> Decimal | None:
     """Return an award amount ("5000000.00", "$1,200.50" or a number) as Decimal, else None."""
     text = _text(value).replace(",", "").replace("$", "")
@@ -491,14 +483,3 @@ def _amount(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return amount if amount.is_finite() else None
-
-
-def _scrub(value: Any) -> Any:
-    """Return a JSON value with NUL bytes removed from every string (PostgreSQL refuses them)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_scrub(key): _scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    return value

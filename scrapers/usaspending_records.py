@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from scrapers.base import AgencyRef, Record, VendorRef
 from scrapers.fpds import contract_match_key, idv_match_key
-from scrapers.text import clean_text, plain
+from scrapers.text import clean_text, plain, scrub
 
 NAME = "usaspending"
 SITE = "https://www.usaspending.gov/award/"
@@ -95,7 +95,7 @@ def text(row: dict[str, Any], key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadRow(f"{key} is a {type(value).__name__}, not text")
+        raise BadRow(f"{key} is not text ({type(value).__name__})")
     return clean_text(value)
 
 
@@ -105,7 +105,7 @@ def amount(row: dict[str, Any], key: str) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadRow(f"{key} is a {type(value).__name__}, not a number")
+        raise BadRow(f"{key} is not a number ({type(value).__name__})")
     try:
         result = Decimal(str(value).strip())
     except InvalidOperation:
@@ -122,7 +122,7 @@ def date(row: dict[str, Any], *keys: str) -> dt.date | None:
         if value in (None, ""):
             continue
         if not isinstance(value, str):
-            raise BadRow(f"{key} is a {type(value).__name__}, not a date")
+            raise BadRow(f"{key} is not a date ({type(value).__name__})")
         try:
             return dt.date.fromisoformat(value.strip()[:10])
         except ValueError:
@@ -217,7 +217,7 @@ def search_record(row: dict[str, Any]) -> Record:
         kind="award",
         title=title_from(description, f"{award_type or 'Award'} {piid or gid}"),
         url=award_url(gid),
-        raw=row,
+        raw=scrub(row),
         date=date(row, "Base Obligation Date", "Start Date"),
         summary=description,
         amount=amount(row, "Award Amount"),
@@ -302,7 +302,7 @@ def detail_record(data: dict[str, Any]) -> Record:
         kind="award",
         title=title_from(description, f"{text(data, 'type_description') or 'Award'} {piid}"),
         url=award_url(gid),
-        raw=data,
+        raw=scrub(data),
         date=date(data, "date_signed") or date(period, "start_date"),
         summary=description,
         amount=amount(data, "total_obligation"),
@@ -375,7 +375,7 @@ def transaction_record(row: dict[str, Any], award_id: str) -> Record | None:
         kind="modification",
         title=f"{action or 'Modification'} (modification {mod}{f' to {piid}' if piid else ''})",
         url=award_url(award_id),
-        raw=row,
+        raw=scrub(row),
         date=action_date,
         summary=plain(text(row, "description")),
         amount=amount(row, "federal_action_obligation"),

@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Scraping
 SPYGLASS_CONTACT_URL = os.environ.get("SPYGLASS_CONTACT_URL", "https://github.com/spyglass-tracker")
+# Sources the daily schedule runs (sam needs SAM_API_KEY and is skipped without it).
+SCRAPE_SOURCES = env_list(
+    "SCRAPE_SOURCES", "usaspending,fpds,sam,lda,muckrock,documentcloud,news,atlas"
+)
 SAM_API_KEY = os.environ.get("SAM_API_KEY", "")
 SAM_DAILY_QUOTA = int(os.environ.get("SAM_DAILY_QUOTA", "10"))
 LDA_API_KEY = os.environ.get("LDA_API_KEY", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -10,6 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scrapers import lda
 from scrapers.base import Page, ParseError, Query
@@ -303,6 +306,53 @@ def test_drift_reports_missing_fields():
 def test_hostile_pages_raise_parse_error(body, reason):
     with pytest.raises(ParseError, match=reason):
         lda.parse(Page(url="x", body=body))
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "filing_uuid",
+                    "client",
+                    "registrant",
+                    "name",
+                    "id",
+                    "lobbying_activities",
+                    "government_entities",
+                    "lobbyists",
+                    "income",
+                    "dt_posted",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(JSON_VALUES, max_size=4))
+def test_any_json_shape_parses_or_raises_parse_error(rows):
+    body = json.dumps({"results": rows, "totalRecords": 9, "count": 9, "next": None}).encode()
+    try:
+        parsed = lda.parse(Page(url="x", body=body))
+    except ParseError:
+        return
+    for record in parsed.records:
+        json.dumps(record.raw)
+        assert "\x00" not in record.title + record.summary
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_parse_or_raise_parse_error(body):
+    with contextlib.suppress(ParseError):
+        lda.parse(Page(url="https://example.test/?noticeid=abc", body=body))
 
 
 # ---------------------------------------------------------------- fetch

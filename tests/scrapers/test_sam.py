@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -9,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scrapers import sam
 from scrapers.base import Page, ParseError, Query, SourceUnavailable, replay_pages
@@ -237,10 +240,11 @@ def test_description_as_bare_html_takes_the_notice_id_from_the_url():
     assert record.summary == "Award to Amazon Web Services for face matching."
 
 
-def test_description_not_found_gives_nothing():
-    page = Page(
-        url="x", body=b'{"description": "Description not found"}', meta={"notice_id": "abc"}
-    )
+@pytest.mark.parametrize(
+    "body", [b'{"description": "Description not found"}', b'{"description": null}']
+)
+def test_description_not_found_gives_nothing(body):
+    page = Page(url="x", body=body, meta={"notice_id": "abc"})
     assert sam.parse(page).records == []
 
 
@@ -304,6 +308,55 @@ def test_dotted_agency_name_keeps_only_the_department_code():
     levels = chain(record.agencies[0])
     assert levels[0] == ("JUSTICE, DEPARTMENT OF", "015", "toptier")
     assert all(code == "" for _, code, _ in levels[1:])
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "noticeId",
+                    "title",
+                    "award",
+                    "amount",
+                    "awardee",
+                    "name",
+                    "fullParentPathName",
+                    "postedDate",
+                    "placeOfPerformance",
+                    "description",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(JSON_VALUES, max_size=4))
+def test_any_json_shape_parses_or_raises_parse_error(rows):
+    body = json.dumps(
+        {"opportunitiesData": rows, "totalRecords": 9, "count": 9, "next": None}
+    ).encode()
+    try:
+        parsed = sam.parse(Page(url="x", body=body))
+    except ParseError:
+        return
+    for record in parsed.records:
+        json.dumps(record.raw)
+        assert "\x00" not in record.title + record.summary
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_parse_or_raise_parse_error(body):
+    with contextlib.suppress(ParseError):
+        sam.parse(Page(url="https://example.test/?noticeid=abc", body=body))
 
 
 # ---------------------------------------------------------------- fetch

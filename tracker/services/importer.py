@@ -12,11 +12,12 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from scrapers.base import Record
@@ -52,6 +53,7 @@ UNFILTERED = {"news"}
 EVENT_FIELDS = ("kind", "date", "date_precision", "title", "summary", "body_text", "amount",
                 "currency", "codes")
 MAX_ERRORS_KEPT = 200
+MAX_AMOUNT = Decimal("1e16")  # Event.amount holds 18 digits, 2 after the point
 
 
 @dataclass
@@ -131,7 +133,7 @@ class Importer:
         try:
             with transaction.atomic():
                 self._import_batch(batch)
-        except DatabaseError as exc:
+        except (DatabaseError, ValueError, ArithmeticError) as exc:
             # One bad row spoiled the batch: redo it record by record, each in its own
             # transaction, so only the offending records are lost.
             self._reset_caches()
@@ -139,15 +141,28 @@ class Importer:
                 setattr(self.counts, name, getattr(before, name))
             self.counts.error(f"batch of {len(batch)} retried one by one: {exc}")
             for record in batch:
-                try:
-                    with transaction.atomic():
-                        self._import_batch([record])
-                except DatabaseError as record_exc:
-                    self._reset_caches()
-                    self.counts.failed += 1
-                    self.counts.error(
-                        f"{record.source} {record.external_id} ({record.url}): not saved: {record_exc}"
-                    )
+                self._import_alone(record)
+
+    def _import_alone(self, record: Record, attempts: int = 2) -> None:
+        """Import one record in its own transaction; a unique-key race is retried once."""
+        for attempt in range(attempts):
+            try:
+                with transaction.atomic():
+                    self._import_batch([record])
+                return
+            except IntegrityError as exc:
+                self._reset_caches()
+                if attempt + 1 < attempts:
+                    continue  # another worker inserted the same key first: now it's an update
+                self._record_failed(record, exc)
+            except (DatabaseError, ValueError, ArithmeticError) as exc:
+                self._reset_caches()
+                self._record_failed(record, exc)
+                return
+
+    def _record_failed(self, record: Record, exc: Exception) -> None:
+        self.counts.failed += 1
+        self.counts.error(f"{record.source} {record.external_id} ({record.url}): not saved: {exc}")
 
     def _reset_caches(self) -> None:
         # Resolver caches may hold rows created inside a rolled-back transaction.
@@ -255,7 +270,12 @@ class Importer:
         self.counts.event_ids.add(event.pk)
 
     def _event_values(self, record: Record) -> dict[str, Any]:
+        if record.amount is not None and (not record.amount.is_finite() or abs(record.amount) >= MAX_AMOUNT):
+            raise ValueError(f"{record.source} {record.external_id}: amount {record.amount} out of range")
         review = Event.Review.NEEDS_REVIEW if record.review else Event.Review.AUTO
+        codes = dict(record.codes)
+        if record.technology_hints:
+            codes["source_technology"] = ";".join(record.technology_hints)
         return _clean(
             {
                 "kind": record.kind if record.kind in Event.Kind.values else "other",
@@ -266,7 +286,7 @@ class Importer:
                 "body_text": record.text if record.text != record.summary else "",
                 "amount": record.amount,
                 "currency": (record.currency or "USD")[:3],
-                "codes": record.codes,
+                "codes": codes,
                 "review_state": review,
             }
         )
@@ -296,6 +316,10 @@ class Importer:
     def _link(self, event: Event, record: Record, tags: Any, mined: Any) -> None:
         agency_links = {(self.agencies.resolve(ref).pk, ref.role) for ref in record.agencies if ref.name}
         vendor_links = {(self.vendors.resolve(ref).pk, ref.role) for ref in record.vendors if ref.name}
+        if not agency_links and not vendor_links:
+            inherited = self._base_contract_links(record)
+            agency_links, vendor_links = inherited[0], inherited[1]
+            tags.technologies.update(inherited[2])
         if mined is not None:
             mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
             agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
@@ -314,6 +338,23 @@ class Importer:
                 for tech, rule in tags.technologies.items()
             ],
             ignore_conflicts=True,
+        )
+
+    def _base_contract_links(self, record: Record) -> tuple[set, set, dict]:
+        """A modification that names no one takes its parties from the contract's base award.
+
+        Contract keys read ``contract:<agency>:<PIID>:<mod>:<parent IDV>``; mod 0 is the base.
+        """
+        parts = record.match_key.split(":")
+        if record.kind != "modification" or len(parts) != 5 or parts[0] != "contract":
+            return set(), set(), {}
+        base = Event.objects.filter(match_key=":".join([*parts[:3], "0", parts[4]])).first()
+        if base is None:
+            return set(), set(), {}
+        return (
+            set(base.agency_links.values_list("agency_id", "role")),
+            set(base.vendor_links.values_list("vendor_id", "role")),
+            dict(base.technology_links.values_list("technology_id", "rule_id")),
         )
 
     def _store_source(

@@ -121,7 +121,9 @@ def event_outcome(event: Event) -> Outcome | None:
     units = {buying_unit(a).pk: buying_unit(a) for a in event.agencies.all()}
     families = {
         vendor_family(v).pk: vendor_family(v)
-        for v in event.vendors.filter(vendor_links__role__in=["vendor", "client", "awardee"])
+        for v in Vendor.objects.filter(
+            event_links__event=event, event_links__role__in=["vendor", "client", "awardee"]
+        )
     }
     after = period_start(event)
     pairs = []

@@ -1,37 +1,196 @@
-"""Home, timeline and entity pages."""
+"""Public pages: thin views over ``tracker.selectors`` and the timeline component."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
-from tracker.models import Agency, Event, Technology, Vendor
-from tracker.selectors import EventFilters, event_search
+from tracker.models import (
+    Agency,
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    SourceRecord,
+    Technology,
+    Vendor,
+)
+from tracker.selectors import ORDERS, EventFilters, event_search
+from tracker.services.outcomes import event_outcome
+from tracker.views.entities import (
+    ancestor_map,
+    identifiers,
+    pretty_json,
+    source_statuses,
+)
+from tracker.views.timeline import (
+    CONTRACT_KINDS,
+    timeline_context,
+    top_counterparties,
+    with_listing,
+)
+
+HOME_PITCH_KINDS = ("pitch", "meeting", "lobbying")
+HOME_PITCHES_CHECKED = 5
+LIST_PER_PAGE = 100
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    events = event_search(EventFilters()).prefetch_related("agencies", "vendors", "technologies")
-    return render(request, "tracker/home.html", {"events": events[:20]})
+    """What Spyglass is, the latest events, counts, and recent pitches with no contract."""
+    latest = list(with_listing(event_search(EventFilters()))[:10])
+    pitches = Event.objects.filter(kind__in=HOME_PITCH_KINDS).order_by(*ORDERS["newest"])
+    unanswered = []
+    for event in pitches[:HOME_PITCHES_CHECKED]:
+        outcome = event_outcome(event)
+        if outcome is not None and not outcome.has_contract:
+            unanswered.append((event, outcome))
+    context = {
+        "latest": latest,
+        "unanswered": unanswered,
+        "by_kind": Event.objects.order_by().values("kind").annotate(n=Count("id")).order_by("-n"),
+        "by_technology": (
+            Technology.objects.annotate(n=Count("event_links"))
+            .filter(n__gt=0)
+            .values("slug", "name", "n")
+            .order_by("-n", "name")[:15]
+        ),
+        "total": Event.objects.count(),
+    }
+    return render(request, "tracker/home.html", context)
+
+
+def timeline(request: HttpRequest) -> HttpResponse:
+    """Every event, filtered by the query string, newest first, 50 a page."""
+    filters = EventFilters.from_params(request.GET)
+    context = timeline_context(request, filters, base_url=reverse("timeline"))
+    return render(request, "tracker/timeline.html", context)
 
 
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = get_object_or_404(Event, pk=pk)
-    return render(request, "tracker/event_detail.html", {"event": event})
+    """One event: its parties, technologies, sources with raw payloads, and what followed."""
+    event = get_object_or_404(
+        Event.objects.prefetch_related(
+            Prefetch("agency_links", EventAgency.objects.select_related("agency")),
+            Prefetch("vendor_links", EventVendor.objects.select_related("vendor")),
+            Prefetch(
+                "technology_links",
+                EventTechnology.objects.select_related("technology", "rule"),
+            ),
+            Prefetch("sources", SourceRecord.objects.order_by("source", "external_id")),
+        ),
+        pk=pk,
+    )
+    agency_links = list(event.agency_links.all())
+    vendor_links = list(event.vendor_links.all())
+    agency_chains = ancestor_map(link.agency for link in agency_links)
+    vendor_chains = ancestor_map(link.vendor for link in vendor_links)
+    pairs = {
+        (a.agency.slug, v.vendor.slug): (a.agency, v.vendor)
+        for a in agency_links
+        for v in vendor_links
+    }
+    context = {
+        "event": event,
+        "agencies": [(link, agency_chains[link.agency_id]) for link in agency_links],
+        "vendors": [(link, vendor_chains[link.vendor_id]) for link in vendor_links],
+        "technologies": event.technology_links.all(),
+        "sources": [(source, pretty_json(source.raw)) for source in event.sources.all()],
+        "pairs": list(pairs.values()),
+        "outcome": event_outcome(event),
+    }
+    return render(request, "tracker/event_detail.html", context)
 
 
-def _entity(request: HttpRequest, model: type, slug: str, name: str) -> HttpResponse:
+def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str) -> HttpResponse:
     entity = get_object_or_404(model, slug=slug)
-    events = event_search(EventFilters(**{name: slug}))
-    return render(request, "tracker/entity_detail.html", {"entity": entity, "events": events[:50]})
+    filters = replace(EventFilters.from_params(request.GET), **{name: slug})
+    context = timeline_context(
+        request, filters, base_url=entity.get_absolute_url(), fixed=(name,)
+    )
+    everything = event_search(EventFilters(**{name: slug}))
+    counterparties = []
+    if name in ("vendor", "technology"):
+        counterparties.append(("Agencies", "agency", top_counterparties(everything, Agency)))
+    if name in ("agency", "technology"):
+        counterparties.append(("Vendors", "vendor", top_counterparties(everything, Vendor)))
+    context.update(
+        entity=entity,
+        entity_type=name,
+        ancestors=entity.ancestors(),
+        children=entity.children.order_by("name"),
+        counterparties=counterparties,
+        identifiers=identifiers(entity),
+        aliases=entity.aliases.order_by("name") if name != "technology" else [],
+        contract_kinds=CONTRACT_KINDS,
+    )
+    return render(request, "tracker/entity_detail.html", context)
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _entity(request, Agency, slug, "agency")
+    """An agency, its sub-agencies and its timeline (including sub-agencies)."""
+    return _entity_page(request, Agency, slug, "agency")
 
 
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _entity(request, Vendor, slug, "vendor")
+    """A vendor, its subsidiaries and its timeline (including subsidiaries)."""
+    return _entity_page(request, Vendor, slug, "vendor")
 
 
 def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _entity(request, Technology, slug, "technology")
+    """A technology, its narrower technologies and its timeline (including them)."""
+    return _entity_page(request, Technology, slug, "technology")
+
+
+def relationship(request: HttpRequest, agency: str, vendor: str) -> HttpResponse:
+    """Everything between one agency (and its sub-agencies) and one vendor (and subsidiaries)."""
+    agency_obj = get_object_or_404(Agency, slug=agency)
+    vendor_obj = get_object_or_404(Vendor, slug=vendor)
+    filters = replace(EventFilters.from_params(request.GET), agency=agency, vendor=vendor)
+    base_url = reverse("relationship", args=[agency, vendor])
+    context = timeline_context(request, filters, base_url=base_url, fixed=("agency", "vendor"))
+    context.update(agency=agency_obj, vendor=vendor_obj)
+    return render(request, "tracker/relationship.html", context)
+
+
+def _entity_list(request: HttpRequest, model: type[Model], title: str) -> HttpResponse:
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    entities = model.objects.select_related("parent")
+    if query:
+        match = Q(name__icontains=query) | Q(slug__icontains=query)
+        if model is not Technology:
+            match |= Q(aliases__name__icontains=query)
+        entities = entities.filter(match).distinct()
+    entities = entities.annotate(n=Count("event_links", distinct=True))
+    page = Paginator(entities.order_by("name", "pk"), LIST_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "tracker/entity_list.html",
+        {"title": title, "page_obj": page, "q": query, "list_url": request.path},
+    )
+
+
+def agency_list(request: HttpRequest) -> HttpResponse:
+    """All agencies, alphabetically, with their event counts."""
+    return _entity_list(request, Agency, "Agencies")
+
+
+def vendor_list(request: HttpRequest) -> HttpResponse:
+    """All vendors, alphabetically, with their event counts."""
+    return _entity_list(request, Vendor, "Vendors")
+
+
+def technology_list(request: HttpRequest) -> HttpResponse:
+    """All technologies, alphabetically, with their event counts."""
+    return _entity_list(request, Technology, "Technologies")
+
+
+def about(request: HttpRequest) -> HttpResponse:
+    """The sources, their freshness, licences, how to cite, and the CSV columns."""
+    return render(request, "tracker/about.html", {"sources": source_statuses()})

@@ -1,11 +1,24 @@
+"""Public page URLs (mounted at the site root)."""
+
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from tracker.views import pages
+from tracker.views.feeds import EventsFeed
+from tracker.views.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("events/", pages.timeline, name="timeline"),
+    path("events/feed/", EventsFeed(), name="timeline-feed"),
     path("events/<int:pk>/", pages.event_detail, name="event-detail"),
+    path("agencies/", pages.agency_list, name="agency-list"),
+    path("agencies/<slug:agency>/vendors/<slug:vendor>/", pages.relationship, name="relationship"),
     path("agencies/<slug:slug>/", pages.agency_detail, name="agency-detail"),
+    path("vendors/", pages.vendor_list, name="vendor-list"),
     path("vendors/<slug:slug>/", pages.vendor_detail, name="vendor-detail"),
+    path("technologies/", pages.technology_list, name="technology-list"),
     path("technologies/<slug:slug>/", pages.technology_detail, name="technology-detail"),
+    path("about/", pages.about, name="about"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

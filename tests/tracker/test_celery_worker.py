@@ -1,0 +1,66 @@
+"""A real Celery worker on Redis runs our tasks against the test database."""
+
+import pytest
+
+from tests.conftest import OWN_FIXTURES, REDIS_URL, require_service
+from tests.support.worker import Worker, sender, wait_for
+from tracker.models import Event, ScrapeRun, SourceRecord
+from tracker.services.starter import starter_data_load
+from tracker.tasks import backfill_signatures
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+
+def snapshot():
+    """Everything a scrape writes, without ids or timestamps."""
+    return sorted(
+        (s.source, s.external_id, s.event.kind, s.event.title, str(s.event.amount), s.event.date,
+         tuple(sorted(s.event.agencies.values_list("slug", flat=True))),
+         tuple(sorted(s.event.vendors.values_list("normalized", flat=True))),
+         tuple(sorted(s.event.technologies.values_list("slug", flat=True))))
+        for s in SourceRecord.objects.exclude(source="curator").select_related("event")
+    )
+
+
+def test_a_real_worker_runs_a_scrape_task():
+    require_service("Redis", REDIS_URL)
+    starter_data_load()
+    replay = str(OWN_FIXTURES / "usaspending")
+    with Worker(REDIS_URL) as worker:
+        sender(REDIS_URL).send_task(
+            "tracker.tasks.scrape_source", args=["usaspending", None, None, [replay]], queue=worker.queue
+        )
+        wait_for(lambda: ScrapeRun.objects.filter(source="usaspending", finished_at__isnull=False).exists(),
+                 worker=worker)
+    run = ScrapeRun.objects.get(source="usaspending")
+    assert run.status == "succeeded", run.errors
+    assert run.inserted > 0 and Event.objects.filter(kind="award").exists()
+
+
+def test_two_workers_share_a_backfill_and_match_a_single_process_run():
+    require_service("Redis", REDIS_URL)
+    starter_data_load()
+    replay = [str(OWN_FIXTURES / "usaspending"), str(OWN_FIXTURES / "fpds")]
+    signatures = [*backfill_signatures("usaspending", replay=replay[:1]),
+                  *backfill_signatures("fpds", replay=replay[1:])]
+    assert len(signatures) >= 4
+    for signature in signatures:
+        signature.apply()  # the single-process run
+    single = snapshot()
+    SourceRecord.objects.exclude(source="curator").delete()
+    Event.objects.exclude(match_key__startswith="story:").delete()
+    ScrapeRun.objects.all().delete()
+
+    queue = "backfill-shared"
+    app = sender(REDIS_URL)
+    with Worker(REDIS_URL, queue=queue) as one, Worker(REDIS_URL, queue=queue) as two:
+        for worker in (one, two):
+            wait_for(lambda worker=worker: "ready." in worker.output(), worker=worker)
+        for signature in signatures:
+            app.send_task(signature.task, args=signature.args, queue=queue)
+        wait_for(lambda: ScrapeRun.objects.filter(finished_at__isnull=False).count() == len(signatures),
+                 worker=one, timeout=120)
+        shares = [worker.output().count("succeeded in") for worker in (one, two)]
+    assert snapshot() == single
+    assert not ScrapeRun.objects.exclude(status__in=["succeeded", "partial"]).exists()
+    assert sum(shares) == len(signatures) and all(shares), shares

@@ -1,0 +1,194 @@
+"""The importer: idempotent upserts, cross-source folding, resolution, failure isolation."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from scrapers.base import AgencyRef, Record, VendorRef
+from tracker.models import Agency, Event, EventTechnology, SourceRecord, Vendor, VendorMatchFlag
+from tracker.services.importer import Importer, records_import
+from tracker.services.retag import events_retag
+
+pytestmark = pytest.mark.django_db
+
+ICE = AgencyRef(name="U.S. Immigration and Customs Enforcement", code="7012", code_type="subtier",
+                parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"))
+
+
+def award(**changes) -> Record:
+    values = dict(
+        source="usaspending",
+        external_id="CONT_AWD_70CMSD21F0000012_7012_-NONE-_-NONE-",
+        kind="award",
+        title="CLOUD HOSTING AND FACE RECOGNITION SERVICES",
+        url="https://www.usaspending.gov/award/CONT_AWD_70CMSD21F0000012_7012_-NONE-_-NONE-",
+        raw={"Award ID": "70CMSD21F0000012"},
+        date=dt.date(2021, 3, 12),
+        amount=Decimal("1987500.50"),
+        agencies=[ICE],
+        vendors=[VendorRef(name="AMAZON WEB SERVICES, INC.", uei="ABCDEFGHJK12")],
+        codes={"psc": "D310", "naics": "518210"},
+        match_key="contract:7012:70CMSD21F0000012:0:-NONE-",
+    )
+    values.update(changes)
+    return Record(**values)
+
+
+def test_import_twice_is_unchanged_and_a_change_updates(starter):
+    first = records_import([award()])
+    assert (first.inserted, first.updated, first.unchanged) == (1, 0, 0)
+    second = records_import([award()])
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 1)
+    third = records_import([award(amount=Decimal("2000000.00"))])
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 0)
+    assert Event.objects.filter(kind="award").count() == 1
+    assert SourceRecord.objects.filter(source="usaspending").count() == 1
+    assert Event.objects.get(kind="award").amount == Decimal("2000000.00")
+
+
+def test_resolution_links_known_entities_and_tags_technology(starter):
+    records_import([award()])
+    event = Event.objects.get(kind="award")
+    assert [a.slug for a in event.agencies.all()] == ["ice"]
+    assert [v.slug for v in event.vendors.all()] == ["aws"]
+    assert Vendor.objects.get(slug="aws").uei == "ABCDEFGHJK12"  # learnt from the source
+    tags = {t.technology.slug: t.tagged_by for t in event.technology_links.select_related("technology")}
+    assert tags == {"face-recognition": "rule"}
+
+
+def test_same_action_from_two_sources_is_one_event(starter):
+    records_import([award()])
+    fpds = award(source="fpds", external_id="7012:70CMSD21F0000012:0:0:-NONE-",
+                 title="New DELIVERY ORDER 70CMSD21F0000012 awarded to AMAZON WEB SERVICES, INC.",
+                 raw={"PIID": "70CMSD21F0000012"})
+    counts = records_import([fpds])
+    assert counts.updated == 1 and counts.inserted == 0
+    event = Event.objects.get(kind="award")
+    assert sorted(event.sources.values_list("source", flat=True)) == ["fpds", "usaspending"]
+    assert event.title == "CLOUD HOSTING AND FACE RECOGNITION SERVICES"  # USAspending outranks FPDS
+
+
+def test_modification_inherits_the_base_award_parties(starter):
+    records_import([award()])
+    mod = award(external_id="CONT_TX_1", kind="modification", title="EXERCISE AN OPTION",
+                agencies=[], vendors=[], codes={}, amount=Decimal("-100.00"),
+                match_key="contract:7012:70CMSD21F0000012:P00001:-NONE-")
+    records_import([mod])
+    event = Event.objects.get(kind="modification")
+    assert event.amount == Decimal("-100.00")
+    assert [a.slug for a in event.agencies.all()] == ["ice"]
+    assert [t.slug for t in event.technologies.all()] == ["face-recognition"]
+
+
+def test_vendor_spellings_with_one_duns_are_one_vendor(starter):
+    one = award(external_id="a", match_key="", vendors=[VendorRef(name="NUAXIS LLC", duns="123456789")])
+    two = award(external_id="b", match_key="", vendors=[VendorRef(name="NUAXIS LIMITED LIABILITY COMPANY", duns="123456789")])
+    records_import([one, two])
+    assert Vendor.objects.filter(normalized="nuaxis").count() == 1
+
+
+def test_a_strong_identifier_beats_a_name(starter):
+    records_import([award(external_id="x", match_key="", vendors=[VendorRef(name="Acme Vision LLC", uei="AAAAAAAAAAA1")])])
+    records_import([award(external_id="y", match_key="", vendors=[VendorRef(name="ACME VISION, L.L.C.", uei="BBBBBBBBBBB2")])])
+    assert sorted(Vendor.objects.filter(normalized="acme vision").values_list("uei", flat=True)) == [
+        "AAAAAAAAAAA1", "BBBBBBBBBBB2"]
+    assert VendorMatchFlag.objects.filter(vendor__uei="BBBBBBBBBBB2").exists()
+
+
+def test_near_names_are_flagged_never_merged(starter):
+    records_import([award(external_id="z", match_key="", vendors=[VendorRef(name="Amazon Web Service Inc")])])
+    new = Vendor.objects.get(name="Amazon Web Service Inc")
+    assert new.needs_review
+    assert VendorMatchFlag.objects.filter(vendor=new, candidate__slug="aws").exists()
+
+
+def test_vendor_parent_from_source_identifiers(starter):
+    ref = VendorRef(name="Rekon Analytics LLC", uei="CCCCCCCCCCC3", parent_name="Amazon.com, Inc.", parent_uei="DDDDDDDDDDD4")
+    records_import([award(external_id="p", match_key="", vendors=[ref])])
+    child = Vendor.objects.get(uei="CCCCCCCCCCC3")
+    assert child.parent.slug == "amazon" and child.parent.uei == "DDDDDDDDDDD4"
+
+
+def test_unknown_agency_is_created_under_its_parent_and_flagged(starter):
+    office = AgencyRef(name="Science and Technology Directorate", code="7067", code_type="subtier",
+                       parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"))
+    records_import([award(external_id="q", match_key="", agencies=[office])])
+    created = Agency.objects.get(subtier_code="7067")
+    assert created.parent.slug == "dhs" and created.needs_review
+    records_import([award(external_id="r", match_key="", agencies=[office])])
+    assert Agency.objects.filter(subtier_code="7067").count() == 1
+
+
+def test_lda_style_agency_names_resolve_through_aliases(starter):
+    refs = [AgencyRef(name="Immigration & Customs Enforcement (ICE)", role="pitched-to"),
+            AgencyRef(name="Homeland Security, Dept of (DHS)", role="pitched-to")]
+    records_import([award(source="lda", external_id="uuid-1", kind="lobbying", match_key="", agencies=refs)])
+    event = Event.objects.get(kind="lobbying")
+    assert sorted(event.agencies.values_list("slug", flat=True)) == ["dhs", "ice"]
+
+
+def test_nul_bytes_are_cleaned(starter):
+    records_import([award(title="FACE\x00 RECOGNITION", summary="a\x00b", raw={"x": "y\x00"})])
+    event = Event.objects.get(kind="award")
+    assert "\x00" not in event.title + event.summary
+    assert "\x00" not in str(event.sources.get().raw)
+
+
+def test_a_bad_record_fails_alone(starter):
+    good = award(external_id="good", match_key="")
+    bad = award(external_id="bad", match_key="", amount=Decimal("1e30"))
+    counts = records_import([good, bad, award(external_id="good2", match_key="")])
+    assert counts.inserted == 2 and counts.failed == 1
+    assert any("bad" in error for error in counts.errors)
+    assert set(SourceRecord.objects.filter(source="usaspending").values_list("external_id", flat=True)) == {"good", "good2"}
+
+
+def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
+    importer = Importer(batch_size=10)
+    calls = {"n": 0}
+    original = Importer._store_source
+
+    def explode(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Importer, "_store_source", explode)
+    for n in range(3):
+        importer.add(award(external_id=f"k{n}", match_key=""))
+    with pytest.raises(KeyboardInterrupt):
+        importer.finish()
+    assert not SourceRecord.objects.filter(source="usaspending").exists()
+    assert not Event.objects.filter(kind="award").exists()
+    monkeypatch.undo()
+    counts = records_import([award(external_id=f"k{n}", match_key="") for n in range(3)])
+    assert counts.inserted == 3
+
+
+def test_news_items_naming_nothing_tracked_are_skipped(starter):
+    item = Record(source="news", external_id="https://example.org/a", kind="report", title="City council budget",
+                  url="https://example.org/a", raw={}, text="The council discussed parks.")
+    tracked = Record(source="news", external_id="https://example.org/b", kind="pitch", review=True,
+                     title="Amazon pitched Rekognition to ICE", url="https://example.org/b", raw={},
+                     text="Amazon Web Services pitched Rekognition to Immigration and Customs Enforcement.")
+    counts = records_import([item, tracked])
+    assert (counts.inserted, counts.skipped) == (1, 1)
+    event = Event.objects.get(sources__external_id="https://example.org/b")
+    assert event.review_state == "needs_review"
+    assert set(event.agencies.values_list("slug", flat=True)) == {"ice"}
+    assert "aws" in set(event.vendors.values_list("slug", flat=True))
+    assert set(event.technologies.values_list("slug", flat=True)) == {"face-recognition"}
+
+
+def test_retag_keeps_curator_tags_and_drops_stale_rule_tags(starter):
+    records_import([award()])
+    event = Event.objects.get(kind="award")
+    Event.objects.filter(pk=event.pk).update(title="CLOUD HOSTING", summary="")
+    pitch = Event.objects.get(match_key="story:2018:aws-pitch-rekognition-ice-hsi")
+    curated = set(pitch.technologies.values_list("slug", flat=True))
+    added, removed = events_retag()
+    assert removed >= 1
+    assert not EventTechnology.objects.filter(event=event, technology__slug="face-recognition").exists()
+    assert set(pitch.technologies.values_list("slug", flat=True)) >= curated

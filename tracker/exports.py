@@ -1,0 +1,304 @@
+"""CSV and JSON Lines exports of ``event_search`` results, streamed chunk by chunk.
+
+Events are read with one streaming query; each chunk of ids then costs a handful of bulk
+queries (agencies, vendors, technologies, sources and, for pitch-like rows, the outcome),
+so memory stays flat and the query count grows with the number of chunks, not of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from tracker.models import (
+    Agency,
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    SourceRecord,
+    Vendor,
+)
+from tracker.normalize import strip_legal_form
+from tracker.selectors import EventFilters, event_search
+from tracker.services.outcomes import PITCH_KINDS, data_as_of, period_start
+
+COLUMNS = (
+    "id", "date", "date_precision", "kind", "title", "summary", "amount", "currency",
+    "agencies", "agency_ids", "vendors", "vendor_ids", "technologies", "sources",
+    "source_urls", "external_ids", "review_state", "url", "outcome",
+)
+FORMATS = ("csv", "jsonl")
+NUMERIC_COLUMNS = frozenset({"id", "amount"})
+CHUNK_SIZE = 2000
+SEPARATOR = "; "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CONTRACT_KINDS = ("award", "modification")
+EVENT_FIELDS = ("id", "date", "date_precision", "kind", "title", "summary", "amount", "currency",
+                "review_state")
+PAIR_BATCH = 100
+URL_PLACEHOLDER = 987654321
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` made inert for spreadsheets: a leading =, +, -, @, tab or CR gets a quote."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_line(values: Iterable[Any]) -> str:
+    """One RFC 4180 line (CRLF-terminated) for ``values``."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of at most ``size`` items."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _top_id(path: str) -> int:
+    return int(path.split("/")[1])
+
+
+class OutcomeMessages:
+    """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
+
+    Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
+    for unknown ancestor agencies, one for unknown vendor families and one per 100 new
+    (buying unit, vendor family) pairs.
+    """
+
+    def __init__(self) -> None:
+        self.as_of: dt.date | None = None
+        self.agencies: dict[int, tuple[str, bool, str]] = {}  # id -> (path, has code, short name)
+        self.families: dict[int, str] = {}  # top vendor id -> short name
+        self.pairs: dict[tuple[int, int], list[tuple[dt.date | None, int]]] = {}
+
+    def remember_agency(self, pk: int, path: str, has_code: bool, short_name: str) -> None:
+        self.agencies.setdefault(pk, (path, has_code, short_name))
+
+    def _unit(self, agency_id: int) -> int:
+        path = self.agencies[agency_id][0]
+        for pk in reversed([int(part) for part in path.strip("/").split("/") if part]):
+            if pk in self.agencies and self.agencies[pk][1]:
+                return pk
+        return agency_id
+
+    def _load_agencies(self, agency_ids: Iterable[int]) -> None:
+        wanted = {
+            int(part)
+            for pk in agency_ids
+            for part in self.agencies[pk][0].strip("/").split("/")
+            if part
+        } - self.agencies.keys()
+        if not wanted:
+            return
+        rows = Agency.objects.filter(pk__in=wanted).values_list(
+            "id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name"
+        )
+        for pk, path, top, sub, fpds, acronym, name in rows:
+            self.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+
+    def _load_families(self, family_ids: set[int]) -> None:
+        wanted = family_ids - self.families.keys()
+        if wanted:
+            for pk, name in Vendor.objects.filter(pk__in=wanted).values_list("id", "name"):
+                self.families[pk] = strip_legal_form(name)
+
+    def _load_pairs(self, pairs: set[tuple[int, int]]) -> None:
+        for batch in batched(sorted(pairs - self.pairs.keys()), PAIR_BATCH):
+            units = {unit for unit, _ in batch}
+            families = {family for _, family in batch}
+            for pair in batch:
+                self.pairs[pair] = []
+            in_units = Q()
+            for unit in units:
+                in_units |= Q(agency__path__startswith=self.agencies[unit][0])
+            in_families = Q()
+            for family in families:
+                in_families |= Q(event__vendor_links__vendor__path__startswith=f"/{family}/")
+            rows = (
+                EventAgency.objects.filter(in_units, in_families, event__kind__in=CONTRACT_KINDS)
+                .values_list("event_id", "event__date", "agency__path",
+                             "event__vendor_links__vendor__path")
+                .distinct()
+            )
+            found: dict[tuple[int, int], set[tuple[dt.date | None, int]]] = defaultdict(set)
+            for event_id, date, agency_path, vendor_path in rows:
+                family = _top_id(vendor_path)
+                for part in agency_path.strip("/").split("/"):
+                    if (int(part), family) in self.pairs:
+                        found[(int(part), family)].add((date, event_id))
+            for pair, events in found.items():
+                if pair in batch:
+                    self.pairs[pair] = sorted(events, key=lambda e: (e[0] or dt.date.max, e[1]))
+
+    def messages(self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
+                 ) -> dict[int, str]:
+        """{event id: message} for (id, date, precision, agency ids, vendor paths) rows."""
+        if not pitches:
+            return {}
+        if self.as_of is None:
+            self.as_of = data_as_of()
+        self._load_agencies(pk for row in pitches for pk in row[3])
+        plans = {}
+        for event_id, date, precision, agency_ids, vendor_paths in pitches:
+            units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
+            families = list(dict.fromkeys(_top_id(path) for path in vendor_paths))
+            plans[event_id] = (date, precision, [(u, f) for u in units for f in families])
+        self._load_families({f for plan in plans.values() for _, f in plan[2]})
+        self._load_pairs({pair for plan in plans.values() for pair in plan[2]})
+        return {event_id: self._message(event_id, *plan) for event_id, plan in plans.items()}
+
+    def _message(self, event_id: int, date: dt.date | None, precision: str,
+                 pairs: list[tuple[int, int]]) -> str:
+        if not pairs:
+            return "No agency and vendor are linked to this event yet."
+        after = period_start(Event(date=date, date_precision=precision))
+        followed = {
+            pk
+            for pair in pairs
+            for day, pk in self.pairs[pair]
+            if pk != event_id and (after is None or (day is not None and day >= after))
+        }
+        if followed:
+            plural = "s" if len(followed) != 1 else ""
+            return f"{len(followed)} contract action{plural} followed (as of {self.as_of})."
+        names = SEPARATOR.join(
+            f"{self.agencies[unit][2]} and {self.families[family]}" for unit, family in pairs
+        )
+        return f"No contract found between {names} as of {self.as_of}"
+
+
+def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> list[list[Any]]:
+    """Full export records (column order, lists for multi-valued cells) for one chunk."""
+    ids = [row[0] for row in rows]
+    agencies: dict[int, list[tuple]] = defaultdict(list)
+    for event_id, pk, name, slug, path, acronym, top, sub, fpds in EventAgency.objects.filter(
+        event_id__in=ids
+    ).values_list("event_id", "agency_id", "agency__name", "agency__slug", "agency__path",
+                  "agency__acronym", "agency__toptier_code", "agency__subtier_code",
+                  "agency__fpds_id"):
+        agencies[event_id].append((name, pk, slug))
+        outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+    vendors: dict[int, list[tuple]] = defaultdict(list)
+    for event_id, pk, name, slug, role, path in EventVendor.objects.filter(
+        event_id__in=ids
+    ).values_list("event_id", "vendor_id", "vendor__name", "vendor__slug", "role", "vendor__path"):
+        vendors[event_id].append((name, pk, slug, role, path))
+    technologies: dict[int, list[tuple]] = defaultdict(list)
+    for event_id, pk, name in EventTechnology.objects.filter(event_id__in=ids).values_list(
+        "event_id", "technology_id", "technology__name"
+    ):
+        technologies[event_id].append((name, pk))
+    sources: dict[int, list[tuple]] = defaultdict(list)
+    for event_id, source, external_id, link in SourceRecord.objects.filter(
+        event_id__in=ids
+    ).values_list("event_id", "source", "external_id", "url"):
+        sources[event_id].append((source, external_id, link))
+
+    pitches = []
+    records = []
+    for event_id, date, precision, kind, title, summary, amount, currency, review in rows:
+        linked_agencies = sorted(set(agencies.get(event_id, ())))
+        linked_vendors = sorted({v[:3] for v in vendors.get(event_id, ())})
+        linked_sources = sorted(sources.get(event_id, ()))
+        if kind in PITCH_KINDS:
+            pitch_vendors = sorted(
+                {(v[0], v[1], v[4]) for v in vendors.get(event_id, ())
+                 if v[3] in ("vendor", "client", "awardee")}
+            )
+            pitches.append((event_id, date, precision, [a[1] for a in linked_agencies],
+                            [v[2] for v in pitch_vendors]))
+        records.append([
+            event_id, date.isoformat() if date else None, precision, kind, title, summary,
+            None if amount is None else str(amount), currency,
+            [a[0] for a in linked_agencies], [a[2] for a in linked_agencies],
+            [v[0] for v in linked_vendors], [v[2] for v in linked_vendors],
+            [t[0] for t in sorted(set(technologies.get(event_id, ())))],
+            [s[0] for s in linked_sources], [s[2] for s in linked_sources],
+            [s[1] for s in linked_sources], review, url.format(event_id), None,
+        ])
+    messages = outcomes.messages(pitches)
+    if messages:
+        for record in records:
+            record[-1] = messages.get(record[0])
+    return records
+
+
+def event_records(events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE
+                  ) -> Iterator[list[list[Any]]]:
+    """Chunks of export records (values in ``COLUMNS`` order) for ``events``, in its order."""
+    url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
+        str(URL_PLACEHOLDER), "{}"
+    )
+    outcomes = OutcomeMessages()
+    rows = events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size)
+    for chunk in batched(rows, chunk_size):
+        yield _chunk_records(chunk, outcomes, url)
+
+
+def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> list[Any]:
+    """A record as spreadsheet-safe CSV cells: lists joined with "; ", text neutralised.
+
+    Values at the ``numeric`` indexes (the event amount) are real numbers and stay as they are.
+    """
+    cells: list[Any] = []
+    for index, value in enumerate(record):
+        if value is None:
+            cells.append("")
+        elif isinstance(value, int) or index in numeric:
+            cells.append(value)
+        else:
+            text = SEPARATOR.join(value) if isinstance(value, list) else value
+            cells.append("'" + text if text.startswith(FORMULA_STARTS) else text)
+    return cells
+
+
+def format_chunk(records: list[list[Any]], fmt: str, columns: Sequence[str] = COLUMNS,
+                 numeric: frozenset[int] = frozenset({6})) -> str:
+    """A chunk of records as CSV lines or JSON Lines (one object keyed by ``columns`` a line)."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerows(csv_cells(record, numeric) for record in records)
+        return buffer.getvalue()
+    return "".join(
+        orjson.dumps(dict(zip(columns, record, strict=True))).decode() + "\n" for record in records
+    )
+
+
+def export_rows(
+    filters: EventFilters,
+    *,
+    fmt: str = "csv",
+    header: bool = True,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[str]:
+    """The events ``event_search(filters)`` finds, as text: a CSV header, then one string per chunk.
+
+    ``fmt`` is "csv" or "jsonl"; ``progress`` is called with the number of rows of each chunk.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if header and fmt == "csv":
+        yield csv_line(COLUMNS)
+    for records in event_records(event_search(filters), chunk_size=chunk_size):
+        yield format_chunk(records, fmt)
+        if progress is not None:
+            progress(len(records))
+

@@ -1,0 +1,72 @@
+"""CSV twins of the timelines (same query string, same rows) and the bulk download pages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from tracker.exports import export_rows
+from tracker.exports_bulk import BULK_NAMES, bulk_dir, bulk_files
+from tracker.models import Agency, Technology, Vendor
+from tracker.selectors import EventFilters
+
+
+def csv_response(filters: EventFilters, filename: str) -> StreamingHttpResponse:
+    """A streamed CSV download of the events ``filters`` find."""
+    response = StreamingHttpResponse(export_rows(filters), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_safe
+def events_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return csv_response(EventFilters.from_params(request.GET), "spyglass-events.csv")
+
+
+def _entity_csv(request: HttpRequest, **slugs: str) -> StreamingHttpResponse:
+    models = {"agency": Agency, "vendor": Vendor, "technology": Technology}
+    for name, slug in slugs.items():
+        get_object_or_404(models[name], slug=slug)
+    filters = replace(EventFilters.from_params(request.GET), **slugs)
+    return csv_response(filters, f"spyglass-events-{'-'.join(slugs.values())}.csv")
+
+
+@require_safe
+def agency_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    return _entity_csv(request, agency=slug)
+
+
+@require_safe
+def vendor_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    return _entity_csv(request, vendor=slug)
+
+
+@require_safe
+def technology_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    return _entity_csv(request, technology=slug)
+
+
+@require_safe
+def agency_vendor_events_csv(
+    request: HttpRequest, agency: str, vendor: str
+) -> StreamingHttpResponse:
+    return _entity_csv(request, agency=agency, vendor=vendor)
+
+
+@require_safe
+def downloads(request: HttpRequest) -> HttpResponse:
+    return render(request, "tracker/exports/downloads.html", {"files": bulk_files()})
+
+
+@require_safe
+def download(request: HttpRequest, name: str) -> FileResponse:
+    if name not in BULK_NAMES:
+        raise Http404("No such download.")
+    try:
+        handle = (bulk_dir() / name).open("rb")
+    except FileNotFoundError:
+        raise Http404("That download has not been generated yet.") from None
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/gzip")

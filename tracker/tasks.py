@@ -1,0 +1,89 @@
+"""Celery tasks: thin doors onto the scraping services.
+
+Each task takes plain strings, calls one service and is safe to run twice (imports are
+idempotent), so ``acks_late`` redelivery after a lost worker only costs a rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from pathlib import Path
+
+from celery import group, shared_task
+from django.conf import settings
+
+from tracker.models import ScrapeRun
+from tracker.services.scraping import SOURCES, date_windows, scrape_run
+
+log = logging.getLogger(__name__)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@shared_task(bind=True, name="tracker.tasks.scrape_source", max_retries=3, acks_late=True)
+def scrape_source(
+    self, source: str, since: str | None = None, until: str | None = None, replay: list[str] | None = None
+) -> str:
+    """Run one source over one date window (or replay files); retried with backoff when down."""
+    run = scrape_run(source=source, since=_date(since), until=_date(until), replay=replay or ())
+    if run.status == ScrapeRun.Status.FAILED and "unavailable" in run.message:
+        countdown = min(3600, 60 * 2**self.request.retries) * (0.5 + random.random())  # noqa: S311
+        raise self.retry(countdown=countdown)
+    return f"{source} {since}..{until} {run.status} {run.summary}"
+
+
+def backfill_signatures(
+    source: str, since: str | None = None, until: str | None = None, window_days: int = 7,
+    replay: list[str] | None = None,
+) -> list:
+    """One task signature per window: date windows, or one per replayed file."""
+    if replay:
+        files = [str(p) for path in map(Path, replay) for p in (sorted(path.rglob("*")) if path.is_dir() else [path])
+                 if p.is_file() and not p.name.endswith(".meta.json")]
+        return [scrape_source.si(source, None, None, [file]) for file in files]
+    if not since or not until:
+        raise ValueError("a backfill needs since and until (or replay files)")
+    windows = date_windows(dt.date.fromisoformat(since), dt.date.fromisoformat(until), window_days)
+    return [scrape_source.si(source, start.isoformat(), end.isoformat()) for start, end in windows]
+
+
+@shared_task(name="tracker.tasks.scrape_backfill")
+def scrape_backfill(
+    source: str, since: str | None = None, until: str | None = None, window_days: int = 7,
+    replay: list[str] | None = None,
+) -> int:
+    """Split a long range into windows and queue one task each; any number of workers share them."""
+    signatures = backfill_signatures(source, since, until, window_days, replay)
+    group(signatures).apply_async()
+    return len(signatures)
+
+
+@shared_task(name="tracker.tasks.scrape_all_incremental")
+def scrape_all_incremental() -> list[str]:
+    """The daily schedule: each configured source since its last successful run."""
+    today = dt.date.today()
+    queued = []
+    for source in settings.SCRAPE_SOURCES:
+        last = (
+            ScrapeRun.objects.filter(source=source, status__in=["succeeded", "partial"])
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        since = (last.date() - dt.timedelta(days=1)) if last else today - dt.timedelta(days=7)
+        scrape_source.delay(source, since.isoformat(), today.isoformat())
+        queued.append(source)
+    return queued
+
+
+@shared_task(name="tracker.tasks.after_import", acks_late=True)
+def after_import(event_ids: list[int]) -> int:
+    """Follow-up work once an import committed changed events."""
+    log.info("%d events changed", len(event_ids))
+    return len(event_ids)
+
+

@@ -1,0 +1,296 @@
+"""The timeline component: one filtered, paginated, grouped event list shared by every page.
+
+The home page, the timeline, entity pages and relationship pages all build their list with
+``timeline_context``, which parses nothing itself: it takes ``EventFilters`` and calls
+``event_search``, so a page's list, its CSV link, its feed and its alert link agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+from tracker.models import Agency, Event, SourceRecord, Technology, Vendor
+from tracker.selectors import EventFilters, event_search
+from tracker.templatetags.spyglass import money
+from tracker.views.charts import bar_chart
+
+PER_PAGE = 50
+CHOICES_LIMIT = 400
+CONTRACT_KINDS = ("award", "modification")
+ENTITY_FILTERS: dict[str, type[Model]] = {
+    "agency": Agency,
+    "vendor": Vendor,
+    "technology": Technology,
+}
+ORDER_LABELS = {"newest": "newest first", "oldest": "oldest first", "amount": "largest amount first"}
+FIELD_COLUMNS = {
+    Agency: ("id", "name", "acronym", "slug", "path"),
+    Vendor: ("id", "name", "slug", "path"),
+    Technology: ("id", "name", "slug", "path"),
+}
+
+
+def with_listing(events: QuerySet[Event]) -> QuerySet[Event]:
+    """The events with just the related columns a list row shows, prefetched in four queries."""
+    return events.only(
+        "id", "kind", "date", "date_precision", "title", "amount", "currency", "review_state"
+    ).prefetch_related(
+        Prefetch("agencies", Agency.objects.only(*FIELD_COLUMNS[Agency]).distinct()),
+        Prefetch("vendors", Vendor.objects.only(*FIELD_COLUMNS[Vendor]).distinct()),
+        Prefetch("technologies", Technology.objects.only(*FIELD_COLUMNS[Technology])),
+        Prefetch("sources", SourceRecord.objects.only("id", "event_id", "source")),
+    )
+
+
+@dataclass
+class MonthGroup:
+    label: str
+    events: list[Event]
+
+
+@dataclass
+class YearGroup:
+    label: str
+    months: list[MonthGroup] = field(default_factory=list)
+
+
+def _month_key(event: Event) -> tuple[int | None, int | None]:
+    if event.date is None:
+        return (None, None)
+    if event.date_precision == "year":
+        return (event.date.year, None)
+    return (event.date.year, event.date.month)
+
+
+def group_by_month(events: Iterable[Event]) -> list[YearGroup]:
+    """Consecutive events grouped by year, then month ("2018" events get their own group)."""
+    years: list[YearGroup] = []
+    for (year, month), items in groupby(events, key=_month_key):
+        year_label = str(year) if year else "Undated"
+        if not years or years[-1].label != year_label:
+            years.append(YearGroup(year_label))
+        if year is None:
+            month_label = "Date unknown"
+        elif month is None:
+            month_label = f"Sometime in {year}"
+        else:
+            month_label = f"{dt.date(year, month, 1):%B} {year}"
+        years[-1].months.append(MonthGroup(month_label, list(items)))
+    return years
+
+
+@dataclass
+class YearRow:
+    year: int | None
+    events: int
+    obligated: Decimal
+
+    @property
+    def label(self) -> str:
+        return str(self.year) if self.year else "undated"
+
+
+@dataclass
+class YearTotals:
+    rows: list[YearRow]
+
+    @property
+    def events(self) -> int:
+        return sum(row.events for row in self.rows)
+
+    @property
+    def obligated(self) -> Decimal:
+        return sum((row.obligated for row in self.rows), Decimal(0))
+
+    @property
+    def count_chart(self) -> SafeString:
+        return bar_chart(
+            [(row.label, row.events) for row in self.rows],
+            title="Events by year",
+            value_label=lambda v: f"{v:,.0f} event{'s' if v != 1 else ''}",
+        )
+
+    @property
+    def amount_chart(self) -> SafeString:
+        if not self.obligated:
+            return SafeString("")
+        return bar_chart(
+            [(row.label, float(row.obligated)) for row in self.rows],
+            title="Obligated amount (awards and modifications) by year, US dollars",
+            value_label=lambda v: money(Decimal(str(round(v)))),
+        )
+
+
+def year_totals(events: QuerySet[Event]) -> YearTotals:
+    """Event counts and obligated award+modification amounts per year, in one aggregate query."""
+    rows = (
+        events.order_by()
+        .annotate(year=ExtractYear("date"))
+        .values("year")
+        .annotate(
+            n=Count("id"), obligated=Sum("amount", filter=Q(kind__in=CONTRACT_KINDS))
+        )
+    )
+    ordered = sorted(rows, key=lambda r: (r["year"] is None, r["year"] or 0))
+    return YearTotals(
+        [YearRow(r["year"], r["n"], r["obligated"] or Decimal(0)) for r in ordered]
+    )
+
+
+@dataclass
+class Counterparty:
+    slug: str
+    name: str
+    events: int
+
+
+def top_counterparties(events: QuerySet[Event], model: type[Model], limit: int = 10) -> list[Counterparty]:
+    """The agencies or vendors most often on ``events``, with event counts (one query)."""
+    link_model = {Agency: Event.agencies.through, Vendor: Event.vendors.through}[model]
+    fk = model.__name__.lower()
+    rows = (
+        link_model.objects.filter(event__in=events.order_by().values("pk"))
+        .values(f"{fk}__slug", f"{fk}__name")
+        .annotate(n=Count("event", distinct=True))
+        .order_by("-n", f"{fk}__name")[:limit]
+    )
+    return [Counterparty(r[f"{fk}__slug"], r[f"{fk}__name"], r["n"]) for r in rows]
+
+
+def tree_order(nodes: Sequence[Any]) -> list[tuple[Any, int]]:
+    """Nodes sorted as a tree (children under their parent, siblings by name), with depths."""
+    by_id = {node.pk: node for node in nodes}
+
+    def key(node: Any) -> tuple[str, ...]:
+        ids = [int(part) for part in node.path.strip("/").split("/") if part]
+        return tuple(by_id[pk].name.lower() for pk in ids if pk in by_id) or (node.name.lower(),)
+
+    return [(node, len(key(node)) - 1) for node in sorted(nodes, key=key)]
+
+
+def filter_choices(model: type[Model], selected: str = "") -> list[tuple[str, str]]:
+    """(slug, label) options for a filter select: the whole tree, or the most used when large."""
+    columns = FIELD_COLUMNS[model]
+    nodes = list(model.objects.only(*columns).order_by()[: CHOICES_LIMIT + 1])
+    if len(nodes) > CHOICES_LIMIT:
+        nodes = list(
+            model.objects.only(*columns)
+            .annotate(n=Count("event_links"))
+            .filter(Q(n__gt=0) | Q(slug=selected))
+            .order_by("-n")[:CHOICES_LIMIT]
+        )
+    if selected and selected not in {node.slug for node in nodes}:
+        nodes += list(model.objects.only(*columns).filter(slug=selected))
+    return [(node.slug, "– " * depth + str(node)) for node, depth in tree_order(nodes)]
+
+
+@dataclass
+class FilterSelect:
+    name: str
+    selected: str
+    options: list[tuple[str, str]]
+
+
+@dataclass
+class Chip:
+    label: str
+    remove_url: str
+
+
+def _chip_value(name: str, value: Any, labels: dict[str, dict[str, str]]) -> str:
+    if name in labels:
+        return labels[name].get(value, value).lstrip("– ")
+    if name in ("amount_min", "amount_max"):
+        return money(value)
+    if name == "order":
+        return ORDER_LABELS.get(value, value)
+    return str(value)
+
+
+CHIP_NAMES = {
+    "agency": "Agency",
+    "vendor": "Vendor",
+    "technology": "Technology",
+    "kind": "Kind",
+    "since": "Since",
+    "until": "Until",
+    "amount_min": "At least",
+    "amount_max": "At most",
+    "level": "Level",
+    "q": "Text",
+    "order": "Order",
+}
+
+
+def query_string(filters: EventFilters, **extra: Any) -> str:
+    """The filters (plus ``extra``) as a query string, without the leading "?"."""
+    return urlencode({**filters.to_params(), **extra}, doseq=True)
+
+
+def build_chips(
+    filters: EventFilters, base_url: str, labels: dict[str, dict[str, str]]
+) -> list[Chip]:
+    """One removable chip per active filter value; each links to the query minus that value."""
+    chips = []
+    for name, value in filters.to_params().items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            rest = filters.without(name, item if name == "kind" else None)
+            query = query_string(rest)
+            chips.append(
+                Chip(
+                    f"{CHIP_NAMES[name]}: {_chip_value(name, item, labels)}",
+                    f"{base_url}?{query}" if query else base_url,
+                )
+            )
+    return chips
+
+
+def timeline_context(
+    request: HttpRequest, filters: EventFilters, *, base_url: str, fixed: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Everything the timeline include needs: the page, groups, chips, charts and links.
+
+    ``fixed`` names filters set by the page itself (the agency on an agency page): they
+    apply to the list but are neither shown as chips nor offered in the form.
+    """
+    events = event_search(filters)
+    page = Paginator(with_listing(events), PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    own = filters
+    for name in fixed:
+        own = own.without(name)
+    choices = [
+        FilterSelect(name, getattr(filters, name), filter_choices(model, getattr(filters, name)))
+        for name, model in ENTITY_FILTERS.items()
+        if name not in fixed
+    ]
+    labels = {choice.name: dict(choice.options) for choice in choices}
+    query = query_string(filters)
+    return {
+        "filters": filters,
+        "page_obj": page,
+        "groups": group_by_month(rows),
+        "years": year_totals(events),
+        "chips": build_chips(own, base_url, labels),
+        "choices": choices,
+        "fixed": fixed,
+        "base_url": base_url,
+        "page_query": query_string(own),
+        "export_query": query,
+        "kinds": Event.Kind.values,
+        "levels": Agency.Level.values,
+        "orders": ORDER_LABELS,
+    }
