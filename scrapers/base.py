@@ -155,7 +155,11 @@ class Client(Protocol):
     """The shared HTTP client (``scrapers.http.HttpClient``) as source modules see it."""
 
     def get(
-        self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Response: ...
 
     def post_json(
@@ -201,14 +205,18 @@ def replay_pages(paths: Iterable[str | Path]) -> Iterator[Page]:
                 continue
             sidecar = file.with_name(file.name + ".meta.json")
             meta = json.loads(sidecar.read_text("utf-8")) if sidecar.exists() else {}
-            yield Page(url=meta.pop("url", file.resolve().as_uri()), body=file.read_bytes(), meta=meta)
+            yield Page(
+                url=meta.pop("url", file.resolve().as_uri()), body=file.read_bytes(), meta=meta
+            )
 
 
 def save_page(page: Page, directory: str | Path, number: int) -> Path:
     """Write a fetched page in replayable form: the body as-is, plus url and meta beside it."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    kind = "json" if "json" in page.content_type else "xml" if "xml" in page.content_type else "html"
+    kind = (
+        "json" if "json" in page.content_type else "xml" if "xml" in page.content_type else "html"
+    )
     target = directory / f"{number:06d}.{kind}"
     target.write_bytes(page.body)
     sidecar = target.with_name(target.name + ".meta.json")

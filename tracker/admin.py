@@ -39,7 +39,15 @@ class AgencyAliasInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["name", "acronym", "parent", "level", "toptier_code", "subtier_code", "needs_review"]
+    list_display = [
+        "name",
+        "acronym",
+        "parent",
+        "level",
+        "toptier_code",
+        "subtier_code",
+        "needs_review",
+    ]
     list_filter = ["level", "needs_review", "state"]
     search_fields = ["name", "acronym", "aliases__name", "subtier_code", "toptier_code"]
     autocomplete_fields = ["parent"]
@@ -84,7 +92,9 @@ class VendorAdmin(admin.ModelAdmin):
                     merged += 1
                 except ValueError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
-            self.message_user(request, f"Merged {merged} vendor(s) into {target}.", messages.SUCCESS)
+            self.message_user(
+                request, f"Merged {merged} vendor(s) into {target}.", messages.SUCCESS
+            )
             return None
         return TemplateResponse(
             request,
@@ -204,8 +214,19 @@ class EventAdmin(admin.ModelAdmin):
 class ScrapeRunAdmin(admin.ModelAdmin):
     """Source health: one row per run with its counts and errors."""
 
-    list_display = ["source", "started_at", "finished_at", "status", "pages", "inserted",
-                    "updated", "unchanged", "skipped", "failed", "message"]
+    list_display = [
+        "source",
+        "started_at",
+        "finished_at",
+        "status",
+        "pages",
+        "inserted",
+        "updated",
+        "unchanged",
+        "skipped",
+        "failed",
+        "message",
+    ]
     list_filter = ["source", "status"]
     readonly_fields = [field.name for field in ScrapeRun._meta.fields]
 

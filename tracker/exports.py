@@ -34,9 +34,25 @@ from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import PITCH_KINDS, data_as_of, period_start
 
 COLUMNS = (
-    "id", "date", "date_precision", "kind", "title", "summary", "amount", "currency",
-    "agencies", "agency_ids", "vendors", "vendor_ids", "technologies", "sources",
-    "source_urls", "external_ids", "review_state", "url", "outcome",
+    "id",
+    "date",
+    "date_precision",
+    "kind",
+    "title",
+    "summary",
+    "amount",
+    "currency",
+    "agencies",
+    "agency_ids",
+    "vendors",
+    "vendor_ids",
+    "technologies",
+    "sources",
+    "source_urls",
+    "external_ids",
+    "review_state",
+    "url",
+    "outcome",
 )
 FORMATS = ("csv", "jsonl")
 NUMERIC_COLUMNS = frozenset({"id", "amount"})
@@ -44,8 +60,17 @@ CHUNK_SIZE = 2000
 SEPARATOR = "; "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTRACT_KINDS = ("award", "modification")
-EVENT_FIELDS = ("id", "date", "date_precision", "kind", "title", "summary", "amount", "currency",
-                "review_state")
+EVENT_FIELDS = (
+    "id",
+    "date",
+    "date_precision",
+    "kind",
+    "title",
+    "summary",
+    "amount",
+    "currency",
+    "review_state",
+)
 PAIR_BATCH = 100
 URL_PLACEHOLDER = 987654321
 
@@ -132,8 +157,9 @@ class OutcomeMessages:
                 in_families |= Q(event__vendor_links__vendor__path__startswith=f"/{family}/")
             rows = (
                 EventAgency.objects.filter(in_units, in_families, event__kind__in=CONTRACT_KINDS)
-                .values_list("event_id", "event__date", "agency__path",
-                             "event__vendor_links__vendor__path")
+                .values_list(
+                    "event_id", "event__date", "agency__path", "event__vendor_links__vendor__path"
+                )
                 .distinct()
             )
             found: dict[tuple[int, int], set[tuple[dt.date | None, int]]] = defaultdict(set)
@@ -146,8 +172,9 @@ class OutcomeMessages:
                 if pair in batch:
                     self.pairs[pair] = sorted(events, key=lambda e: (e[0] or dt.date.max, e[1]))
 
-    def messages(self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
-                 ) -> dict[int, str]:
+    def messages(
+        self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
+    ) -> dict[int, str]:
         """{event id: message} for (id, date, precision, agency ids, vendor paths) rows."""
         if not pitches:
             return {}
@@ -163,8 +190,9 @@ class OutcomeMessages:
         self._load_pairs({pair for plan in plans.values() for pair in plan[2]})
         return {event_id: self._message(event_id, *plan) for event_id, plan in plans.items()}
 
-    def _message(self, event_id: int, date: dt.date | None, precision: str,
-                 pairs: list[tuple[int, int]]) -> str:
+    def _message(
+        self, event_id: int, date: dt.date | None, precision: str, pairs: list[tuple[int, int]]
+    ) -> str:
         if not pairs:
             return "No agency and vendor are linked to this event yet."
         after = period_start(Event(date=date, date_precision=precision))
@@ -189,9 +217,17 @@ def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> li
     agencies: dict[int, list[tuple]] = defaultdict(list)
     for event_id, pk, name, slug, path, acronym, top, sub, fpds in EventAgency.objects.filter(
         event_id__in=ids
-    ).values_list("event_id", "agency_id", "agency__name", "agency__slug", "agency__path",
-                  "agency__acronym", "agency__toptier_code", "agency__subtier_code",
-                  "agency__fpds_id"):
+    ).values_list(
+        "event_id",
+        "agency_id",
+        "agency__name",
+        "agency__slug",
+        "agency__path",
+        "agency__acronym",
+        "agency__toptier_code",
+        "agency__subtier_code",
+        "agency__fpds_id",
+    ):
         agencies[event_id].append((name, pk, slug))
         outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
     vendors: dict[int, list[tuple]] = defaultdict(list)
@@ -218,20 +254,44 @@ def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> li
         linked_sources = sorted(sources.get(event_id, ()))
         if kind in PITCH_KINDS:
             pitch_vendors = sorted(
-                {(v[0], v[1], v[4]) for v in vendors.get(event_id, ())
-                 if v[3] in ("vendor", "client", "awardee")}
+                {
+                    (v[0], v[1], v[4])
+                    for v in vendors.get(event_id, ())
+                    if v[3] in ("vendor", "client", "awardee")
+                }
             )
-            pitches.append((event_id, date, precision, [a[1] for a in linked_agencies],
-                            [v[2] for v in pitch_vendors]))
-        records.append([
-            event_id, date.isoformat() if date else None, precision, kind, title, summary,
-            None if amount is None else str(amount), currency,
-            [a[0] for a in linked_agencies], [a[2] for a in linked_agencies],
-            [v[0] for v in linked_vendors], [v[2] for v in linked_vendors],
-            [t[0] for t in sorted(set(technologies.get(event_id, ())))],
-            [s[0] for s in linked_sources], [s[2] for s in linked_sources],
-            [s[1] for s in linked_sources], review, url.format(event_id), None,
-        ])
+            pitches.append(
+                (
+                    event_id,
+                    date,
+                    precision,
+                    [a[1] for a in linked_agencies],
+                    [v[2] for v in pitch_vendors],
+                )
+            )
+        records.append(
+            [
+                event_id,
+                date.isoformat() if date else None,
+                precision,
+                kind,
+                title,
+                summary,
+                None if amount is None else str(amount),
+                currency,
+                [a[0] for a in linked_agencies],
+                [a[2] for a in linked_agencies],
+                [v[0] for v in linked_vendors],
+                [v[2] for v in linked_vendors],
+                [t[0] for t in sorted(set(technologies.get(event_id, ())))],
+                [s[0] for s in linked_sources],
+                [s[2] for s in linked_sources],
+                [s[1] for s in linked_sources],
+                review,
+                url.format(event_id),
+                None,
+            ]
+        )
     messages = outcomes.messages(pitches)
     if messages:
         for record in records:
@@ -239,8 +299,16 @@ def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> li
     return records
 
 
-def event_records(events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE
-                  ) -> Iterator[list[list[Any]]]:
+def event_outcome_message(event_id: int) -> str | None:
+    """The outcome cell of one event (None unless pitch-like), exactly as the export has it."""
+    rows = list(Event.objects.filter(pk=event_id).values_list(*EVENT_FIELDS))
+    records = _chunk_records(rows, OutcomeMessages(), "{}")
+    return records[0][-1] if records else None
+
+
+def event_records(
+    events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[list[list[Any]]]:
     """Chunks of export records (values in ``COLUMNS`` order) for ``events``, in its order."""
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
@@ -268,8 +336,12 @@ def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> li
     return cells
 
 
-def format_chunk(records: list[list[Any]], fmt: str, columns: Sequence[str] = COLUMNS,
-                 numeric: frozenset[int] = frozenset({6})) -> str:
+def format_chunk(
+    records: list[list[Any]],
+    fmt: str,
+    columns: Sequence[str] = COLUMNS,
+    numeric: frozenset[int] = frozenset({6}),
+) -> str:
     """A chunk of records as CSV lines or JSON Lines (one object keyed by ``columns`` a line)."""
     if fmt == "csv":
         buffer = io.StringIO()
@@ -301,4 +373,3 @@ def export_rows(
         yield format_chunk(records, fmt)
         if progress is not None:
             progress(len(records))
-

@@ -34,13 +34,37 @@ from tracker.models import Agency, AgencyAlias, Technology, Vendor, VendorAlias
 from tracker.selectors import EventFilters, event_search
 
 ENTITY_EXPORTS: dict[str, tuple[type, tuple[str, ...], type | None, str]] = {
-    "agencies": (Agency, ("slug", "name", "acronym", "parent__slug", "level", "agency_type",
-                          "country", "state", "place", "toptier_code", "subtier_code", "fpds_id"),
-                 AgencyAlias, "agency_id"),
-    "vendors": (Vendor, ("slug", "name", "parent__slug", "uei", "duns", "cage", "website"),
-                VendorAlias, "vendor_id"),
-    "technologies": (Technology, ("slug", "name", "parent__slug", "atlas_category",
-                                  "description"), None, ""),
+    "agencies": (
+        Agency,
+        (
+            "slug",
+            "name",
+            "acronym",
+            "parent__slug",
+            "level",
+            "agency_type",
+            "country",
+            "state",
+            "place",
+            "toptier_code",
+            "subtier_code",
+            "fpds_id",
+        ),
+        AgencyAlias,
+        "agency_id",
+    ),
+    "vendors": (
+        Vendor,
+        ("slug", "name", "parent__slug", "uei", "duns", "cage", "website"),
+        VendorAlias,
+        "vendor_id",
+    ),
+    "technologies": (
+        Technology,
+        ("slug", "name", "parent__slug", "atlas_category", "description"),
+        None,
+        "",
+    ),
 }
 BULK_DATASETS = ("events", *ENTITY_EXPORTS)
 BULK_NAMES = tuple(f"spyglass-{name}.{fmt}.gz" for name in BULK_DATASETS for fmt in FORMATS)
@@ -86,8 +110,10 @@ def _atomic_gzip(path: Path) -> Iterator[io.TextIOWrapper]:
     )
     try:
         with handle:
-            with gzip.GzipFile(path.name[:-3], "wb", fileobj=handle, mtime=0) as raw, \
-                    io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+            with (
+                gzip.GzipFile(path.name[:-3], "wb", fileobj=handle, mtime=0) as raw,
+                io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
+            ):
                 yield text
             handle.flush()
             os.fsync(handle.fileno())

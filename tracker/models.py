@@ -32,10 +32,6 @@ class TreeNode(models.Model):
     class Meta:
         abstract = True
 
-    def compute_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else "/"  # type: ignore[attr-defined]
-        return f"{prefix}{self.pk}/"
-
     def save(self, *args, **kwargs) -> None:
         if not self.slug:  # type: ignore[attr-defined]
             self.slug = unique_slug(type(self), self.name, exclude_pk=self.pk)  # type: ignore
@@ -53,6 +49,10 @@ class TreeNode(models.Model):
         self.path = path
         for child in type(self).objects.filter(parent_id=self.pk):
             child.sync_path()
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else "/"  # type: ignore[attr-defined]
+        return f"{prefix}{self.pk}/"
 
     def ancestors(self) -> list:
         """Ancestors from the root down, excluding self."""
@@ -154,16 +154,6 @@ class Vendor(TreeNode):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("vendor-detail", args=[self.slug])
-
-    @property
-    def short_name(self) -> str:
-        """The name without its legal form ("Amazon.com, Inc." → "Amazon.com")."""
-        from tracker.normalize import strip_legal_form
-
-        return strip_legal_form(self.name)
-
     def save(self, *args, **kwargs) -> None:
         from tracker.normalize import vendor_key
 
@@ -174,9 +164,19 @@ class Vendor(TreeNode):
             kwargs["update_fields"] = {*kwargs["update_fields"], "normalized"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("vendor-detail", args=[self.slug])
+
+    @property
+    def short_name(self) -> str:
+        """The name without its legal form ("Amazon.com, Inc." → "Amazon.com")."""
+        from tracker.normalize import strip_legal_form
+
+        return strip_legal_form(self.name)
+
 
 class VendorAlias(models.Model):
-    """Another name for a vendor, optionally valid only for a period (ShotSpotter → SoundThinking)."""
+    """Another name for a vendor, maybe only for a period (ShotSpotter → SoundThinking)."""
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=255)
@@ -383,9 +383,7 @@ class EventTechnology(models.Model):
         SOURCE = "source"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="technology_links")
-    technology = models.ForeignKey(
-        Technology, on_delete=models.CASCADE, related_name="event_links"
-    )
+    technology = models.ForeignKey(Technology, on_delete=models.CASCADE, related_name="event_links")
     tagged_by = models.CharField(max_length=8, choices=TaggedBy.choices, default=TaggedBy.RULE)
     rule = models.ForeignKey(TaggingRule, null=True, blank=True, on_delete=models.SET_NULL)
 

@@ -48,12 +48,13 @@ _SPACES = re.compile(r"\s+")
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("&", " and ").replace("'", "").replace("’", "")
+    text = text.replace("&", " and ").replace("'", "").replace("\u2019", "")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
 _DISPLAY_SUFFIX_RE = re.compile(
-    r"(?:,?\s+(?:" + "|".join(re.escape(s).replace("\\ ", r"\.?\s*") for s in _LEGAL_SUFFIXES)
+    r"(?:,?\s+(?:"
+    + "|".join(re.escape(s).replace("\\ ", r"\.?\s*") for s in _LEGAL_SUFFIXES)
     + r")\.?)+$",
     re.IGNORECASE,
 )

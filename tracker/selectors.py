@@ -14,7 +14,15 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from tracker.models import Agency, Event, EventAgency, EventTechnology, EventVendor, Technology, Vendor
+from tracker.models import (
+    Agency,
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    Technology,
+    Vendor,
+)
 
 ORDERS = {
     "newest": (F("date").desc(nulls_last=True), F("id").desc()),
@@ -41,8 +49,19 @@ class EventFilters:
     order: str = "newest"
     errors: tuple[str, ...] = field(default=(), compare=False)
 
-    FIELDS = ("agency", "vendor", "technology", "kind", "since", "until", "amount_min",
-              "amount_max", "level", "q", "order")
+    FIELDS = (
+        "agency",
+        "vendor",
+        "technology",
+        "kind",
+        "since",
+        "until",
+        "amount_min",
+        "amount_max",
+        "level",
+        "q",
+        "order",
+    )
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> EventFilters:
@@ -122,7 +141,11 @@ class EventFilters:
         """The query-string form (only the filters that are set; order only if not default)."""
         params: dict[str, str | list[str]] = {}
         for name, value in asdict(self).items():
-            if name == "errors" or value in ("", None, ()) or (name == "order" and value == "newest"):
+            if (
+                name == "errors"
+                or value in ("", None, ())
+                or (name == "order" and value == "newest")
+            ):
                 continue
             params[name] = list(value) if isinstance(value, tuple) else str(value)
         return params
@@ -162,7 +185,9 @@ def event_search(filters: EventFilters) -> QuerySet[Event]:
         path = _subtree_path(model, slug)
         if path is None:
             return events.none()
-        linked = link_model.objects.filter(event=OuterRef("pk"), **{f"{fk}__path__startswith": path})
+        linked = link_model.objects.filter(
+            event=OuterRef("pk"), **{f"{fk}__path__startswith": path}
+        )
         events = events.filter(Exists(linked))
     if filters.kind:
         events = events.filter(kind__in=filters.kind)

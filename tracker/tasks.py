@@ -13,9 +13,10 @@ from pathlib import Path
 
 from celery import group, shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from tracker.models import ScrapeRun
-from tracker.services.scraping import SOURCES, date_windows, scrape_run
+from tracker.services.scraping import date_windows, scrape_run
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +27,35 @@ def _date(value: str | None) -> dt.date | None:
 
 @shared_task(bind=True, name="tracker.tasks.scrape_source", max_retries=3, acks_late=True)
 def scrape_source(
-    self, source: str, since: str | None = None, until: str | None = None, replay: list[str] | None = None
+    self,
+    source: str,
+    since: str | None = None,
+    until: str | None = None,
+    replay: list[str] | None = None,
 ) -> str:
     """Run one source over one date window (or replay files); retried with backoff when down."""
     run = scrape_run(source=source, since=_date(since), until=_date(until), replay=replay or ())
     if run.status == ScrapeRun.Status.FAILED and "unavailable" in run.message:
-        countdown = min(3600, 60 * 2**self.request.retries) * (0.5 + random.random())  # noqa: S311
+        countdown = min(3600, 60 * 2**self.request.retries) * (0.5 + random.random())
         raise self.retry(countdown=countdown)
     return f"{source} {since}..{until} {run.status} {run.summary}"
 
 
 def backfill_signatures(
-    source: str, since: str | None = None, until: str | None = None, window_days: int = 7,
+    source: str,
+    since: str | None = None,
+    until: str | None = None,
+    window_days: int = 7,
     replay: list[str] | None = None,
 ) -> list:
     """One task signature per window: date windows, or one per replayed file."""
     if replay:
-        files = [str(p) for path in map(Path, replay) for p in (sorted(path.rglob("*")) if path.is_dir() else [path])
-                 if p.is_file() and not p.name.endswith(".meta.json")]
+        files = [
+            str(p)
+            for path in map(Path, replay)
+            for p in (sorted(path.rglob("*")) if path.is_dir() else [path])
+            if p.is_file() and not p.name.endswith(".meta.json")
+        ]
         return [scrape_source.si(source, None, None, [file]) for file in files]
     if not since or not until:
         raise ValueError("a backfill needs since and until (or replay files)")
@@ -53,7 +65,10 @@ def backfill_signatures(
 
 @shared_task(name="tracker.tasks.scrape_backfill")
 def scrape_backfill(
-    source: str, since: str | None = None, until: str | None = None, window_days: int = 7,
+    source: str,
+    since: str | None = None,
+    until: str | None = None,
+    window_days: int = 7,
     replay: list[str] | None = None,
 ) -> int:
     """Split a long range into windows and queue one task each; any number of workers share them."""
@@ -65,7 +80,7 @@ def scrape_backfill(
 @shared_task(name="tracker.tasks.scrape_all_incremental")
 def scrape_all_incremental() -> list[str]:
     """The daily schedule: each configured source since its last successful run."""
-    today = dt.date.today()
+    today = timezone.localdate()
     queued = []
     for source in settings.SCRAPE_SOURCES:
         last = (
@@ -85,5 +100,3 @@ def after_import(event_ids: list[int]) -> int:
     """Follow-up work once an import committed changed events."""
     log.info("%d events changed", len(event_ids))
     return len(event_ids)
-
-

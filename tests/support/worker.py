@@ -21,14 +21,16 @@ def database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
-    user = settings["USER"] or "postgres"
-    return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    user, host = settings["USER"] or "postgres", settings["HOST"] or "127.0.0.1"
+    return f"postgres://{user}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
 class Worker:
     """A ``celery worker`` subprocess consuming one private queue; killed on exit."""
 
-    def __init__(self, broker_url: str, *, queue: str | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self, broker_url: str, *, queue: str | None = None, env: dict[str, str] | None = None
+    ):
         self.broker_url = broker_url
         self.queue = queue or f"test-{uuid.uuid4().hex[:8]}"
         self.env = env or {}
@@ -53,10 +55,28 @@ class Worker:
         self.log.parent.mkdir(exist_ok=True)
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool=solo", "-Q", self.queue,
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
-             "-n", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h"],
-            cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tracker",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                self.queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+                "-n",
+                f"{self.queue}-{uuid.uuid4().hex[:4]}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -75,7 +95,9 @@ def sender(broker_url: str) -> Celery:
     return Celery("test-sender", broker=broker_url)
 
 
-def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2, worker: Worker | None = None) -> None:
+def wait_for(
+    predicate, *, timeout: float = 60.0, interval: float = 0.2, worker: Worker | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -14,10 +14,17 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 def snapshot():
     """Everything a scrape writes, without ids or timestamps."""
     return sorted(
-        (s.source, s.external_id, s.event.kind, s.event.title, str(s.event.amount), s.event.date,
-         tuple(sorted(s.event.agencies.values_list("slug", flat=True))),
-         tuple(sorted(s.event.vendors.values_list("normalized", flat=True))),
-         tuple(sorted(s.event.technologies.values_list("slug", flat=True))))
+        (
+            s.source,
+            s.external_id,
+            s.event.kind,
+            s.event.title,
+            str(s.event.amount),
+            s.event.date,
+            tuple(sorted(s.event.agencies.values_list("slug", flat=True))),
+            tuple(sorted(s.event.vendors.values_list("normalized", flat=True))),
+            tuple(sorted(s.event.technologies.values_list("slug", flat=True))),
+        )
         for s in SourceRecord.objects.exclude(source="curator").select_related("event")
     )
 
@@ -28,10 +35,16 @@ def test_a_real_worker_runs_a_scrape_task():
     replay = str(OWN_FIXTURES / "usaspending")
     with Worker(REDIS_URL) as worker:
         sender(REDIS_URL).send_task(
-            "tracker.tasks.scrape_source", args=["usaspending", None, None, [replay]], queue=worker.queue
+            "tracker.tasks.scrape_source",
+            args=["usaspending", None, None, [replay]],
+            queue=worker.queue,
         )
-        wait_for(lambda: ScrapeRun.objects.filter(source="usaspending", finished_at__isnull=False).exists(),
-                 worker=worker)
+        wait_for(
+            lambda: ScrapeRun.objects.filter(
+                source="usaspending", finished_at__isnull=False
+            ).exists(),
+            worker=worker,
+        )
     run = ScrapeRun.objects.get(source="usaspending")
     assert run.status == "succeeded", run.errors
     assert run.inserted > 0 and Event.objects.filter(kind="award").exists()
@@ -41,8 +54,10 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
     require_service("Redis", REDIS_URL)
     starter_data_load()
     replay = [str(OWN_FIXTURES / "usaspending"), str(OWN_FIXTURES / "fpds")]
-    signatures = [*backfill_signatures("usaspending", replay=replay[:1]),
-                  *backfill_signatures("fpds", replay=replay[1:])]
+    signatures = [
+        *backfill_signatures("usaspending", replay=replay[:1]),
+        *backfill_signatures("fpds", replay=replay[1:]),
+    ]
     assert len(signatures) >= 4
     for signature in signatures:
         signature.apply()  # the single-process run
@@ -58,9 +73,12 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
             wait_for(lambda worker=worker: "ready." in worker.output(), worker=worker)
         for signature in signatures:
             app.send_task(signature.task, args=signature.args, queue=queue)
-        wait_for(lambda: ScrapeRun.objects.filter(finished_at__isnull=False).count() == len(signatures),
-                 worker=one, timeout=120)
-        shares = [worker.output().count("succeeded in") for worker in (one, two)]
+        wait_for(
+            lambda: ScrapeRun.objects.filter(finished_at__isnull=False).count() == len(signatures),
+            worker=one,
+            timeout=120,
+        )
+        shares = [worker.output().count("] succeeded in ") for worker in (one, two)]
     assert snapshot() == single
     assert not ScrapeRun.objects.exclude(status__in=["succeeded", "partial"]).exists()
     assert sum(shares) == len(signatures) and all(shares), shares

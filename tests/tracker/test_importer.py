@@ -12,8 +12,12 @@ from tracker.services.retag import events_retag
 
 pytestmark = pytest.mark.django_db
 
-ICE = AgencyRef(name="U.S. Immigration and Customs Enforcement", code="7012", code_type="subtier",
-                parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"))
+ICE = AgencyRef(
+    name="U.S. Immigration and Customs Enforcement",
+    code="7012",
+    code_type="subtier",
+    parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"),
+)
 
 
 def award(**changes) -> Record:
@@ -53,15 +57,20 @@ def test_resolution_links_known_entities_and_tags_technology(starter):
     assert [a.slug for a in event.agencies.all()] == ["ice"]
     assert [v.slug for v in event.vendors.all()] == ["aws"]
     assert Vendor.objects.get(slug="aws").uei == "ABCDEFGHJK12"  # learnt from the source
-    tags = {t.technology.slug: t.tagged_by for t in event.technology_links.select_related("technology")}
+    tags = {
+        t.technology.slug: t.tagged_by for t in event.technology_links.select_related("technology")
+    }
     assert tags == {"face-recognition": "rule"}
 
 
 def test_same_action_from_two_sources_is_one_event(starter):
     records_import([award()])
-    fpds = award(source="fpds", external_id="7012:70CMSD21F0000012:0:0:-NONE-",
-                 title="New DELIVERY ORDER 70CMSD21F0000012 awarded to AMAZON WEB SERVICES, INC.",
-                 raw={"PIID": "70CMSD21F0000012"})
+    fpds = award(
+        source="fpds",
+        external_id="7012:70CMSD21F0000012:0:0:-NONE-",
+        title="New DELIVERY ORDER 70CMSD21F0000012 awarded to AMAZON WEB SERVICES, INC.",
+        raw={"PIID": "70CMSD21F0000012"},
+    )
     counts = records_import([fpds])
     assert counts.updated == 1 and counts.inserted == 0
     event = Event.objects.get(kind="award")
@@ -71,9 +80,16 @@ def test_same_action_from_two_sources_is_one_event(starter):
 
 def test_modification_inherits_the_base_award_parties(starter):
     records_import([award()])
-    mod = award(external_id="CONT_TX_1", kind="modification", title="EXERCISE AN OPTION",
-                agencies=[], vendors=[], codes={}, amount=Decimal("-100.00"),
-                match_key="contract:7012:70CMSD21F0000012:P00001:-NONE-")
+    mod = award(
+        external_id="CONT_TX_1",
+        kind="modification",
+        title="EXERCISE AN OPTION",
+        agencies=[],
+        vendors=[],
+        codes={},
+        amount=Decimal("-100.00"),
+        match_key="contract:7012:70CMSD21F0000012:P00001:-NONE-",
+    )
     records_import([mod])
     event = Event.objects.get(kind="modification")
     assert event.amount == Decimal("-100.00")
@@ -82,37 +98,71 @@ def test_modification_inherits_the_base_award_parties(starter):
 
 
 def test_vendor_spellings_with_one_duns_are_one_vendor(starter):
-    one = award(external_id="a", match_key="", vendors=[VendorRef(name="NUAXIS LLC", duns="123456789")])
-    two = award(external_id="b", match_key="", vendors=[VendorRef(name="NUAXIS LIMITED LIABILITY COMPANY", duns="123456789")])
+    one = award(
+        external_id="a", match_key="", vendors=[VendorRef(name="NUAXIS LLC", duns="123456789")]
+    )
+    two = award(
+        external_id="b",
+        match_key="",
+        vendors=[VendorRef(name="NUAXIS LIMITED LIABILITY COMPANY", duns="123456789")],
+    )
     records_import([one, two])
     assert Vendor.objects.filter(normalized="nuaxis").count() == 1
 
 
 def test_a_strong_identifier_beats_a_name(starter):
-    records_import([award(external_id="x", match_key="", vendors=[VendorRef(name="Acme Vision LLC", uei="AAAAAAAAAAA1")])])
-    records_import([award(external_id="y", match_key="", vendors=[VendorRef(name="ACME VISION, L.L.C.", uei="BBBBBBBBBBB2")])])
-    assert sorted(Vendor.objects.filter(normalized="acme vision").values_list("uei", flat=True)) == [
-        "AAAAAAAAAAA1", "BBBBBBBBBBB2"]
+    records_import(
+        [
+            award(
+                external_id="x",
+                match_key="",
+                vendors=[VendorRef(name="Acme Vision LLC", uei="AAAAAAAAAAA1")],
+            )
+        ]
+    )
+    records_import(
+        [
+            award(
+                external_id="y",
+                match_key="",
+                vendors=[VendorRef(name="ACME VISION, L.L.C.", uei="BBBBBBBBBBB2")],
+            )
+        ]
+    )
+    assert sorted(
+        Vendor.objects.filter(normalized="acme vision").values_list("uei", flat=True)
+    ) == ["AAAAAAAAAAA1", "BBBBBBBBBBB2"]
     assert VendorMatchFlag.objects.filter(vendor__uei="BBBBBBBBBBB2").exists()
 
 
 def test_near_names_are_flagged_never_merged(starter):
-    records_import([award(external_id="z", match_key="", vendors=[VendorRef(name="Amazon Web Service Inc")])])
+    records_import(
+        [award(external_id="z", match_key="", vendors=[VendorRef(name="Amazon Web Service Inc")])]
+    )
     new = Vendor.objects.get(name="Amazon Web Service Inc")
     assert new.needs_review
     assert VendorMatchFlag.objects.filter(vendor=new, candidate__slug="aws").exists()
 
 
 def test_vendor_parent_from_source_identifiers(starter):
-    ref = VendorRef(name="Rekon Analytics LLC", uei="CCCCCCCCCCC3", parent_name="Amazon.com, Inc.", parent_uei="DDDDDDDDDDD4")
+    ref = VendorRef(
+        name="Rekon Analytics LLC",
+        uei="CCCCCCCCCCC3",
+        parent_name="Amazon.com, Inc.",
+        parent_uei="DDDDDDDDDDD4",
+    )
     records_import([award(external_id="p", match_key="", vendors=[ref])])
     child = Vendor.objects.get(uei="CCCCCCCCCCC3")
     assert child.parent.slug == "amazon" and child.parent.uei == "DDDDDDDDDDD4"
 
 
 def test_unknown_agency_is_created_under_its_parent_and_flagged(starter):
-    office = AgencyRef(name="Science and Technology Directorate", code="7067", code_type="subtier",
-                       parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"))
+    office = AgencyRef(
+        name="Science and Technology Directorate",
+        code="7067",
+        code_type="subtier",
+        parent=AgencyRef(name="Department of Homeland Security", code="070", code_type="toptier"),
+    )
     records_import([award(external_id="q", match_key="", agencies=[office])])
     created = Agency.objects.get(subtier_code="7067")
     assert created.parent.slug == "dhs" and created.needs_review
@@ -121,9 +171,13 @@ def test_unknown_agency_is_created_under_its_parent_and_flagged(starter):
 
 
 def test_lda_style_agency_names_resolve_through_aliases(starter):
-    refs = [AgencyRef(name="Immigration & Customs Enforcement (ICE)", role="pitched-to"),
-            AgencyRef(name="Homeland Security, Dept of (DHS)", role="pitched-to")]
-    records_import([award(source="lda", external_id="uuid-1", kind="lobbying", match_key="", agencies=refs)])
+    refs = [
+        AgencyRef(name="Immigration & Customs Enforcement (ICE)", role="pitched-to"),
+        AgencyRef(name="Homeland Security, Dept of (DHS)", role="pitched-to"),
+    ]
+    records_import(
+        [award(source="lda", external_id="uuid-1", kind="lobbying", match_key="", agencies=refs)]
+    )
     event = Event.objects.get(kind="lobbying")
     assert sorted(event.agencies.values_list("slug", flat=True)) == ["dhs", "ice"]
 
@@ -141,7 +195,9 @@ def test_a_bad_record_fails_alone(starter):
     counts = records_import([good, bad, award(external_id="good2", match_key="")])
     assert counts.inserted == 2 and counts.failed == 1
     assert any("bad" in error for error in counts.errors)
-    assert set(SourceRecord.objects.filter(source="usaspending").values_list("external_id", flat=True)) == {"good", "good2"}
+    assert set(
+        SourceRecord.objects.filter(source="usaspending").values_list("external_id", flat=True)
+    ) == {"good", "good2"}
 
 
 def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
@@ -168,11 +224,25 @@ def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
 
 
 def test_news_items_naming_nothing_tracked_are_skipped(starter):
-    item = Record(source="news", external_id="https://example.org/a", kind="report", title="City council budget",
-                  url="https://example.org/a", raw={}, text="The council discussed parks.")
-    tracked = Record(source="news", external_id="https://example.org/b", kind="pitch", review=True,
-                     title="Amazon pitched Rekognition to ICE", url="https://example.org/b", raw={},
-                     text="Amazon Web Services pitched Rekognition to Immigration and Customs Enforcement.")
+    item = Record(
+        source="news",
+        external_id="https://example.org/a",
+        kind="report",
+        title="City council budget",
+        url="https://example.org/a",
+        raw={},
+        text="The council discussed parks.",
+    )
+    tracked = Record(
+        source="news",
+        external_id="https://example.org/b",
+        kind="pitch",
+        review=True,
+        title="Amazon pitched Rekognition to ICE",
+        url="https://example.org/b",
+        raw={},
+        text="Amazon Web Services pitched Rekognition to Immigration and Customs Enforcement.",
+    )
     counts = records_import([item, tracked])
     assert (counts.inserted, counts.skipped) == (1, 1)
     event = Event.objects.get(sources__external_id="https://example.org/b")
@@ -188,7 +258,9 @@ def test_retag_keeps_curator_tags_and_drops_stale_rule_tags(starter):
     Event.objects.filter(pk=event.pk).update(title="CLOUD HOSTING", summary="")
     pitch = Event.objects.get(match_key="story:2018:aws-pitch-rekognition-ice-hsi")
     curated = set(pitch.technologies.values_list("slug", flat=True))
-    added, removed = events_retag()
+    _, removed = events_retag()
     assert removed >= 1
-    assert not EventTechnology.objects.filter(event=event, technology__slug="face-recognition").exists()
+    assert not EventTechnology.objects.filter(
+        event=event, technology__slug="face-recognition"
+    ).exists()
     assert set(pitch.technologies.values_list("slug", flat=True)) >= curated

@@ -8,7 +8,9 @@ pytestmark = pytest.mark.django_db
 
 def test_paths_follow_the_hierarchy_and_reparenting():
     dhs = Agency.objects.create(name="Department of Homeland Security", acronym="DHS")
-    ice = Agency.objects.create(name="Immigration and Customs Enforcement", acronym="ICE", parent=dhs)
+    ice = Agency.objects.create(
+        name="Immigration and Customs Enforcement", acronym="ICE", parent=dhs
+    )
     hsi = Agency.objects.create(name="Homeland Security Investigations", acronym="HSI", parent=ice)
     assert hsi.path == f"/{dhs.pk}/{ice.pk}/{hsi.pk}/"
     assert list(dhs.descendants().order_by("pk")) == [ice, hsi]
@@ -51,8 +53,14 @@ def test_str_and_urls(starter):
     assert str(ice) == "U.S. Immigration and Customs Enforcement (ICE)"
     assert ice.get_absolute_url() == "/agencies/ice/"
     assert Vendor.objects.get(slug="aws").get_absolute_url() == "/vendors/aws/"
-    assert Technology.objects.get(slug="face-recognition").get_absolute_url() == "/technologies/face-recognition/"
+    assert (
+        Technology.objects.get(slug="face-recognition").get_absolute_url()
+        == "/technologies/face-recognition/"
+    )
     event = Event.objects.get(match_key="story:2018:aws-pitch-rekognition-ice-hsi")
     assert event.get_absolute_url() == f"/events/{event.pk}/"
     assert str(event).startswith("2018-06-01 pitch: Amazon Web Services pitches")
-    assert str(VendorAlias.objects.filter(vendor__slug="soundthinking").order_by("name").first()) == "ShotSpotter, Inc."
+    assert (
+        str(VendorAlias.objects.filter(vendor__slug="soundthinking").order_by("name").first())
+        == "ShotSpotter, Inc."
+    )

@@ -5,7 +5,12 @@ from tracker.normalize import agency_acronym, agency_key, similarity, vendor_key
 
 @pytest.mark.parametrize(
     "name",
-    ["AMAZON WEB SERVICES, INC.", "Amazon Web Services Inc", "amazon web services", "Amazon Web Services, Incorporated"],
+    [
+        "AMAZON WEB SERVICES, INC.",
+        "Amazon Web Services Inc",
+        "amazon web services",
+        "Amazon Web Services, Incorporated",
+    ],
 )
 def test_vendor_spellings_share_a_key(name):
     assert vendor_key(name) == "amazon web services"
@@ -35,7 +40,9 @@ def test_agency_spellings_share_a_key(name):
 
 
 def test_inverted_department_names():
-    assert agency_key("Homeland Security, Dept of (DHS)") == agency_key("Department of Homeland Security")
+    assert agency_key("Homeland Security, Dept of (DHS)") == agency_key(
+        "Department of Homeland Security"
+    )
     assert agency_acronym("Homeland Security, Dept of (DHS)") == "DHS"
     assert agency_acronym("Department of Homeland Security") == ""
 

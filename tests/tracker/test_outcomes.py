@@ -23,7 +23,10 @@ def test_seed_pitch_says_no_contract_until_an_award_is_imported(starter, own_fix
     outcome = event_outcome(pitch())
     assert outcome.followed == []
     assert outcome.message.startswith("No contract found between ICE and Amazon.com as of ")
-    run = scrape_run(source="usaspending", replay=[own_fixtures / "usaspending" / "search_surveillance_contracts.json"])
+    run = scrape_run(
+        source="usaspending",
+        replay=[own_fixtures / "usaspending" / "search_surveillance_contracts.json"],
+    )
     assert run.inserted >= 1
     outcome = event_outcome(pitch())
     assert outcome.has_contract
@@ -39,16 +42,32 @@ def test_only_later_actions_of_the_same_unit_and_family_count(starter):
     aws = VendorRef(name="Amazon Web Services, Inc.")
 
     def award(external_id, agency, vendor, date):
-        return Record(source="usaspending", external_id=external_id, kind="award", title="Cloud services",
-                      url="https://example.gov", raw={}, date=date, amount=Decimal("10.00"),
-                      agencies=[agency], vendors=[vendor])
+        return Record(
+            source="usaspending",
+            external_id=external_id,
+            kind="award",
+            title="Cloud services",
+            url="https://example.gov",
+            raw={},
+            date=date,
+            amount=Decimal("10.00"),
+            agencies=[agency],
+            vendors=[vendor],
+        )
 
-    records_import([
-        award("before", ice, aws, dt.date(2017, 1, 1)),
-        award("other-agency", fbi, aws, dt.date(2019, 1, 1)),
-        award("other-vendor", ice, VendorRef(name="Palantir Technologies Inc."), dt.date(2019, 1, 1)),
-        award("same-month", ice, VendorRef(name="Amazon.com, Inc."), dt.date(2018, 6, 20)),
-    ])
+    records_import(
+        [
+            award("before", ice, aws, dt.date(2017, 1, 1)),
+            award("other-agency", fbi, aws, dt.date(2019, 1, 1)),
+            award(
+                "other-vendor",
+                ice,
+                VendorRef(name="Palantir Technologies Inc."),
+                dt.date(2019, 1, 1),
+            ),
+            award("same-month", ice, VendorRef(name="Amazon.com, Inc."), dt.date(2018, 6, 20)),
+        ]
+    )
     outcome = event_outcome(pitch())
     assert [e.sources.get().external_id for e in outcome.followed] == ["same-month"]
 

@@ -38,7 +38,9 @@ def test_technology_filter_includes_children(starter):
 
 def test_filters_combine(starter):
     assert keys(EventFilters(agency="ice", kind=("report",))) == set()
-    assert keys(EventFilters(vendor="aws", since=dt.date(2018, 7, 1))) == {"story:2018:aclu-rekognition-congress-test"}
+    assert keys(EventFilters(vendor="aws", since=dt.date(2018, 7, 1))) == {
+        "story:2018:aclu-rekognition-congress-test"
+    }
     assert PITCH in keys(EventFilters(until=dt.date(2018, 6, 30), level="federal"))
     assert PITCH not in keys(EventFilters(level="local"))
     assert keys(EventFilters(q="McKinsey Redwood")) == {"story:2018:aws-dhs-meeting-mckinsey"}
@@ -47,18 +49,26 @@ def test_filters_combine(starter):
 def test_amount_filters_and_ordering(starter):
     ice = Agency.objects.get(slug="ice")
     for amount, day in ((Decimal("100.00"), 1), (Decimal("5000000.00"), 2)):
-        event = Event.objects.create(kind="award", title=f"award {amount}", amount=amount, date=dt.date(2020, 1, day))
+        event = Event.objects.create(
+            kind="award", title=f"award {amount}", amount=amount, date=dt.date(2020, 1, day)
+        )
         EventAgency.objects.create(event=event, agency=ice)
-    titles = list(event_search(EventFilters(amount_min=Decimal(1000))).values_list("title", flat=True))
+    titles = list(
+        event_search(EventFilters(amount_min=Decimal(1000))).values_list("title", flat=True)
+    )
     assert titles == ["award 5000000.00"]
     newest = list(event_search(EventFilters(agency="ice")).values_list("date", flat=True))
     assert newest == sorted(newest, reverse=True)
-    oldest = list(event_search(EventFilters(agency="ice", order="oldest")).values_list("date", flat=True))
+    oldest = list(
+        event_search(EventFilters(agency="ice", order="oldest")).values_list("date", flat=True)
+    )
     assert oldest == sorted(oldest)
 
 
 def test_params_are_parsed_and_bad_values_reported(starter):
-    params = QueryDict("agency=ice&kind=pitch&kind=bogus&since=2018-13-01&amount_min=NaN&q=%00x&order=weird&vendor=nope")
+    params = QueryDict(
+        "agency=ice&kind=pitch&kind=bogus&since=2018-13-01&amount_min=NaN&q=%00x&order=weird&vendor=nope"
+    )
     filters = EventFilters.from_params(params)
     assert filters.agency == "ice" and filters.kind == ("pitch",)
     assert filters.since is None and filters.amount_min is None and filters.vendor == ""

@@ -151,7 +151,11 @@ class VendorResolver:
             self._fill_identifiers(vendor, ref, uei, duns)
         if vendor.parent_id is None and (ref.parent_uei or ref.parent_duns or ref.parent_name):
             parent = self._parent(ref)
-            if parent is not None and parent.pk != vendor.pk and f"/{vendor.pk}/" not in parent.path:
+            if (
+                parent is not None
+                and parent.pk != vendor.pk
+                and f"/{vendor.pk}/" not in parent.path
+            ):
                 vendor.parent = parent
                 vendor.save(update_fields=["parent"])
         return vendor
@@ -176,13 +180,17 @@ class VendorResolver:
             vendor.save(update_fields=changed)
         key = vendor_key(ref.name)
         if key and key not in self._by_key:
-            VendorAlias.objects.get_or_create(vendor=vendor, normalized=key, defaults={"name": ref.name[:255]})
+            VendorAlias.objects.get_or_create(
+                vendor=vendor, normalized=key, defaults={"name": ref.name[:255]}
+            )
             self._by_key[key] = vendor.pk
 
     def _parent(self, ref: VendorRef) -> Vendor | None:
         if ref.parent_uei or ref.parent_duns:
             return self.resolve(
-                VendorRef(name=ref.parent_name or ref.name, uei=ref.parent_uei, duns=ref.parent_duns)
+                VendorRef(
+                    name=ref.parent_name or ref.name, uei=ref.parent_uei, duns=ref.parent_duns
+                )
             )
         if ref.parent_name and vendor_key(ref.parent_name) != vendor_key(ref.name):
             return self.resolve(VendorRef(name=ref.parent_name))
@@ -202,7 +210,9 @@ class VendorResolver:
         return vendor
 
 
-def vendor_flag_near_matches(*, vendor: Vendor, threshold: float = NEAR_MATCH) -> list[VendorMatchFlag]:
+def vendor_flag_near_matches(
+    *, vendor: Vendor, threshold: float = NEAR_MATCH
+) -> list[VendorMatchFlag]:
     """Flag vendors whose normalised name is close to ``vendor``'s, for a curator to review.
 
     Idempotent: one flag per pair. Names sharing a key are flagged too (they were kept apart

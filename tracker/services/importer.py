@@ -50,8 +50,17 @@ SOURCE_PRIORITY = {
 TEXT_MINED = {"news", "muckrock", "documentcloud"}
 # Sources that cannot filter by topic: items naming nothing we track are skipped.
 UNFILTERED = {"news"}
-EVENT_FIELDS = ("kind", "date", "date_precision", "title", "summary", "body_text", "amount",
-                "currency", "codes")
+EVENT_FIELDS = (
+    "kind",
+    "date",
+    "date_precision",
+    "title",
+    "summary",
+    "body_text",
+    "amount",
+    "currency",
+    "codes",
+)
 MAX_ERRORS_KEPT = 200
 MAX_AMOUNT = Decimal("1e16")  # Event.amount holds 18 digits, 2 after the point
 
@@ -103,7 +112,9 @@ def _json_safe(value: Any) -> Any:
 class Importer:
     """Imports records in transactional batches; feed it with ``add`` and close with ``finish``."""
 
-    def __init__(self, *, batch_size: int | None = None, counts: ImportCounts | None = None) -> None:
+    def __init__(
+        self, *, batch_size: int | None = None, counts: ImportCounts | None = None
+    ) -> None:
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.counts = counts or ImportCounts()
         self._batch: list[Record] = []
@@ -129,7 +140,9 @@ class Importer:
         batch, self._batch = self._batch, []
         if not batch:
             return
-        before = ImportCounts(**{k: v for k, v in asdict(self.counts).items() if k not in ("errors", "event_ids")})
+        before = ImportCounts(
+            **{k: v for k, v in asdict(self.counts).items() if k not in ("errors", "event_ids")}
+        )
         try:
             with transaction.atomic():
                 self._import_batch(batch)
@@ -199,9 +212,14 @@ class Importer:
         existing = self._existing(latest)
         for key, record in latest.items():
             digest = record_hash(record)
-            variant = str(record.extra.get("variant") or ("partial" if record.extra.get("partial") else ""))
+            variant = str(
+                record.extra.get("variant") or ("partial" if record.extra.get("partial") else "")
+            )
             source_record = existing.get(key)
-            if source_record is not None and source_record.raw.get("_hashes", {}).get(variant) == digest:
+            if (
+                source_record is not None
+                and source_record.raw.get("_hashes", {}).get(variant) == digest
+            ):
                 self.counts.unchanged += 1
                 continue
             if record.extra.get("partial"):
@@ -209,7 +227,9 @@ class Importer:
                 continue
             self._apply(record, source_record, digest, variant)
 
-    def _existing(self, latest: dict[tuple[str, str], Record]) -> dict[tuple[str, str], SourceRecord]:
+    def _existing(
+        self, latest: dict[tuple[str, str], Record]
+    ) -> dict[tuple[str, str], SourceRecord]:
         by_source: dict[str, list[str]] = {}
         for source, external_id in latest:
             by_source.setdefault(source, []).append(external_id)
@@ -225,7 +245,9 @@ class Importer:
         """A partial record (e.g. a notice's description) fills in fields of a known event."""
         if source_record is None:
             self.counts.skipped += 1
-            self.counts.error(f"{record.source} {record.external_id}: partial record for an unknown item")
+            self.counts.error(
+                f"{record.source} {record.external_id}: partial record for an unknown item"
+            )
             return
         event = source_record.event
         changed = []
@@ -240,7 +262,9 @@ class Importer:
         self.counts.updated += 1
         self.counts.event_ids.add(event.pk)
 
-    def _apply(self, record: Record, source_record: SourceRecord | None, digest: str, variant: str) -> None:
+    def _apply(
+        self, record: Record, source_record: SourceRecord | None, digest: str, variant: str
+    ) -> None:
         text = "\n".join(filter(None, [record.title, record.summary, record.text]))
         tags = self.tagger.tag(text=text, codes=record.codes, hints=record.technology_hints)
         mined = self.finder.find(text) if record.source in TEXT_MINED else None
@@ -270,8 +294,12 @@ class Importer:
         self.counts.event_ids.add(event.pk)
 
     def _event_values(self, record: Record) -> dict[str, Any]:
-        if record.amount is not None and (not record.amount.is_finite() or abs(record.amount) >= MAX_AMOUNT):
-            raise ValueError(f"{record.source} {record.external_id}: amount {record.amount} out of range")
+        if record.amount is not None and (
+            not record.amount.is_finite() or abs(record.amount) >= MAX_AMOUNT
+        ):
+            raise ValueError(
+                f"{record.source} {record.external_id}: amount {record.amount} out of range"
+            )
         review = Event.Review.NEEDS_REVIEW if record.review else Event.Review.AUTO
         codes = dict(record.codes)
         if record.technology_hints:
@@ -307,15 +335,22 @@ class Importer:
                 continue
             setattr(event, name, value)
             changed.append(name)
-        if values["review_state"] == Event.Review.NEEDS_REVIEW and event.review_state == Event.Review.AUTO:
+        if (
+            values["review_state"] == Event.Review.NEEDS_REVIEW
+            and event.review_state == Event.Review.AUTO
+        ):
             event.review_state = Event.Review.NEEDS_REVIEW
             changed.append("review_state")
         if changed:
             event.save(update_fields=[*changed, "updated_at"])
 
     def _link(self, event: Event, record: Record, tags: Any, mined: Any) -> None:
-        agency_links = {(self.agencies.resolve(ref).pk, ref.role) for ref in record.agencies if ref.name}
-        vendor_links = {(self.vendors.resolve(ref).pk, ref.role) for ref in record.vendors if ref.name}
+        agency_links = {
+            (self.agencies.resolve(ref).pk, ref.role) for ref in record.agencies if ref.name
+        }
+        vendor_links = {
+            (self.vendors.resolve(ref).pk, ref.role) for ref in record.vendors if ref.name
+        }
         if not agency_links and not vendor_links:
             inherited = self._base_contract_links(record)
             agency_links, vendor_links = inherited[0], inherited[1]

@@ -60,7 +60,9 @@ class Outcome:
             return "No agency and vendor are linked to this event yet."
         if self.has_contract:
             count = sum(1 for e in self.followed if e.kind in ("award", "modification"))
-            return f"{count} contract action{'s' if count != 1 else ''} followed (as of {self.as_of})."
+            return (
+                f"{count} contract action{'s' if count != 1 else ''} followed (as of {self.as_of})."
+            )
         names = "; ".join(f"{p.agency.short_name} and {p.vendor.short_name}" for p in self.pairs)
         return f"No contract found between {names} as of {self.as_of}"
 
@@ -96,7 +98,9 @@ def followers(*, agency: Agency, vendor: Vendor, after: dt.date | None) -> Query
         kind__in=FOLLOW_KINDS,
         pk__in=EventAgency.objects.filter(agency__path__startswith=agency.path).values("event"),
     ).filter(
-        Exists(EventVendor.objects.filter(event=OuterRef("pk"), vendor__path__startswith=vendor.path))
+        Exists(
+            EventVendor.objects.filter(event=OuterRef("pk"), vendor__path__startswith=vendor.path)
+        )
     )
     if after is not None:
         events = events.filter(date__gte=after)
@@ -129,6 +133,8 @@ def event_outcome(event: Event) -> Outcome | None:
     pairs = []
     for unit in units.values():
         for family in families.values():
-            followed = [e for e in followers(agency=unit, vendor=family, after=after) if e.pk != event.pk]
+            followed = [
+                e for e in followers(agency=unit, vendor=family, after=after) if e.pk != event.pk
+            ]
             pairs.append(PairOutcome(agency=unit, vendor=family, followed=followed))
     return Outcome(event=event, pairs=pairs, as_of=data_as_of())

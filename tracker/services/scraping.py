@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from scrapers.base import Page, ParseError, Query, SourceUnavailable, replay_pages, save_page
 from tracker.models import NewsFeed, ScrapeRun, TaggingRule, Vendor
-from tracker.services.importer import Importer, ImportCounts
+from tracker.services.importer import ImportCounts, Importer
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,11 @@ def scrape_run(
     }
     run = ScrapeRun.objects.create(source=source, parameters=parameters)
     if source == "sam" and not replay and not settings.SAM_API_KEY:
-        return _finish(run, ScrapeRun.Status.SKIPPED, "SAM_API_KEY is not set: the sam source needs a free key from SAM.gov")
+        return _finish(
+            run,
+            ScrapeRun.Status.SKIPPED,
+            "SAM_API_KEY is not set: the sam source needs a free key from SAM.gov",
+        )
     importer = Importer()
     counts = importer.counts
     parsed_records = 0
@@ -103,7 +107,9 @@ def scrape_run(
         if replay:
             pages = replay_pages(replay)
         else:
-            pages = module.fetch(http_client(source), source_query(source, since=since, until=until))
+            pages = module.fetch(
+                http_client(source), source_query(source, since=since, until=until)
+            )
         for page in pages:
             if save_raw:
                 save_page(page, save_raw, run.pages)
@@ -157,7 +163,12 @@ def _finish(run: ScrapeRun, status: str, message: str) -> ScrapeRun:
     run.finished_at = timezone.now()
     run.save()
     if message:
-        log.log(logging.INFO if status != ScrapeRun.Status.FAILED else logging.ERROR, "%s: %s", run.source, message)
+        log.log(
+            logging.INFO if status != ScrapeRun.Status.FAILED else logging.ERROR,
+            "%s: %s",
+            run.source,
+            message,
+        )
     return run
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.normalize import agency_key, vendor_key
 from tracker.models import (
     Agency,
     AgencyAlias,
@@ -30,6 +29,7 @@ from tracker.models import (
     Vendor,
     VendorAlias,
 )
+from tracker.normalize import agency_key, vendor_key
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "starter"
 

@@ -20,7 +20,9 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 def _stem(token: str) -> str:
     token = token.lower()
-    return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
+    return (
+        token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
+    )
 
 
 class PhraseIndex:
@@ -74,19 +76,25 @@ class Tagger:
                 self.phrases.add(rule.value, ("rule", rule.technology_id, rule.pk))
             elif rule.kind == TaggingRule.Kind.PATTERN:
                 try:
-                    self.patterns.append((re.compile(rule.value, re.I), rule.technology_id, rule.pk))
+                    self.patterns.append(
+                        (re.compile(rule.value, re.I), rule.technology_id, rule.pk)
+                    )
                 except re.error:
                     continue
             elif rule.kind == TaggingRule.Kind.ATLAS:
                 self.atlas[rule.value.strip().lower()] = (rule.technology_id, rule.pk)
             else:
-                self.codes[rule.kind].append((rule.value.strip().upper(), rule.technology_id, rule.pk))
+                self.codes[rule.kind].append(
+                    (rule.value.strip().upper(), rule.technology_id, rule.pk)
+                )
         for product in Product.objects.all():
             self.product_tech[product.pk] = product.technology_id
             for name in [product.name, *product.aliases]:
                 self.phrases.add(name, ("product", product.pk))
 
-    def tag(self, *, text: str, codes: dict[str, str] | None = None, hints: Iterable[str] = ()) -> Tags:
+    def tag(
+        self, *, text: str, codes: dict[str, str] | None = None, hints: Iterable[str] = ()
+    ) -> Tags:
         """The technologies (and products) that the text, codes and source labels point to."""
         tags = Tags()
         for hit in self.phrases.find(text):

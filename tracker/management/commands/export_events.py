@@ -30,8 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True, metavar="FILE", help="'-' for stdout")
 
     def handle(self, *args, **options) -> None:
-        params = {name: options[name] for name in ("agency", "vendor", "technology", "since",
-                                                   "until", "q", "order")}
+        params = {
+            name: options[name]
+            for name in ("agency", "vendor", "technology", "since", "until", "q", "order")
+        }
         filters = EventFilters.from_params({**params, "kind": options["kind"]})
         if filters.errors:
             raise CommandError(" ".join(filters.errors))
@@ -52,7 +54,11 @@ def write_atomically(path: Path, chunks: Iterable[str]) -> None:
     """Write text ``chunks`` to a temp file beside ``path`` and rename it over ``path``."""
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed after closing
-            "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.",
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=path.parent or ".",
+            prefix=f".{path.name}.",
             delete=False,
         )
     except OSError as error:

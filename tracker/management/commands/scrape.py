@@ -26,12 +26,27 @@ class Command(BaseCommand):
         parser.add_argument("source", choices=SOURCES)
         parser.add_argument("--since", type=str, help="YYYY-MM-DD")
         parser.add_argument("--until", type=str, help="YYYY-MM-DD")
-        parser.add_argument("--replay", nargs="+", default=[], metavar="PATH",
-                            help="files or folders of raw response bodies instead of the network")
-        parser.add_argument("--save-raw", metavar="DIR", help="write fetched pages here, replayable")
+        parser.add_argument(
+            "--replay",
+            nargs="+",
+            default=[],
+            metavar="PATH",
+            help="files or folders of raw response bodies instead of the network",
+        )
+        parser.add_argument(
+            "--save-raw", metavar="DIR", help="write fetched pages here, replayable"
+        )
 
-    def handle(self, *args, source: str, since: str | None, until: str | None,
-               replay: list[str], save_raw: str | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        source: str,
+        since: str | None,
+        until: str | None,
+        replay: list[str],
+        save_raw: str | None,
+        **options,
+    ) -> None:
         since_date = iso_date(since) if since else None
         until_date = iso_date(until) if until else None
         if since_date and until_date and until_date < since_date:

@@ -7,6 +7,7 @@ import socket
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from tracker.services.scraping import scrape_run
 
@@ -26,15 +27,18 @@ class Command(BaseCommand):
     help = "Scrape every source in SCRAPE_SOURCES over the last N days."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--if-online", action="store_true",
-                            help="do nothing (and succeed) when the network is unreachable")
+        parser.add_argument(
+            "--if-online",
+            action="store_true",
+            help="do nothing (and succeed) when the network is unreachable",
+        )
         parser.add_argument("--days", type=int, default=30)
 
     def handle(self, *args, if_online: bool, days: int, **options) -> None:
         if if_online and not online():
             self.stdout.write("offline: live scraping skipped (the starter data is loaded)")
             return
-        until = dt.date.today()
+        until = timezone.localdate()
         since = until - dt.timedelta(days=days)
         for source in settings.SCRAPE_SOURCES:
             run = scrape_run(source=source, since=since, until=until)

@@ -1,0 +1,59 @@
+"""Forms for subscribing and asking for the management link."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.core.validators import EmailValidator
+
+from tracker.alerts.models import AlertSubscription
+
+FORBIDDEN = set(',;"<>\\')
+
+
+def validate_address(value: str) -> None:
+    """Reject what could smuggle a second recipient or a header into an email."""
+    if any(char in FORBIDDEN or unicodedata.category(char)[0] in "CZ" for char in value):
+        raise forms.ValidationError(
+            "Enter one plain email address (no spaces, commas, quotes or line breaks)."
+        )
+
+
+class EmailField(forms.CharField):
+    """A single address: Django's EmailValidator plus our stricter character check."""
+
+    default_validators = [EmailValidator(message="Enter a valid email address.")]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 254)
+        kwargs.setdefault(
+            "widget", forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"})
+        )
+        super().__init__(strip=False, **kwargs)
+
+    def to_python(self, value):  # type: ignore[override]
+        value = super().to_python(value)
+        return value.strip(" ") if value else value
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        validate_address(value)
+
+
+class SubscribeForm(forms.Form):
+    email = EmailField(label="Your email address")
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=AlertSubscription.Frequency.choices,
+        initial=AlertSubscription.Frequency.DAILY,
+        widget=forms.RadioSelect,
+    )
+
+
+class ManageLinkForm(forms.Form):
+    email = EmailField(label="Your email address")
+
+
+class FrequencyForm(forms.Form):
+    frequency = forms.ChoiceField(choices=AlertSubscription.Frequency.choices)

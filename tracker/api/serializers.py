@@ -1,0 +1,208 @@
+"""Read-only representations: events with their links and provenance, and the entity trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tracker.models import Agency, Event, Technology, Vendor
+
+ENTITY_NAMES = {Agency: "agency", Vendor: "vendor", Technology: "technology"}
+
+
+def absolute(context: dict, name: str, *args: Any) -> str:
+    """The absolute URL of the named route, built from the request in ``context``."""
+    return context["request"].build_absolute_uri(reverse(name, args=args))
+
+
+class EntityRefSerializer(serializers.Serializer):
+    """A link to an agency, vendor or technology: slug, name, API and page URLs."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="This entity in the API.")
+    html_url = serializers.SerializerMethodField(help_text="This entity's page on the site.")
+
+    def get_url(self, entity: Agency | Vendor | Technology) -> str:
+        return absolute(self.context, f"api-{ENTITY_NAMES[type(entity)]}-detail", entity.slug)
+
+    def get_html_url(self, entity: Agency | Vendor | Technology) -> str:
+        return self.context["request"].build_absolute_uri(entity.get_absolute_url())
+
+
+class LinkSerializer(EntityRefSerializer):
+    """An entity linked to an event, with its role in the event."""
+
+    role = serializers.CharField()
+
+    def to_representation(self, link: Any) -> dict:
+        entity = getattr(link, self.entity_field)
+        return {
+            "slug": entity.slug,
+            "name": entity.name,
+            "url": self.get_url(entity),
+            "html_url": self.get_html_url(entity),
+            "role": getattr(link, self.role_field),
+        }
+
+
+class AgencyLinkSerializer(LinkSerializer):
+    entity_field, role_field = "agency", "role"
+
+
+class VendorLinkSerializer(LinkSerializer):
+    entity_field, role_field = "vendor", "role"
+
+
+class TechnologyLinkSerializer(LinkSerializer):
+    role = serializers.CharField(help_text="How the tag was made: rule, curator or source.")
+    entity_field, role_field = "technology", "tagged_by"
+
+
+class SourceSerializer(serializers.Serializer):
+    """One source's record of the event (provenance)."""
+
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    url = serializers.CharField()
+    retrieved_at = serializers.DateTimeField()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """An event with its agencies, vendors, technologies (with roles) and sources."""
+
+    url = serializers.SerializerMethodField(help_text="This event in the API.")
+    html_url = serializers.SerializerMethodField(help_text="This event's page on the site.")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True,
+                                      allow_null=True, help_text="A decimal string.")
+    agencies = AgencyLinkSerializer(source="agency_links", many=True)
+    vendors = VendorLinkSerializer(source="vendor_links", many=True)
+    technologies = TechnologyLinkSerializer(source="technology_links", many=True)
+    sources = SourceSerializer(many=True)
+
+    class Meta:
+        model = Event
+        fields = ("id", "url", "html_url", "kind", "date", "date_precision", "title", "summary",
+                  "amount", "currency", "review_state", "agencies", "vendors", "technologies",
+                  "sources")
+
+    def get_url(self, event: Event) -> str:
+        return absolute(self.context, "api-event-detail", event.pk)
+
+    def get_html_url(self, event: Event) -> str:
+        return self.context["request"].build_absolute_uri(event.get_absolute_url())
+
+
+class EventDetailSerializer(EventSerializer):
+    """An event with its kept text, codes and, for pitch-like events, what followed."""
+
+    outcome = serializers.SerializerMethodField(
+        help_text="For pitches, meetings, solicitations and lobbying: what followed."
+    )
+
+    class Meta(EventSerializer.Meta):
+        fields = (*EventSerializer.Meta.fields, "body_text", "codes", "outcome", "created_at",
+                  "updated_at")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_outcome(self, event: Event) -> str | None:
+        return self.context.get("outcome")
+
+
+class EntitySerializer(EntityRefSerializer):
+    """An entity in a list: its parent and where to find its events."""
+
+    parent = serializers.SerializerMethodField()
+    events_url = serializers.SerializerMethodField(help_text="Its events in the API.")
+    csv_url = serializers.SerializerMethodField(help_text="Its events as CSV.")
+
+    @extend_schema_field(EntityRefSerializer(allow_null=True))
+    def get_parent(self, entity: Agency | Vendor | Technology) -> dict | None:
+        if entity.parent_id is None:
+            return None
+        return EntityRefSerializer(entity.parent, context=self.context).data
+
+    def get_events_url(self, entity: Agency | Vendor | Technology) -> str:
+        base = absolute(self.context, "api-event-list")
+        return f"{base}?{ENTITY_NAMES[type(entity)]}={entity.slug}"
+
+    def get_csv_url(self, entity: Agency | Vendor | Technology) -> str:
+        return absolute(self.context, f"{ENTITY_NAMES[type(entity)]}-events-csv", entity.slug)
+
+
+class EntityDetailMixin(serializers.Serializer):
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field(EntityRefSerializer(many=True))
+    def get_children(self, entity: Agency | Vendor | Technology) -> list:
+        children = sorted(entity.children.all(), key=lambda child: (child.name, child.pk))
+        return EntityRefSerializer(children, many=True, context=self.context).data
+
+
+class AgencySerializer(EntitySerializer):
+    acronym = serializers.CharField()
+    level = serializers.CharField()
+
+
+class AgencyDetailSerializer(EntityDetailMixin, AgencySerializer):
+    agency_type = serializers.CharField()
+    country = serializers.CharField()
+    state = serializers.CharField()
+    place = serializers.CharField()
+    description = serializers.CharField()
+    toptier_code = serializers.CharField(help_text="USAspending toptier code.")
+    subtier_code = serializers.CharField(help_text="USAspending subtier code.")
+    fpds_id = serializers.CharField(help_text="FPDS agency id.")
+    aliases = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+
+class VendorSerializer(EntitySerializer):
+    pass
+
+
+class VendorAliasSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    valid_from = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class VendorDetailSerializer(EntityDetailMixin, VendorSerializer):
+    uei = serializers.CharField(allow_null=True)
+    duns = serializers.CharField(allow_null=True)
+    cage = serializers.CharField()
+    website = serializers.CharField()
+    description = serializers.CharField()
+    aliases = VendorAliasSerializer(many=True, source="aliases.all")
+
+
+class TechnologySerializer(EntitySerializer):
+    pass
+
+
+class TechnologyDetailSerializer(EntityDetailMixin, TechnologySerializer):
+    description = serializers.CharField()
+    atlas_category = serializers.CharField(help_text="EFF Atlas of Surveillance category.")
+
+
+class LastRunSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    pages = serializers.IntegerField()
+    inserted = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class SourceStatusSerializer(serializers.Serializer):
+    """A source: how many records it gave and how its last scrape went."""
+
+    name = serializers.CharField()
+    records = serializers.IntegerField()
+    last_run = LastRunSerializer(allow_null=True)

@@ -1,0 +1,249 @@
+"""The read-only JSON API: thin views over ``event_search`` and the entity tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from tracker.api import serializers as out
+from tracker.api.pagination import MAX_ID, EntityPagination, EventCursorPagination
+from tracker.exports import event_outcome_message
+from tracker.models import (
+    Agency,
+    AgencyAlias,
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    ScrapeRun,
+    SourceRecord,
+    Technology,
+    Vendor,
+    VendorAlias,
+)
+from tracker.selectors import ORDERS, EventFilters, event_search
+from tracker.services.outcomes import PITCH_KINDS
+
+DEFAULT_RATE = "120/min"
+MAX_TEXT = 200
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """Per-client rate limit; the rate is ``settings.SPYGLASS_API_RATE`` (default 120/min)."""
+
+    scope = "spyglass_api"
+
+    def get_rate(self) -> str:
+        return getattr(settings, "SPYGLASS_API_RATE", DEFAULT_RATE)
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ReadOnlyApi:
+    """Shared policy: anonymous, read-only (GET/HEAD/OPTIONS), throttled, JSON first."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ApiRateThrottle,)
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer)
+    http_method_names = ("get", "head", "options")
+    schema = AutoSchema()
+
+
+def clean_text(request: Request, name: str) -> str:
+    """One query parameter, stripped of NUL bytes and cut to a sane length."""
+    return request.query_params.get(name, "").replace("\x00", "").strip()[:MAX_TEXT]
+
+
+def events_with_links(events: QuerySet[Event]) -> QuerySet[Event]:
+    """``events`` with their links and sources fetched in four extra queries per page."""
+    return events.prefetch_related(
+        Prefetch("agency_links", EventAgency.objects.select_related("agency")
+                 .order_by("agency__name", "agency_id", "role")),
+        Prefetch("vendor_links", EventVendor.objects.select_related("vendor")
+                 .order_by("vendor__name", "vendor_id", "role")),
+        Prefetch("technology_links", EventTechnology.objects.select_related("technology")
+                 .order_by("technology__name", "technology_id")),
+        Prefetch("sources", SourceRecord.objects.defer("raw", "content_hash")),
+    )
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("agency", str, description="Agency slug; includes its sub-agencies."),
+    OpenApiParameter("vendor", str, description="Vendor slug; includes its subsidiaries."),
+    OpenApiParameter("technology", str, description="Technology slug; includes narrower ones."),
+    OpenApiParameter("kind", str, many=True, enum=Event.Kind.values,
+                     description="Event kind; repeat or comma-separate for several."),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="On or after (YYYY-MM-DD)."),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="On or before (YYYY-MM-DD)."),
+    OpenApiParameter("amount_min", OpenApiTypes.DECIMAL, description="Smallest amount."),
+    OpenApiParameter("amount_max", OpenApiTypes.DECIMAL, description="Largest amount."),
+    OpenApiParameter("level", str, enum=Agency.Level.values, description="Agency level."),
+    OpenApiParameter("q", str, description="Words that must all appear in the text."),
+    OpenApiParameter("order", str, enum=list(ORDERS), description="Default newest."),
+]
+
+
+class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
+    """Events, filtered exactly like the timeline (the same parameters mean the same thing)."""
+
+    serializer_class = out.EventSerializer
+    pagination_class = EventCursorPagination
+    lookup_value_regex = "[0-9]+"
+    queryset = Event.objects.all()
+
+    @extend_schema(parameters=FILTER_PARAMETERS)
+    def list(self, request: Request) -> Response:
+        filters = EventFilters.from_params(request.query_params)
+        warnings = list(filters.errors)
+        page = self.paginator.paginate(
+            events_with_links(event_search(filters)), filters.order, request, warnings
+        )
+        data = self.get_serializer(page, many=True).data
+        return self.paginator.get_paginated_response(data, warnings)
+
+    @extend_schema(responses=out.EventDetailSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        number = int(pk)
+        event = events_with_links(Event.objects.filter(pk=number)).first() if number <= MAX_ID else None
+        if event is None:
+            raise NotFound("No event with that id.")
+        outcome = event_outcome_message(event.pk) if event.kind in PITCH_KINDS else None
+        context = {**self.get_serializer_context(), "outcome": outcome}
+        return Response(out.EventDetailSerializer(event, context=context).data)
+
+
+class EntityViewSet(ReadOnlyApi, viewsets.ReadOnlyModelViewSet):
+    """Shared list/detail for the agency, vendor and technology trees."""
+
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    pagination_class = EntityPagination
+    detail_serializer: type[serializers.Serializer]
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return self.detail_serializer if self.action == "retrieve" else self.serializer_class
+
+    def get_queryset(self) -> QuerySet:
+        entities = self.queryset.select_related("parent").order_by("name", "id")
+        if self.action == "retrieve":
+            entities = entities.prefetch_related("children", *self.detail_prefetch)
+        return entities
+
+    def search(self, text: str) -> Q:
+        return Q(name__icontains=text)
+
+    def filter_list(self, entities: QuerySet, warnings: list[str]) -> QuerySet:
+        name = self.queryset.model._meta.verbose_name
+        parent = clean_text(self.request, "parent").lower()
+        if parent:
+            parent_id = self.queryset.filter(slug=parent).values_list("pk", flat=True).first()
+            if parent_id is None:
+                warnings.append(f"No {name} “{parent[:60]}”; the parent filter was ignored.")
+            else:
+                entities = entities.filter(parent_id=parent_id)
+        text = clean_text(self.request, "q")
+        return entities.filter(self.search(text)) if text else entities
+
+    @extend_schema(parameters=[
+        OpenApiParameter("parent", str, description="Only the direct children of this slug."),
+        OpenApiParameter("q", str, description="Part of the name (or an alias)."),
+    ])
+    def list(self, request: Request) -> Response:
+        warnings: list[str] = []
+        entities = self.filter_list(self.get_queryset(), warnings)
+        page = self.paginate_queryset(entities)
+        return self.paginator.get_paginated_response(
+            self.get_serializer(page, many=True).data, warnings
+        )
+
+
+class AgencyViewSet(EntityViewSet):
+    """Agencies: departments, their components and state and local agencies."""
+
+    queryset = Agency.objects.all()
+    serializer_class = out.AgencySerializer
+    detail_serializer = out.AgencyDetailSerializer
+    detail_prefetch = ("aliases",)
+
+    def search(self, text: str) -> Q:
+        aliases = AgencyAlias.objects.filter(agency=OuterRef("pk"), name__icontains=text)
+        return Q(name__icontains=text) | Q(acronym__icontains=text) | Q(Exists(aliases))
+
+    @extend_schema(parameters=[
+        OpenApiParameter("level", str, enum=Agency.Level.values, description="Agency level."),
+    ])
+    def list(self, request: Request) -> Response:
+        return super().list(request)
+
+    def filter_list(self, entities: QuerySet, warnings: list[str]) -> QuerySet:
+        level = clean_text(self.request, "level").lower()
+        if level in Agency.Level.values:
+            entities = entities.filter(level=level)
+        elif level:
+            warnings.append(f"Unknown level “{level[:40]}” ignored.")
+        return super().filter_list(entities, warnings)
+
+
+class VendorViewSet(EntityViewSet):
+    """Vendors with their corporate families (parents and subsidiaries)."""
+
+    queryset = Vendor.objects.all()
+    serializer_class = out.VendorSerializer
+    detail_serializer = out.VendorDetailSerializer
+    detail_prefetch = (Prefetch("aliases", VendorAlias.objects.order_by("name", "id")),)
+
+    def search(self, text: str) -> Q:
+        aliases = VendorAlias.objects.filter(vendor=OuterRef("pk"), name__icontains=text)
+        return Q(name__icontains=text) | Q(Exists(aliases))
+
+
+class TechnologyViewSet(EntityViewSet):
+    """The technology taxonomy (biometrics > face recognition …)."""
+
+    queryset = Technology.objects.all()
+    serializer_class = out.TechnologySerializer
+    detail_serializer = out.TechnologyDetailSerializer
+    detail_prefetch = ()
+
+
+class SourceViewSet(ReadOnlyApi, viewsets.GenericViewSet):
+    """The data sources: records held and the status and counts of their last scrape."""
+
+    serializer_class = out.SourceStatusSerializer
+    pagination_class = None
+    queryset = ScrapeRun.objects.none()
+
+    @extend_schema(responses=inline_serializer("SourceList", {
+        "count": serializers.IntegerField(),
+        "results": out.SourceStatusSerializer(many=True),
+    }))
+    def list(self, request: Request) -> Response:
+        counts = dict(
+            SourceRecord.objects.order_by().values_list("source").annotate(records=Count("id"))
+        )
+        latest = ScrapeRun.objects.filter(source=OuterRef("source")).order_by("-started_at", "-id")
+        runs = {run.source: run for run in
+                ScrapeRun.objects.filter(pk=Subquery(latest.values("pk")[:1]))}
+        rows = [
+            {"name": name, "records": counts.get(name, 0), "last_run": runs.get(name)}
+            for name in sorted(counts.keys() | runs.keys())
+        ]
+        return Response({"count": len(rows), "results": self.get_serializer(rows, many=True).data})
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """A JSON 404 for any address under /api/ that is not an endpoint."""
+    return JsonResponse({"detail": "Not found. See /api/ for the endpoints."}, status=404)
