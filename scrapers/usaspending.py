@@ -279,16 +279,14 @@ def parse(page: Page) -> Parsed:
             parsed.problems.append(str(exc))
         return parsed
     rows = [row for row in data["results"] if isinstance(row, dict)]
-    parsed.problems = [
-        f"row {n}: not an object"
-        for n, row in enumerate(data["results"], 1)
-        if not isinstance(row, dict)
-    ]
     award_id = page.meta.get("award_id")
     award_id = award_id if isinstance(award_id, str) else ""
     expected = SEARCH_FIELDS_EXPECTED if kind == "search" else TRANSACTION_FIELDS_EXPECTED
     parsed.drift = _drift(rows, expected, f"{kind} rows")
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(data["results"], start=1):
+        if not isinstance(row, dict):
+            parsed.problems.append(f"row {number}: not an object")
+            continue
         try:
             record: Record | None
             record = search_record(row) if kind == "search" else transaction_record(row, award_id)

@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 
 from tracker.models import (
     Agency,
+    AlertMessage,
+    AlertSubscription,
     AgencyAlias,
     Event,
     EventAgency,
@@ -238,3 +240,18 @@ class ScrapeRunAdmin(admin.ModelAdmin):
 class NewsFeedAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "active"]
     list_filter = ["active"]
+
+
+@admin.register(AlertSubscription)
+class AlertSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "frequency", "confirmed_at", "paused_at", "created_at"]
+    list_filter = ["frequency"]
+    search_fields = ["subscriber__email"]
+    readonly_fields = ["subscriber"]
+
+
+@admin.register(AlertMessage)
+class AlertMessageAdmin(admin.ModelAdmin):
+    list_display = ["subscription", "status", "created_at", "sent_at"]
+    list_filter = ["status"]
+    readonly_fields = [field.name for field in AlertMessage._meta.fields]

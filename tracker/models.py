@@ -467,3 +467,33 @@ class NewsFeed(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from tracker.alerts.models import (  # noqa: E402  (alert models live with the alerts code)
+    AlertDelivery,
+    AlertMessage,
+    AlertSubscriber,
+    AlertSubscription,
+)
+
+__all__ = [
+    "Agency",
+    "AgencyAlias",
+    "AlertDelivery",
+    "AlertMessage",
+    "AlertSubscriber",
+    "AlertSubscription",
+    "Event",
+    "EventAgency",
+    "EventTechnology",
+    "EventVendor",
+    "NewsFeed",
+    "Product",
+    "ScrapeRun",
+    "SourceRecord",
+    "TaggingRule",
+    "Technology",
+    "Vendor",
+    "VendorAlias",
+    "VendorMatchFlag",
+]

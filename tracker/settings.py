@@ -124,6 +124,7 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Spyglass <alerts@localhost>")
 
 # Security headers; the cookie/HSTS settings tighten when DEBUG is off.
@@ -158,7 +159,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(2 * 3600)))
 # The broker redelivers an unacknowledged task after this long: longer than the longest task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(
+        os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 600))
+    )
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -167,6 +172,25 @@ CELERY_BEAT_SCHEDULE = {
     "daily-incremental-scrape": {
         "task": "tracker.tasks.scrape_all_incremental",
         "schedule": crontab(hour=SCRAPE_SCHEDULE_HOUR, minute=0),
+    },
+    "alerts-immediate-sweep": {
+        "task": "tracker.alerts.tasks.alerts_send_due",
+        "schedule": crontab(minute="*/15"),
+        "args": ("immediate",),
+    },
+    "alerts-daily-digest": {
+        "task": "tracker.alerts.tasks.alerts_send_due",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("daily",),
+    },
+    "alerts-weekly-digest": {
+        "task": "tracker.alerts.tasks.alerts_send_due",
+        "schedule": crontab(hour=7, minute=15, day_of_week=1),
+        "args": ("weekly",),
+    },
+    "alerts-expire-unconfirmed": {
+        "task": "tracker.alerts.tasks.alerts_expire_unconfirmed",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

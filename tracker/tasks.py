@@ -98,5 +98,8 @@ def scrape_all_incremental() -> list[str]:
 @shared_task(name="tracker.tasks.after_import", acks_late=True)
 def after_import(event_ids: list[int]) -> int:
     """Follow-up work once an import committed changed events."""
+    from tracker.alerts.sending import alerts_after_import
+
     log.info("%d events changed", len(event_ids))
+    alerts_after_import(event_ids)
     return len(event_ids)

@@ -344,12 +344,12 @@ def test_wrong_types_in_a_row_are_problems_and_other_rows_parse():
         )
     )
     assert parsed.problems == [
-        "row 6: not an object",
         f"{ICE_AWS}: Award Amount is not a number: 'abc'",
         "CONT_AWD_X1_7012_-NONE-_-NONE-: Award Amount is not a number (bool)",
         "CONT_AWD_X2_7012_-NONE-_-NONE-: Description is not text (dict)",
         "CONT_AWD_X3_7012_-NONE-_-NONE-: Start Date is not a date (int)",
         "CONT_AWD_X4_7012_-NONE-_-NONE-: Award Amount is not a finite number",
+        "row 6: not an object",
         "70CMSD21F00000999: no generated_internal_id",
     ]
     (good,) = parsed.records

@@ -78,7 +78,10 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
             worker=one,
             timeout=120,
         )
-        shares = [worker.output().count("] succeeded in ") for worker in (one, two)]
+        def shares() -> list[int]:
+            return [worker.output().count("] succeeded in ") for worker in (one, two)]
+
+        wait_for(lambda: sum(shares()) == len(signatures), worker=one, timeout=30)
     assert snapshot() == single
     assert not ScrapeRun.objects.exclude(status__in=["succeeded", "partial"]).exists()
-    assert sum(shares) == len(signatures) and all(shares), shares
+    assert all(shares()), f"one worker took every task: {shares()}"

@@ -1,4 +1,4 @@
-"""The alert emails: plain text and HTML alternatives, subjects in our own words, RFC 8058 headers."""
+"""Alert emails: text and HTML alternatives, subjects in our own words, RFC 8058 headers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ from tracker.alerts.tokens import confirm_token, manage_token, unsubscribe_token
 from tracker.models import Event
 
 KIND_ORDER = {kind: index for index, kind in enumerate(Event.Kind.values)}
+KIND_HEADINGS = {
+    "award": "Awards",
+    "modification": "Contract modifications",
+    "solicitation": "Solicitations",
+    "pitch": "Pitches",
+    "meeting": "Meetings",
+    "lobbying": "Lobbying",
+    "foia": "Records released (FOIA)",
+    "report": "Reports",
+    "other": "Other events",
+}
 
 
 def absolute_url(path: str) -> str:
@@ -40,7 +51,8 @@ def _email(
         to=[to],
         headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
-    message.attach_alternative(render_to_string(f"alerts/email/{template}.html", context), "text/html")
+    html = render_to_string(f"alerts/email/{template}.html", context)
+    message.attach_alternative(html, "text/html")
     return message
 
 
@@ -85,6 +97,15 @@ def alert_subject(count: int, label: str) -> str:
     return f"Spyglass: {count} new {noun} · {header_safe(label, 80) or 'your alert'}"
 
 
+def _item(event: Event) -> dict[str, Any]:
+    """One event line: its title on one line (scraped text cannot fake lines) and its URL."""
+    return {
+        "event": event,
+        "title": header_safe(event.title, 300),
+        "url": absolute_url(event.get_absolute_url()),
+    }
+
+
 def email_alert(message: AlertMessage, events: Sequence[Event]) -> EmailMultiAlternatives:
     """One alert email listing ``events`` grouped by kind, with one-click unsubscribe headers."""
     subscription = message.subscription
@@ -94,8 +115,8 @@ def email_alert(message: AlertMessage, events: Sequence[Event]) -> EmailMultiAlt
     ordered = sorted(events, key=lambda e: (KIND_ORDER.get(e.kind, 99), -(e.pk or 0)))
     groups = [
         {
-            "label": Event.Kind(kind).label if kind in Event.Kind.values else kind,
-            "events": [{"event": e, "url": absolute_url(e.get_absolute_url())} for e in items],
+            "label": KIND_HEADINGS.get(kind, kind),
+            "events": [_item(e) for e in items],
         }
         for kind, items in groupby(ordered, key=lambda e: e.kind)
     ]

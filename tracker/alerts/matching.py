@@ -89,7 +89,7 @@ def _slug(value: Any) -> str:
 
 
 def stored_filters(params: Mapping[str, Any], paths: PathMap) -> EventFilters | None:
-    """Parse stored params with ``EventFilters.from_params``, checking entity slugs against ``paths``.
+    """Parse stored params with ``EventFilters.from_params``; entity slugs are checked in ``paths``.
 
     ``from_params`` drops an unknown entity and would then match everything; for a stored alert a
     vanished agency, vendor or technology must match nothing, so None is returned instead.
@@ -300,13 +300,16 @@ def bench_alert_matching(
         "vendor": _tree(rng, 400, (2,), 10_000),
         "technology": _tree(rng, 12, (5, 3), 20_000),
     }
-    paths = {(name, f"{name}-{i}"): path for name, tree in trees.items() for i, path in enumerate(tree)}
+    paths = {
+        (name, f"{name}-{i}"): path for name, tree in trees.items() for i, path in enumerate(tree)
+    }
     slugs = {name: [f"{name}-{i}" for i in range(len(tree))] for name, tree in trees.items()}
     levels = {path: rng.choice(("federal", "state", "local")) for path in trees["agency"]}
     vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 10)))
                   for _ in range(3000)]
     popular = vocabulary[:150]
     kinds = list(Event.Kind.values)
+    first_day = dt.date(2015, 1, 1)
 
     events = []
     for event_id in range(1, n_events + 1):
@@ -317,7 +320,7 @@ def bench_alert_matching(
         events.append(EventFacts(
             id=event_id,
             kind=rng.choice(kinds),
-            date=None if rng.random() < 0.05 else dt.date(2015, 1, 1) + dt.timedelta(rng.randint(0, 4000)),
+            date=None if rng.random() < 0.05 else first_day + dt.timedelta(rng.randint(0, 4000)),
             amount=None if rng.random() < 0.4 else Decimal(rng.randint(1, 10_000_000)),
             text=" ".join(words).lower(),
             agencies=frozenset(p for path in agencies for p in path_prefixes(path)),

@@ -94,7 +94,9 @@ def _delivered(event_ids: Sequence[int]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _reserve(subscription_id: int, event_ids: Iterable[int], *, run_id: str, now: dt.datetime) -> bool:
+def _reserve(
+    subscription_id: int, event_ids: Iterable[int], *, run_id: str, now: dt.datetime
+) -> bool:
     """Insert the message and its deliveries in one transaction; False if all were taken."""
     with transaction.atomic():
         message = AlertMessage.objects.create(

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from tracker.alerts.describe import filters_describe, entity_names, header_safe
+from tracker.alerts.describe import entity_names, filters_describe, header_safe
 from tracker.alerts.emails import email_already_subscribed, email_confirmation, email_manage_link
 from tracker.alerts.models import AlertSubscriber, AlertSubscription, new_secret
 from tracker.alerts.tokens import CONFIRM_MAX_AGE
@@ -84,9 +84,12 @@ def subscription_request(*, email: str, filters: EventFilters, frequency: str) -
         subscription, created = AlertSubscription.objects.get_or_create(
             subscriber=subscriber,
             params_key=params_key(params),
-            defaults={"params": params, "label": subscription_label(filters), "frequency": frequency},
+            defaults={
+                "params": params, "label": subscription_label(filters), "frequency": frequency
+            },
         )
-        if not created and subscription.confirmed_at is None and subscription.frequency != frequency:
+        unconfirmed = subscription.confirmed_at is None
+        if not created and unconfirmed and subscription.frequency != frequency:
             subscription.frequency = frequency
             subscription.save(update_fields=["frequency"])
     if subscription.confirmed_at is not None:

@@ -37,7 +37,9 @@ def alerts_send_immediate(self, event_ids: list[int]) -> dict:
 @shared_task(bind=True, name="tracker.alerts.tasks.alerts_send_due", **RETRY)
 def alerts_send_due(self, frequency: str) -> dict:
     """Send the due alerts of one frequency (daily/weekly digests, or the immediate sweep)."""
-    run = alerts_collect_and_send(frequency=frequency, now=timezone.now(), run_id=self.request.id or "")
+    run = alerts_collect_and_send(
+        frequency=frequency, now=timezone.now(), run_id=self.request.id or ""
+    )
     return asdict(run)
 
 

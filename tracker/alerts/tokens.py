@@ -83,13 +83,13 @@ def unsubscribe_token_check(token: str) -> AlertSubscription:
     return _subscription(token, UNSUBSCRIBE_SALT, None)
 
 
-def unsubscribe_token_valid_signature(token: str) -> bool:
-    """True when the token was signed by us (even if its subscription is already gone)."""
+def unsubscribe_token_gone(token: str) -> bool:
+    """True when we signed this unsubscribe token and its subscription no longer exists."""
     try:
-        _read(token, UNSUBSCRIBE_SALT, None)
+        pk, _, _ = _read(token, UNSUBSCRIBE_SALT, None)
     except BadToken:
         return False
-    return True
+    return not AlertSubscription.objects.filter(pk=pk).exists()
 
 
 def manage_token_check(token: str) -> AlertSubscriber:

@@ -16,18 +16,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tracker.alerts import services
-from tracker.alerts.describe import filters_describe, filters_describe_many
-from tracker.alerts.describe import entity_names
+from tracker.alerts.describe import entity_names, filters_describe, filters_describe_many
 from tracker.alerts.forms import FrequencyForm, ManageLinkForm, SubscribeForm
 from tracker.alerts.matching import entity_paths, stored_filters
 from tracker.alerts.models import AlertSubscriber
 from tracker.alerts.tokens import (
     BadToken,
-    manage_token,
     confirm_token_check,
+    manage_token,
     manage_token_check,
     unsubscribe_token_check,
-    unsubscribe_token_valid_signature,
+    unsubscribe_token_gone,
 )
 from tracker.selectors import EventFilters
 
@@ -54,7 +53,9 @@ def _see_other(url: str) -> HttpResponseRedirect:
     return response
 
 
-def _notice(request: HttpRequest, title: str, text: str, *, status: int = 200, **extra) -> HttpResponse:
+def _notice(
+    request: HttpRequest, title: str, text: str, *, status: int = 200, **extra
+) -> HttpResponse:
     context = {"title": title, "text": text, **extra}
     return render(request, "alerts/notice.html", context, status=status)
 
@@ -191,7 +192,8 @@ def _manage_action(request: HttpRequest, subscriber: AlertSubscriber) -> HttpRes
     if action == "frequency":
         form = FrequencyForm(request.POST)
         if form.is_valid():
-            services.subscription_set_frequency(subscription, frequency=form.cleaned_data["frequency"])
+            frequency = form.cleaned_data["frequency"]
+            services.subscription_set_frequency(subscription, frequency=frequency)
     elif action == "pause":
         services.subscription_pause(subscription, now=now)
     elif action == "resume":
@@ -244,7 +246,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subscription = unsubscribe_token_check(token)
     except BadToken:
-        if unsubscribe_token_valid_signature(token):  # signed by us, already removed
+        if unsubscribe_token_gone(token):
             return _notice(request, "You are unsubscribed", "This alert no longer exists.")
         return _bad_link(request)
     if request.method == "POST":

@@ -58,7 +58,9 @@ def cursor_decode(cursor: str, order: str) -> tuple[Any, int]:
         raise invalid from None
     if cursor_order != order:
         raise ValidationError({"cursor": "This cursor belongs to another order; start again."})
-    if type(pk) is not int or not 0 <= pk <= MAX_ID or not (value is None or isinstance(value, str)):
+    if type(pk) is not int or not 0 <= pk <= MAX_ID:
+        raise invalid
+    if not (value is None or isinstance(value, str)):
         raise invalid
     if value is None:
         return None, pk

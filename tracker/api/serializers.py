@@ -156,7 +156,11 @@ class AgencyDetailSerializer(EntityDetailMixin, AgencySerializer):
     toptier_code = serializers.CharField(help_text="USAspending toptier code.")
     subtier_code = serializers.CharField(help_text="USAspending subtier code.")
     fpds_id = serializers.CharField(help_text="FPDS agency id.")
-    aliases = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    aliases = serializers.SerializerMethodField(help_text="Other names, as sources spell them.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_aliases(self, agency: Agency) -> list[str]:
+        return sorted(alias.name for alias in agency.aliases.all())
 
 
 class VendorSerializer(EntitySerializer):
@@ -206,3 +210,8 @@ class SourceStatusSerializer(serializers.Serializer):
     name = serializers.CharField()
     records = serializers.IntegerField()
     last_run = LastRunSerializer(allow_null=True)
+
+
+class SourceListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SourceStatusSerializer(many=True)

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -96,15 +96,50 @@ FILTER_PARAMETERS = [
 ]
 
 
+class EventSchema(AutoSchema):
+    """Documents the timeline filters on the list and the detail's extra fields."""
+
+    def get_override_parameters(self) -> list:
+        return FILTER_PARAMETERS if self.view.action == "list" else []
+
+    def get_response_serializers(self) -> object:
+        if self.view.action == "retrieve":
+            return out.EventDetailSerializer
+        return super().get_response_serializers()
+
+
+class EntitySchema(AutoSchema):
+    """Documents the entity list filters."""
+
+    def get_override_parameters(self) -> list:
+        if self.view.action != "list":
+            return []
+        parameters = [
+            OpenApiParameter("parent", str, description="Only the direct children of this slug."),
+            OpenApiParameter("q", str, description="Part of the name (or of an alias)."),
+        ]
+        if self.view.queryset.model is Agency:
+            parameters.append(
+                OpenApiParameter("level", str, enum=Agency.Level.values, description="Level.")
+            )
+        return parameters
+
+
+class SourceSchema(AutoSchema):
+    def get_response_serializers(self) -> object:
+        return out.SourceListSerializer
+
+
 class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
     """Events, filtered exactly like the timeline (the same parameters mean the same thing)."""
+
+    schema = EventSchema()
 
     serializer_class = out.EventSerializer
     pagination_class = EventCursorPagination
     lookup_value_regex = "[0-9]+"
     queryset = Event.objects.all()
 
-    @extend_schema(parameters=FILTER_PARAMETERS)
     def list(self, request: Request) -> Response:
         filters = EventFilters.from_params(request.query_params)
         warnings = list(filters.errors)
@@ -114,10 +149,9 @@ class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
         data = self.get_serializer(page, many=True).data
         return self.paginator.get_paginated_response(data, warnings)
 
-    @extend_schema(responses=out.EventDetailSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        number = int(pk)
-        event = events_with_links(Event.objects.filter(pk=number)).first() if number <= MAX_ID else None
+        found = Event.objects.filter(pk=int(pk)) if int(pk) <= MAX_ID else Event.objects.none()
+        event = events_with_links(found).first()
         if event is None:
             raise NotFound("No event with that id.")
         outcome = event_outcome_message(event.pk) if event.kind in PITCH_KINDS else None
@@ -127,6 +161,8 @@ class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
 
 class EntityViewSet(ReadOnlyApi, viewsets.ReadOnlyModelViewSet):
     """Shared list/detail for the agency, vendor and technology trees."""
+
+    schema = EntitySchema()
 
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -157,10 +193,6 @@ class EntityViewSet(ReadOnlyApi, viewsets.ReadOnlyModelViewSet):
         text = clean_text(self.request, "q")
         return entities.filter(self.search(text)) if text else entities
 
-    @extend_schema(parameters=[
-        OpenApiParameter("parent", str, description="Only the direct children of this slug."),
-        OpenApiParameter("q", str, description="Part of the name (or an alias)."),
-    ])
     def list(self, request: Request) -> Response:
         warnings: list[str] = []
         entities = self.filter_list(self.get_queryset(), warnings)
@@ -181,12 +213,6 @@ class AgencyViewSet(EntityViewSet):
     def search(self, text: str) -> Q:
         aliases = AgencyAlias.objects.filter(agency=OuterRef("pk"), name__icontains=text)
         return Q(name__icontains=text) | Q(acronym__icontains=text) | Q(Exists(aliases))
-
-    @extend_schema(parameters=[
-        OpenApiParameter("level", str, enum=Agency.Level.values, description="Agency level."),
-    ])
-    def list(self, request: Request) -> Response:
-        return super().list(request)
 
     def filter_list(self, entities: QuerySet, warnings: list[str]) -> QuerySet:
         level = clean_text(self.request, "level").lower()
@@ -222,14 +248,12 @@ class TechnologyViewSet(EntityViewSet):
 class SourceViewSet(ReadOnlyApi, viewsets.GenericViewSet):
     """The data sources: records held and the status and counts of their last scrape."""
 
+    schema = SourceSchema()
+
     serializer_class = out.SourceStatusSerializer
     pagination_class = None
     queryset = ScrapeRun.objects.none()
 
-    @extend_schema(responses=inline_serializer("SourceList", {
-        "count": serializers.IntegerField(),
-        "results": out.SourceStatusSerializer(many=True),
-    }))
     def list(self, request: Request) -> Response:
         counts = dict(
             SourceRecord.objects.order_by().values_list("source").annotate(records=Count("id"))

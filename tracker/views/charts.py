@@ -60,7 +60,8 @@ def bar_chart(
         bars,
     )
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {} {}" role="img" '
+        'aria-labelledby="{}-t {}-d" '
         'preserveAspectRatio="xMinYMin meet" focusable="false">'
         '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
         WIDTH,

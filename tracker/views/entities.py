@@ -15,22 +15,54 @@ from django.db.models.functions import Coalesce
 from tracker.models import Agency, ScrapeRun, Vendor
 
 SOURCES = (
-    ("usaspending", "USAspending", "https://www.usaspending.gov/",
-     "Federal contract awards and modifications, with amounts, agencies and recipients."),
-    ("fpds", "FPDS", "https://www.fpds.gov/",
-     "The Federal Procurement Data System: the government's record of contract actions."),
-    ("sam", "SAM.gov", "https://sam.gov/",
-     "Contract opportunities: solicitations and notices before an award."),
-    ("lda", "Senate Lobbying Disclosure", "https://lda.senate.gov/",
-     "Lobbying Disclosure Act filings: who lobbied which agencies on surveillance technology."),
-    ("muckrock", "MuckRock", "https://www.muckrock.com/",
-     "Public records (FOIA) requests and the documents agencies released."),
-    ("documentcloud", "DocumentCloud", "https://www.documentcloud.org/",
-     "Documents published by newsrooms, such as released contracts and emails."),
-    ("news", "News feeds", "",
-     "Reporting on surveillance procurement from the RSS and Atom feeds curators choose."),
-    ("atlas", "Atlas of Surveillance", "https://atlasofsurveillance.org/",
-     "The Electronic Frontier Foundation's map of local police surveillance technology."),
+    (
+        "usaspending",
+        "USAspending",
+        "https://www.usaspending.gov/",
+        "Federal contract awards and modifications, with amounts, agencies and recipients.",
+    ),
+    (
+        "fpds",
+        "FPDS",
+        "https://www.fpds.gov/",
+        "The Federal Procurement Data System: the government's record of contract actions.",
+    ),
+    (
+        "sam",
+        "SAM.gov",
+        "https://sam.gov/",
+        "Contract opportunities: solicitations and notices before an award.",
+    ),
+    (
+        "lda",
+        "Senate Lobbying Disclosure",
+        "https://lda.senate.gov/",
+        "Lobbying Disclosure Act filings: who lobbied which agencies on surveillance technology.",
+    ),
+    (
+        "muckrock",
+        "MuckRock",
+        "https://www.muckrock.com/",
+        "Public records (FOIA) requests and the documents agencies released.",
+    ),
+    (
+        "documentcloud",
+        "DocumentCloud",
+        "https://www.documentcloud.org/",
+        "Documents published by newsrooms, such as released contracts and emails.",
+    ),
+    (
+        "news",
+        "News feeds",
+        "",
+        "Reporting on surveillance procurement from the RSS and Atom feeds curators choose.",
+    ),
+    (
+        "atlas",
+        "Atlas of Surveillance",
+        "https://atlasofsurveillance.org/",
+        "The Electronic Frontier Foundation's map of local police surveillance technology.",
+    ),
 )
 
 

@@ -42,10 +42,20 @@ class EventsFeed(Feed):
         return reverse("timeline") + (f"?{query}" if query else "")
 
     def items(self, filters: EventFilters) -> list[Event]:
-        return list(with_listing(event_search(filters)).only(
-            "id", "kind", "date", "date_precision", "title", "summary", "amount", "currency",
-            "updated_at", "created_at",
-        )[:FEED_SIZE])
+        return list(
+            with_listing(event_search(filters)).only(
+                "id",
+                "kind",
+                "date",
+                "date_precision",
+                "title",
+                "summary",
+                "amount",
+                "currency",
+                "updated_at",
+                "created_at",
+            )[:FEED_SIZE]
+        )
 
     def item_title(self, item: Event) -> str:
         return f"{item.get_kind_display()}: {item.title}"

@@ -109,9 +109,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str) -> HttpResponse:
     entity = get_object_or_404(model, slug=slug)
     filters = replace(EventFilters.from_params(request.GET), **{name: slug})
-    context = timeline_context(
-        request, filters, base_url=entity.get_absolute_url(), fixed=(name,)
-    )
+    context = timeline_context(request, filters, base_url=entity.get_absolute_url(), fixed=(name,))
     everything = event_search(EventFilters(**{name: slug}))
     counterparties = []
     if name in ("vendor", "technology"):

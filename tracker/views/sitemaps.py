@@ -1,4 +1,4 @@
-"""The sitemap: static pages, every event, agency, vendor and technology."""
+"""The sitemap index and its sections: static pages, events, agencies, vendors, technologies."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ class StaticSitemap(Sitemap):
 
 class EventSitemap(Sitemap):
     changefreq = "weekly"
-    limit = 10000
 
     def items(self) -> QuerySet[Event]:
         return Event.objects.only("id", "updated_at").order_by("id")

@@ -34,7 +34,12 @@ ENTITY_FILTERS: dict[str, type[Model]] = {
     "vendor": Vendor,
     "technology": Technology,
 }
-ORDER_LABELS = {"newest": "newest first", "oldest": "oldest first", "amount": "largest amount first"}
+ORDER_LABELS = {
+    "newest": "newest first",
+    "oldest": "oldest first",
+    "amount": "largest amount first",
+}
+INDENT = "\u2013 "  # an en dash per level marks sub-entries inside a <select>
 FIELD_COLUMNS = {
     Agency: ("id", "name", "acronym", "slug", "path"),
     Vendor: ("id", "name", "slug", "path"),
@@ -139,14 +144,10 @@ def year_totals(events: QuerySet[Event]) -> YearTotals:
         events.order_by()
         .annotate(year=ExtractYear("date"))
         .values("year")
-        .annotate(
-            n=Count("id"), obligated=Sum("amount", filter=Q(kind__in=CONTRACT_KINDS))
-        )
+        .annotate(n=Count("id"), obligated=Sum("amount", filter=Q(kind__in=CONTRACT_KINDS)))
     )
     ordered = sorted(rows, key=lambda r: (r["year"] is None, r["year"] or 0))
-    return YearTotals(
-        [YearRow(r["year"], r["n"], r["obligated"] or Decimal(0)) for r in ordered]
-    )
+    return YearTotals([YearRow(r["year"], r["n"], r["obligated"] or Decimal(0)) for r in ordered])
 
 
 @dataclass
@@ -156,7 +157,9 @@ class Counterparty:
     events: int
 
 
-def top_counterparties(events: QuerySet[Event], model: type[Model], limit: int = 10) -> list[Counterparty]:
+def top_counterparties(
+    events: QuerySet[Event], model: type[Model], limit: int = 10
+) -> list[Counterparty]:
     """The agencies or vendors most often on ``events``, with event counts (one query)."""
     link_model = {Agency: Event.agencies.through, Vendor: Event.vendors.through}[model]
     fk = model.__name__.lower()
@@ -193,7 +196,7 @@ def filter_choices(model: type[Model], selected: str = "") -> list[tuple[str, st
         )
     if selected and selected not in {node.slug for node in nodes}:
         nodes += list(model.objects.only(*columns).filter(slug=selected))
-    return [(node.slug, "– " * depth + str(node)) for node, depth in tree_order(nodes)]
+    return [(node.slug, INDENT * depth + str(node)) for node, depth in tree_order(nodes)]
 
 
 @dataclass
@@ -211,7 +214,7 @@ class Chip:
 
 def _chip_value(name: str, value: Any, labels: dict[str, dict[str, str]]) -> str:
     if name in labels:
-        return labels[name].get(value, value).lstrip("– ")
+        return labels[name].get(value, value).lstrip(INDENT)
     if name in ("amount_min", "amount_max"):
         return money(value)
     if name == "order":

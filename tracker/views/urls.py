@@ -1,6 +1,6 @@
 """Public page URLs (mounted at the site root)."""
 
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
 from tracker.views import pages
@@ -20,5 +20,16 @@ urlpatterns = [
     path("technologies/", pages.technology_list, name="technology-list"),
     path("technologies/<slug:slug>/", pages.technology_detail, name="technology-detail"),
     path("about/", pages.about, name="about"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemaps.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
 ]

@@ -1,0 +1,89 @@
+"""Template filters and the SVG chart function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+
+from tracker.templatetags.spyglass import at_precision, http_url, machine_date, money, review_label
+from tracker.views.charts import bar_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (Decimal("1234567"), "USD", "$1,234,567"),
+        (Decimal("1234567.50"), "USD", "$1,234,567.50"),
+        (Decimal("-2500"), "USD", "-$2,500"),
+        (Decimal("0"), "USD", "$0"),
+        (Decimal("1500"), "eur", "1,500 EUR"),
+        (None, "USD", ""),
+    ],
+)
+def test_money(amount, currency, expected):
+    assert money(amount, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("precision", "text", "machine"),
+    [
+        ("day", "June 5, 2018", "2018-06-05"),
+        ("month", "June 2018", "2018-06"),
+        ("year", "2018", "2018"),
+    ],
+)
+def test_dates_at_their_precision(precision, text, machine):
+    date = dt.date(2018, 6, 5)
+    assert at_precision(date, precision) == text
+    assert machine_date(date, precision) == machine
+    assert at_precision(None, precision) == "undated"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.org/a?b=1", "https://example.org/a?b=1"),
+        ("HTTP://EXAMPLE.ORG/", "HTTP://EXAMPLE.ORG/"),
+        ("javascript:alert(1)", ""),
+        (" JavaScript:alert(1)", ""),
+        ("data:text/html,<b>", ""),
+        ("//evil.example/", ""),
+        ("http:///nohost", ""),
+        ("http://[::1", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_http_url_only_allows_absolute_http_links(url, expected):
+    assert http_url(url) == expected
+
+
+def test_review_labels():
+    assert review_label("auto") == "automatic — not yet checked by a curator"
+    assert review_label("needs_review") == "needs review"
+    assert review_label("verified") == "verified"
+
+
+def test_bar_chart_is_accessible_labelled_svg():
+    svg = bar_chart([("2019", 3), ("2020", 0), ("<b>", 1.5)], title="Events & more by year")
+    root = ET.fromstring(str(svg))
+    assert root.get("role") == "img"
+    title_id, desc_id = root.get("aria-labelledby").split()
+    assert root.find(f"{SVG}title").get("id") == title_id
+    assert root.find(f"{SVG}title").text == "Events & more by year"
+    assert root.find(f"{SVG}desc").get("id") == desc_id
+    assert root.find(f"{SVG}desc").text == "2019: 3; 2020: 0; <b>: 2"
+    bars = root.findall(f"{SVG}g")
+    assert [bar.find(f"{SVG}title").text for bar in bars] == ["2019: 3", "2020: 0", "<b>: 2"]
+    assert [bar.find(f"{SVG}text").text for bar in bars] == ["3", "0", "2"]  # values as text
+    widths = [float(bar.find(f"{SVG}rect").get("width")) for bar in bars]
+    assert widths[0] > widths[2] > widths[1] == 0
+
+
+def test_bar_chart_of_nothing_is_empty():
+    assert bar_chart([], title="x") == ""
