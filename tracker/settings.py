@@ -6,6 +6,7 @@ With nothing set, Spyglass runs on a SQLite file in ``var/`` and Celery runs tas
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "corsheaders",
+    "csp",
     "tracker",
 ]
 
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -115,6 +118,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "tracker" / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve straight from the app's static folders too, so `make run` needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
 
 # Email: console by default; SMTP in production through EMAIL_URL-style settings.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -139,6 +145,22 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+
+# A strict Content-Security-Policy: nothing from other origins, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
@@ -203,4 +225,13 @@ SCRAPE_SOURCES = env_list(
 SAM_API_KEY = os.environ.get("SAM_API_KEY", "")
 SAM_DAILY_QUOTA = int(os.environ.get("SAM_DAILY_QUOTA", "10"))
 LDA_API_KEY = os.environ.get("LDA_API_KEY", "")
+# {"source": "base URL"} to point sources at a mirror; hosts the scrapers may reach even though
+# they are private (only for tests against a local server).
+SOURCE_URLS = json.loads(os.environ.get("SPYGLASS_SOURCE_URLS", "{}"))
+SCRAPER_TRUSTED_HOSTS = env_list("SCRAPER_TRUSTED_HOSTS")
+# Politeness: seconds between requests to one host (default: per source) and retry backoff base.
+SCRAPER_MIN_INTERVAL = (
+    float(os.environ["SCRAPER_MIN_INTERVAL"]) if os.environ.get("SCRAPER_MIN_INTERVAL") else None
+)
+SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "1.0"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "500"))

@@ -3,9 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tracker.views.health import healthz
+
 urlpatterns = [
     path("", include("tracker.views.urls")),
     path("api/", include("tracker.api.urls")),
     path("alerts/", include("tracker.alerts.urls")),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -78,6 +78,7 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
             worker=one,
             timeout=120,
         )
+
         def shares() -> list[int]:
             return [worker.output().count("] succeeded in ") for worker in (one, two)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -68,11 +69,24 @@ def http_client(source: str):  # -> scrapers.http.HttpClient
     interval = MIN_INTERVAL.get(source, 1.0)
     if source == "lda" and settings.LDA_API_KEY:
         interval = 0.5  # 120 requests a minute with a key
+    if settings.SCRAPER_MIN_INTERVAL is not None:
+        interval = settings.SCRAPER_MIN_INTERVAL
     return HttpClient(
+        backoff_base=settings.SCRAPER_BACKOFF_BASE,
         user_agent=f"Spyglass/0.1 (+{settings.SPYGLASS_CONTACT_URL}; public-interest research)",
         min_interval=interval,
         respect_robots=source == "news",
+        trusted_hosts=settings.SCRAPER_TRUSTED_HOSTS,
     )
+
+
+def _endpoint_override(module: ModuleType, source: str) -> dict[str, str]:
+    """``SOURCE_URLS`` points a source at another host (a mirror, or a local test server)."""
+    url = settings.SOURCE_URLS.get(source)
+    if not url:
+        return {}
+    parameters = inspect.signature(module.fetch).parameters
+    return {"base_url" if "base_url" in parameters else "url": url}
 
 
 def scrape_run(
@@ -107,9 +121,8 @@ def scrape_run(
         if replay:
             pages = replay_pages(replay)
         else:
-            pages = module.fetch(
-                http_client(source), source_query(source, since=since, until=until)
-            )
+            query = source_query(source, since=since, until=until)
+            pages = module.fetch(http_client(source), query, **_endpoint_override(module, source))
         for page in pages:
             if save_raw:
                 save_page(page, save_raw, run.pages)
