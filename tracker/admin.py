@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 
 from tracker.models import (
     Agency,
+    AgencyAlias,
     AlertMessage,
     AlertSubscription,
-    AgencyAlias,
     Event,
     EventAgency,
     EventTechnology,

@@ -145,9 +145,8 @@ def test_network_down_exits_non_zero_with_a_reason(starter):
         SCRAPER_TRUSTED_HOSTS=[port_gone.split("/")[2]],
         SCRAPER_MIN_INTERVAL=0.0,
         SCRAPER_BACKOFF_BASE=0.01,
-    ):
-        with pytest.raises(CommandError, match="usaspending run failed: usaspending unavailable"):
-            scrape("usaspending", "--since", "2021-01-01", "--until", "2021-01-31")
+    ), pytest.raises(CommandError, match="usaspending run failed: usaspending unavailable"):
+        scrape("usaspending", "--since", "2021-01-01", "--until", "2021-01-31")
     assert ScrapeRun.objects.get().status == "failed"
 
 
@@ -157,5 +156,5 @@ def test_redirect_to_a_private_address_is_refused(starter):
             "/api/v2/search/spending_by_award/",
             Reply(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}),
         )
-        with live(server), pytest.raises(CommandError, match="private|refused|not allowed"):
+        with live(server), pytest.raises(CommandError, match=r"private|refused|not allowed"):
             scrape("usaspending", "--since", "2021-01-01", "--until", "2021-01-31")
