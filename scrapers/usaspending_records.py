@@ -323,6 +323,8 @@ def detail_record(data: dict[str, Any]) -> Record:
         match_key=award_match_key(gid, piid),
         extra=_compact(
             {
+                # The importer keeps one fingerprint per variant of an id (search row, detail).
+                "variant": "detail",
                 "piid": piid,
                 "award_category": text(data, "category"),
                 "type": text(data, "type"),

@@ -12,12 +12,13 @@ import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from tracker.models import (
@@ -27,6 +28,7 @@ from tracker.models import (
     EventTechnology,
     EventVendor,
     SourceRecord,
+    Technology,
     Vendor,
 )
 from tracker.normalize import strip_legal_form
@@ -59,6 +61,7 @@ NUMERIC_COLUMNS = frozenset({"id", "amount"})
 CHUNK_SIZE = 2000
 SEPARATOR = "; "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARS = "".join(FORMULA_STARTS)
 CONTRACT_KINDS = ("award", "modification")
 EVENT_FIELDS = (
     "id",
@@ -73,6 +76,7 @@ EVENT_FIELDS = (
 )
 PAIR_BATCH = 100
 URL_PLACEHOLDER = 987654321
+PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -211,89 +215,116 @@ class OutcomeMessages:
         return f"No contract found between {names} as of {self.as_of}"
 
 
-def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> list[list[Any]]:
-    """Full export records (column order, lists for multi-valued cells) for one chunk."""
-    ids = [row[0] for row in rows]
-    agencies: dict[int, list[tuple]] = defaultdict(list)
-    for event_id, pk, name, slug, path, acronym, top, sub, fpds in EventAgency.objects.filter(
-        event_id__in=ids
-    ).values_list(
-        "event_id",
-        "agency_id",
-        "agency__name",
-        "agency__slug",
-        "agency__path",
-        "agency__acronym",
-        "agency__toptier_code",
-        "agency__subtier_code",
-        "agency__fpds_id",
-    ):
-        agencies[event_id].append((name, pk, slug))
-        outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
-    vendors: dict[int, list[tuple]] = defaultdict(list)
-    for event_id, pk, name, slug, role, path in EventVendor.objects.filter(
-        event_id__in=ids
-    ).values_list("event_id", "vendor_id", "vendor__name", "vendor__slug", "role", "vendor__path"):
-        vendors[event_id].append((name, pk, slug, role, path))
-    technologies: dict[int, list[tuple]] = defaultdict(list)
-    for event_id, pk, name in EventTechnology.objects.filter(event_id__in=ids).values_list(
-        "event_id", "technology_id", "technology__name"
-    ):
-        technologies[event_id].append((name, pk))
-    sources: dict[int, list[tuple]] = defaultdict(list)
-    for event_id, source, external_id, link in SourceRecord.objects.filter(
-        event_id__in=ids
-    ).values_list("event_id", "source", "external_id", "url"):
-        sources[event_id].append((source, external_id, link))
+def id_list(ids: Iterable[int]) -> RawSQL:
+    """Integer ids inlined as an SQL list for ``__in``.
 
-    pitches = []
+    They come from the database as ints (and are cast again): inlined, they spare Django's
+    per-value preparation of a 2,000-item IN list, which cost more than the queries did.
+    """
+    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", ())  # noqa: S611 - ints
+
+
+class EntityNames:
+    """Names, slugs and paths of the agencies, vendors and technologies one export meets.
+
+    Filled a chunk at a time with one query per kind for the ids not seen yet, so link
+    queries only read the link tables' covering indexes.
+    """
+
+    def __init__(self, outcomes: OutcomeMessages) -> None:
+        self.outcomes = outcomes
+        self.agencies: dict[int, tuple[str, str]] = {}
+        self.vendors: dict[int, tuple[str, str, str]] = {}
+        self.technologies: dict[int, str] = {}
+
+    def load(self, agency_ids: set[int], vendor_ids: set[int], technology_ids: set[int]) -> None:
+        if missing := agency_ids - self.agencies.keys():
+            for pk, name, slug, path, acronym, top, sub, fpds in Agency.objects.filter(
+                pk__in=id_list(missing)
+            ).values_list("id", "name", "slug", "path", "acronym", "toptier_code",
+                          "subtier_code", "fpds_id"):
+                self.agencies[pk] = (name, slug)
+                self.outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+        if missing := vendor_ids - self.vendors.keys():
+            for pk, name, slug, path in Vendor.objects.filter(pk__in=id_list(missing)).values_list(
+                "id", "name", "slug", "path"
+            ):
+                self.vendors[pk] = (name, slug, path)
+        if missing := technology_ids - self.technologies.keys():
+            self.technologies.update(
+                Technology.objects.filter(pk__in=id_list(missing)).values_list("id", "name")
+            )
+
+
+def _linked(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    for event_id, pk in pairs:
+        found[event_id].append(pk)
+    return found
+
+
+def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
+    """Full export records (column order, lists for multi-valued cells) for one chunk."""
+    ids = id_list(row[0] for row in rows)
+    agencies = _linked(EventAgency.objects.filter(event_id__in=ids).values_list(
+        "event_id", "agency_id"))
+    vendor_roles = list(EventVendor.objects.filter(event_id__in=ids).values_list(
+        "event_id", "vendor_id", "role"))
+    vendors = _linked((event_id, pk) for event_id, pk, _ in vendor_roles)
+    technologies = _linked(EventTechnology.objects.filter(event_id__in=ids).values_list(
+        "event_id", "technology_id"))
+    sources: dict[int, list[tuple]] = defaultdict(list)
+    for event_id, *record in SourceRecord.objects.filter(event_id__in=ids).values_list(
+        "event_id", "source", "external_id", "url"
+    ):
+        sources[event_id].append(record)
+    names.load(
+        set(chain.from_iterable(agencies.values())),
+        set(chain.from_iterable(vendors.values())),
+        set(chain.from_iterable(technologies.values())),
+    )
+    agency_names, vendor_names, technology_names = names.agencies, names.vendors, names.technologies
+    no_links: list = []
+
+    def by_name(found: list[int], table: dict) -> list[int]:
+        return sorted(set(found), key=lambda pk: (table[pk][0], pk))
+
+    pitch_rows = {}
     records = []
+    append = records.append
     for event_id, date, precision, kind, title, summary, amount, currency, review in rows:
-        linked_agencies = sorted(set(agencies.get(event_id, ())))
-        linked_vendors = sorted({v[:3] for v in vendors.get(event_id, ())})
-        linked_sources = sorted(sources.get(event_id, ()))
+        linked_agencies = agencies.get(event_id, no_links)
+        if len(linked_agencies) > 1:
+            linked_agencies = by_name(linked_agencies, agency_names)
+        linked_vendors = vendors.get(event_id, no_links)
+        if len(linked_vendors) > 1:
+            linked_vendors = by_name(linked_vendors, vendor_names)
+        linked_sources = sources.get(event_id, no_links)
+        if len(linked_sources) > 1:
+            linked_sources.sort()
         if kind in PITCH_KINDS:
-            pitch_vendors = sorted(
-                {
-                    (v[0], v[1], v[4])
-                    for v in vendors.get(event_id, ())
-                    if v[3] in ("vendor", "client", "awardee")
-                }
-            )
-            pitches.append(
-                (
-                    event_id,
-                    date,
-                    precision,
-                    [a[1] for a in linked_agencies],
-                    [v[2] for v in pitch_vendors],
-                )
-            )
-        records.append(
-            [
-                event_id,
-                date.isoformat() if date else None,
-                precision,
-                kind,
-                title,
-                summary,
-                None if amount is None else str(amount),
-                currency,
-                [a[0] for a in linked_agencies],
-                [a[2] for a in linked_agencies],
-                [v[0] for v in linked_vendors],
-                [v[2] for v in linked_vendors],
-                [t[0] for t in sorted(set(technologies.get(event_id, ())))],
-                [s[0] for s in linked_sources],
-                [s[2] for s in linked_sources],
-                [s[1] for s in linked_sources],
-                review,
-                url.format(event_id),
-                None,
-            ]
-        )
-    messages = outcomes.messages(pitches)
-    if messages:
+            pitch_rows[event_id] = (date, precision, linked_agencies)
+        agency_rows = [agency_names[pk] for pk in linked_agencies]
+        vendor_rows = [vendor_names[pk] for pk in linked_vendors]
+        append([
+            event_id, date.isoformat() if date else None, precision, kind, title, summary,
+            None if amount is None else str(amount), currency,
+            [a[0] for a in agency_rows], [a[1] for a in agency_rows],
+            [v[0] for v in vendor_rows], [v[1] for v in vendor_rows],
+            sorted([technology_names[pk] for pk in technologies.get(event_id, no_links)]),
+            [s[0] for s in linked_sources], [s[2] for s in linked_sources],
+            [s[1] for s in linked_sources], review, url.format(event_id), None,
+        ])
+    if pitch_rows:
+        pitch_vendors: dict[int, set[int]] = defaultdict(set)
+        for event_id, pk, role in vendor_roles:
+            if event_id in pitch_rows and role in PITCH_VENDOR_ROLES:
+                pitch_vendors[event_id].add(pk)
+        messages = names.outcomes.messages([
+            (event_id, date, precision, linked,
+             [vendor_names[pk][2] for pk in by_name(list(pitch_vendors[event_id]), vendor_names)])
+            for event_id, (date, precision, linked) in pitch_rows.items()
+        ])
         for record in records:
             record[-1] = messages.get(record[0])
     return records
@@ -302,7 +333,7 @@ def _chunk_records(rows: list[tuple], outcomes: OutcomeMessages, url: str) -> li
 def event_outcome_message(event_id: int) -> str | None:
     """The outcome cell of one event (None unless pitch-like), exactly as the export has it."""
     rows = list(Event.objects.filter(pk=event_id).values_list(*EVENT_FIELDS))
-    records = _chunk_records(rows, OutcomeMessages(), "{}")
+    records = _chunk_records(rows, EntityNames(OutcomeMessages()), "{}")
     return records[0][-1] if records else None
 
 
@@ -313,10 +344,10 @@ def event_records(
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
     )
-    outcomes = OutcomeMessages()
+    names = EntityNames(OutcomeMessages())
     rows = events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size)
     for chunk in batched(rows, chunk_size):
-        yield _chunk_records(chunk, outcomes, url)
+        yield _chunk_records(chunk, names, url)
 
 
 def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> list[Any]:
@@ -324,15 +355,13 @@ def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> li
 
     Values at the ``numeric`` indexes (the event amount) are real numbers and stay as they are.
     """
-    cells: list[Any] = []
-    for index, value in enumerate(record):
-        if value is None:
-            cells.append("")
-        elif isinstance(value, int) or index in numeric:
-            cells.append(value)
-        else:
-            text = SEPARATOR.join(value) if isinstance(value, list) else value
-            cells.append("'" + text if text.startswith(FORMULA_STARTS) else text)
+    cells = [
+        "" if value is None else SEPARATOR.join(value) if type(value) is list else value
+        for value in record
+    ]
+    for index, cell in enumerate(cells):
+        if type(cell) is str and cell and cell[0] in FORMULA_CHARS and index not in numeric:
+            cells[index] = "'" + cell
     return cells
 
 

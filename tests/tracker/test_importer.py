@@ -202,16 +202,11 @@ def test_a_bad_record_fails_alone(starter):
 
 def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
     importer = Importer(batch_size=10)
-    calls = {"n": 0}
-    original = Importer._store_source
 
-    def explode(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt("killed")
-        return original(self, *args, **kwargs)
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("process killed after the events were inserted")
 
-    monkeypatch.setattr(Importer, "_store_source", explode)
+    monkeypatch.setattr(SourceRecord.objects, "bulk_create", killed)
     for n in range(3):
         importer.add(award(external_id=f"k{n}", match_key=""))
     with pytest.raises(KeyboardInterrupt):

@@ -12,6 +12,7 @@ from tests.support.server import Reply, ScriptedServer
 from tracker.models import Event, ScrapeRun, SourceRecord
 
 pytestmark = pytest.mark.django_db
+JSON = {"Content-Type": "application/json"}
 
 
 def scrape(*args: str) -> str:
@@ -78,30 +79,19 @@ def test_sam_without_a_key_is_skipped_cleanly(starter):
     assert ScrapeRun.objects.get().status == "skipped"
 
 
-def _usaspending_server(
-    server: ScriptedServer, own_fixtures, first_search: Reply | None = None
-) -> None:
+def _usaspending_server(server: ScriptedServer, own_fixtures, first_search: Reply | None = None):
+    """Serve one ICE award: the search page, its detail and its transactions."""
     folder = own_fixtures / "usaspending"
-    search = Reply(
-        body=(folder / "search_surveillance_contracts.json").read_bytes(),
-        headers={"Content-Type": "application/json"},
-    )
+    page = json.loads((folder / "search_surveillance_contracts.json").read_bytes())
+    page["results"] = page["results"][:1]  # the server cannot tell awards' transactions apart
+    search = Reply.json(page)
     replies = [first_search, search] if first_search else [search]
     server.add("/api/v2/search/spending_by_award/", *replies)
+    award_id = page["results"][0]["generated_internal_id"]
     detail = (folder / "award_detail_ice_aws.json").read_bytes()
-    search_page = json.loads((folder / "search_surveillance_contracts.json").read_bytes())
-    for award_id in [row["generated_internal_id"] for row in search_page["results"]]:
-        server.add(
-            f"/api/v2/awards/{award_id}/",
-            Reply(body=detail, headers={"Content-Type": "application/json"}),
-        )
-    server.add(
-        "/api/v2/transactions/",
-        Reply(
-            body=(folder / "transactions_ice_aws.json").read_bytes(),
-            headers={"Content-Type": "application/json"},
-        ),
-    )
+    server.add(f"/api/v2/awards/{award_id}/", Reply(body=detail, headers=JSON))
+    transactions = (folder / "transactions_ice_aws.json").read_bytes()
+    server.add("/api/v2/transactions/", Reply(body=transactions, headers=JSON))
 
 
 def live(server: ScriptedServer, source: str = "usaspending"):
@@ -140,12 +130,15 @@ def test_live_run_through_the_shared_client_with_a_retry(starter, own_fixtures, 
 def test_network_down_exits_non_zero_with_a_reason(starter):
     with ScriptedServer() as server:
         port_gone = server.url("/")
-    with override_settings(
-        SOURCE_URLS={"usaspending": port_gone.rstrip("/")},
-        SCRAPER_TRUSTED_HOSTS=[port_gone.split("/")[2]],
-        SCRAPER_MIN_INTERVAL=0.0,
-        SCRAPER_BACKOFF_BASE=0.01,
-    ), pytest.raises(CommandError, match="usaspending run failed: usaspending unavailable"):
+    with (
+        override_settings(
+            SOURCE_URLS={"usaspending": port_gone.rstrip("/")},
+            SCRAPER_TRUSTED_HOSTS=[port_gone.split("/")[2]],
+            SCRAPER_MIN_INTERVAL=0.0,
+            SCRAPER_BACKOFF_BASE=0.01,
+        ),
+        pytest.raises(CommandError, match="usaspending run failed: usaspending unavailable"),
+    ):
         scrape("usaspending", "--since", "2021-01-01", "--until", "2021-01-31")
     assert ScrapeRun.objects.get().status == "failed"
 

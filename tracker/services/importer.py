@@ -90,7 +90,7 @@ class ImportCounts:
 
 def record_hash(record: Record) -> str:
     """A stable fingerprint of everything a record says."""
-    payload = orjson.dumps(asdict(record), default=str, option=orjson.OPT_SORT_KEYS)
+    payload = orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -106,7 +106,23 @@ def _clean(value: Any) -> Any:
 
 
 def _json_safe(value: Any) -> Any:
-    return _clean(orjson.loads(orjson.dumps(value, default=str)))
+    """``value`` as plain JSON types, without NUL bytes."""
+    dumped = orjson.dumps(value, default=str)
+    loaded = orjson.loads(dumped)
+    return _clean(loaded) if b"\\u0000" in dumped else loaded
+
+
+@dataclass
+class _Pending:
+    """New events of a batch, written together with a few bulk inserts."""
+
+    events: list[Event] = field(default_factory=list)
+    agency_links: list[set] = field(default_factory=list)
+    vendor_links: list[set] = field(default_factory=list)
+    technologies: list[dict] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    match_keys: set[str] = field(default_factory=set)
 
 
 class Importer:
@@ -206,11 +222,17 @@ class Importer:
         return self._finder
 
     def _import_batch(self, batch: list[Record]) -> None:
-        latest: dict[tuple[str, str], Record] = {}
+        existing = self._existing({(r.source, r.external_id) for r in batch})
+        keys = {r.match_key for r in batch if r.match_key}
+        by_match = (
+            {e.match_key: e for e in Event.objects.filter(match_key__in=keys)} if keys else {}
+        )
+        pending = _Pending()
         for record in batch:
-            latest[(record.source, record.external_id)] = record
-        existing = self._existing(latest)
-        for key, record in latest.items():
+            key = (record.source, record.external_id)
+            if key in pending.keys or self._needs_pending(record, pending):
+                self._write_pending(pending, existing, by_match)
+                pending = _Pending()
             digest = record_hash(record)
             variant = str(
                 record.extra.get("variant") or ("partial" if record.extra.get("partial") else "")
@@ -221,21 +243,84 @@ class Importer:
                 and source_record.raw.get("_hashes", {}).get(variant) == digest
             ):
                 self.counts.unchanged += 1
-                continue
-            if record.extra.get("partial"):
+            elif record.extra.get("partial"):
                 self._apply_partial(record, source_record, digest, variant)
-                continue
-            self._apply(record, source_record, digest, variant)
+            elif source_record is None and record.match_key not in by_match:
+                self._add_new(record, digest, variant, pending)
+            else:
+                event = source_record.event if source_record else by_match[record.match_key]
+                existing[key] = self._apply(record, event, source_record, digest, variant)
+        self._write_pending(pending, existing, by_match)
 
-    def _existing(
-        self, latest: dict[tuple[str, str], Record]
-    ) -> dict[tuple[str, str], SourceRecord]:
+    def _needs_pending(self, record: Record, pending: _Pending) -> bool:
+        """Does this record depend on an event of the batch that is not written yet?"""
+        if not pending.match_keys or not record.match_key:
+            return False
+        return (
+            record.match_key in pending.match_keys or self._base_key(record) in pending.match_keys
+        )
+
+    def _add_new(self, record: Record, digest: str, variant: str, pending: _Pending) -> None:
+        analysis = self._analyse(record, None)
+        if analysis is None:
+            return
+        tags, agency_links, vendor_links = analysis
+        pending.events.append(
+            Event(match_key=record.match_key or None, **self._event_values(record))
+        )
+        pending.agency_links.append(agency_links)
+        pending.vendor_links.append(vendor_links)
+        pending.technologies.append(tags.technologies)
+        pending.sources.append(self._new_source(record, digest, variant))
+        pending.keys.add((record.source, record.external_id))
+        if record.match_key:
+            pending.match_keys.add(record.match_key)
+
+    def _write_pending(
+        self,
+        pending: _Pending,
+        existing: dict[tuple[str, str], SourceRecord],
+        by_match: dict[str, Event],
+    ) -> None:
+        if not pending.events:
+            return
+        events = Event.objects.bulk_create(pending.events)
+        agency_rows, vendor_rows, tech_rows = [], [], []
+        for event, agencies, vendors, techs, source in zip(
+            events,
+            pending.agency_links,
+            pending.vendor_links,
+            pending.technologies,
+            pending.sources,
+            strict=True,
+        ):
+            agency_rows += [
+                EventAgency(event_id=event.pk, agency_id=a, role=r) for a, r in agencies
+            ]
+            vendor_rows += [EventVendor(event_id=event.pk, vendor_id=v, role=r) for v, r in vendors]
+            tech_rows += [
+                EventTechnology(event_id=event.pk, technology_id=t, rule_id=rule, tagged_by="rule")
+                for t, rule in techs.items()
+            ]
+            source.event = event
+            self.counts.event_ids.add(event.pk)
+            if event.match_key:
+                by_match[event.match_key] = event
+        EventAgency.objects.bulk_create(agency_rows, ignore_conflicts=True)
+        EventVendor.objects.bulk_create(vendor_rows, ignore_conflicts=True)
+        EventTechnology.objects.bulk_create(tech_rows, ignore_conflicts=True)
+        for source in SourceRecord.objects.bulk_create(pending.sources):
+            existing[(source.source, source.external_id)] = source
+        self.counts.inserted += len(events)
+
+    def _existing(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SourceRecord]:
         by_source: dict[str, list[str]] = {}
-        for source, external_id in latest:
+        for source, external_id in keys:
             by_source.setdefault(source, []).append(external_id)
         found = {}
         for source, ids in by_source.items():
-            for row in SourceRecord.objects.filter(source=source, external_id__in=ids):
+            rows = SourceRecord.objects.filter(source=source, external_id__in=ids)
+            for row in rows.select_related("event"):
                 found[(row.source, row.external_id)] = row
         return found
 
@@ -262,36 +347,60 @@ class Importer:
         self.counts.updated += 1
         self.counts.event_ids.add(event.pk)
 
-    def _apply(
-        self, record: Record, source_record: SourceRecord | None, digest: str, variant: str
-    ) -> None:
+    def _analyse(self, record: Record, event: Event | None) -> tuple[Any, set, set] | None:
+        """Tags and links a record asks for; None when an unfiltered source's item is off-topic."""
         text = "\n".join(filter(None, [record.title, record.summary, record.text]))
         tags = self.tagger.tag(text=text, codes=record.codes, hints=record.technology_hints)
         mined = self.finder.find(text) if record.source in TEXT_MINED else None
         if (
             record.source in UNFILTERED
-            and source_record is None
+            and event is None
             and not tags.technologies
             and not (mined and mined.vendors)
         ):
             self.counts.skipped += 1
-            return
-        event = source_record.event if source_record else None
-        if event is None and record.match_key:
-            event = Event.objects.filter(match_key=record.match_key).first()
-        values = self._event_values(record)
-        created = event is None
-        if created:
-            event = Event.objects.create(match_key=record.match_key or None, **values)
-        else:
-            self._update_event(event, values, record.source)
-        self._link(event, record, tags, mined)
-        self._store_source(record, event, source_record, digest, variant)
-        if created and source_record is None:
-            self.counts.inserted += 1
-        else:
-            self.counts.updated += 1
+            return None
+        agency_links = {(self.agencies.resolve(r).pk, r.role) for r in record.agencies if r.name}
+        vendor_links = {(self.vendors.resolve(r).pk, r.role) for r in record.vendors if r.name}
+        if not agency_links and not vendor_links:
+            agency_links, vendor_links, inherited_tags = self._base_contract_links(record)
+            for technology, rule in inherited_tags.items():
+                tags.technologies.setdefault(technology, rule)
+        if mined is not None:
+            mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
+            agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
+            vendor_links |= {(pk, "vendor") for pk in mined.vendors}
+        return tags, agency_links, vendor_links
+
+    def _apply(
+        self,
+        record: Record,
+        event: Event,
+        source_record: SourceRecord | None,
+        digest: str,
+        variant: str,
+    ) -> SourceRecord:
+        """Update an existing event from a changed record (or a second source's record)."""
+        tags, agency_links, vendor_links = self._analyse(record, event)
+        self._update_event(event, self._event_values(record), record.source)
+        EventAgency.objects.bulk_create(
+            [EventAgency(event=event, agency_id=pk, role=role) for pk, role in agency_links],
+            ignore_conflicts=True,
+        )
+        EventVendor.objects.bulk_create(
+            [EventVendor(event=event, vendor_id=pk, role=role) for pk, role in vendor_links],
+            ignore_conflicts=True,
+        )
+        EventTechnology.objects.bulk_create(
+            [
+                EventTechnology(event=event, technology_id=tech, rule_id=rule, tagged_by="rule")
+                for tech, rule in tags.technologies.items()
+            ],
+            ignore_conflicts=True,
+        )
+        self.counts.updated += 1
         self.counts.event_ids.add(event.pk)
+        return self._store_source(record, event, source_record, digest, variant)
 
     def _event_values(self, record: Record) -> dict[str, Any]:
         if record.amount is not None and (
@@ -344,52 +453,36 @@ class Importer:
         if changed:
             event.save(update_fields=[*changed, "updated_at"])
 
-    def _link(self, event: Event, record: Record, tags: Any, mined: Any) -> None:
-        agency_links = {
-            (self.agencies.resolve(ref).pk, ref.role) for ref in record.agencies if ref.name
-        }
-        vendor_links = {
-            (self.vendors.resolve(ref).pk, ref.role) for ref in record.vendors if ref.name
-        }
-        if not agency_links and not vendor_links:
-            inherited = self._base_contract_links(record)
-            agency_links, vendor_links = inherited[0], inherited[1]
-            tags.technologies.update(inherited[2])
-        if mined is not None:
-            mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
-            agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
-            vendor_links |= {(pk, "vendor") for pk in mined.vendors}
-        EventAgency.objects.bulk_create(
-            [EventAgency(event=event, agency_id=pk, role=role) for pk, role in agency_links],
-            ignore_conflicts=True,
-        )
-        EventVendor.objects.bulk_create(
-            [EventVendor(event=event, vendor_id=pk, role=role) for pk, role in vendor_links],
-            ignore_conflicts=True,
-        )
-        EventTechnology.objects.bulk_create(
-            [
-                EventTechnology(event=event, technology_id=tech, rule_id=rule, tagged_by="rule")
-                for tech, rule in tags.technologies.items()
-            ],
-            ignore_conflicts=True,
-        )
-
-    def _base_contract_links(self, record: Record) -> tuple[set, set, dict]:
-        """A modification that names no one takes its parties from the contract's base award.
+    @staticmethod
+    def _base_key(record: Record) -> str:
+        """The base award's key of a contract modification ("" otherwise).
 
         Contract keys read ``contract:<agency>:<PIID>:<mod>:<parent IDV>``; mod 0 is the base.
         """
         parts = record.match_key.split(":")
         if record.kind != "modification" or len(parts) != 5 or parts[0] != "contract":
-            return set(), set(), {}
-        base = Event.objects.filter(match_key=":".join([*parts[:3], "0", parts[4]])).first()
+            return ""
+        return ":".join([*parts[:3], "0", parts[4]])
+
+    def _base_contract_links(self, record: Record) -> tuple[set, set, dict]:
+        """A modification that names no one takes its parties from the contract's base award."""
+        base_key = self._base_key(record)
+        base = Event.objects.filter(match_key=base_key).first() if base_key else None
         if base is None:
             return set(), set(), {}
         return (
             set(base.agency_links.values_list("agency_id", "role")),
             set(base.vendor_links.values_list("vendor_id", "role")),
             dict(base.technology_links.values_list("technology_id", "rule_id")),
+        )
+
+    def _new_source(self, record: Record, digest: str, variant: str) -> SourceRecord:
+        return SourceRecord(
+            source=record.source,
+            external_id=record.external_id[:500],
+            url=(record.url or "")[:2000],
+            retrieved_at=timezone.now(),
+            raw={variant or "record": _json_safe(record.raw), "_hashes": {variant: digest}},
         )
 
     def _store_source(
@@ -399,28 +492,22 @@ class Importer:
         source_record: SourceRecord | None,
         digest: str,
         variant: str,
-    ) -> None:
-        raw = dict(source_record.raw) if source_record else {}
-        hashes = dict(raw.get("_hashes", {}))
-        hashes[variant] = digest
-        payload = _json_safe(record.raw)
-        raw[variant or "record"] = payload
-        raw["_hashes"] = hashes
+    ) -> SourceRecord:
         if source_record is None:
-            SourceRecord.objects.create(
-                event=event,
-                source=record.source,
-                external_id=record.external_id[:500],
-                url=(record.url or "")[:2000],
-                retrieved_at=timezone.now(),
-                raw=raw,
-            )
-        else:
-            source_record.raw = raw
-            source_record.retrieved_at = timezone.now()
-            if record.url and not record.extra.get("partial"):
-                source_record.url = record.url[:2000]
-            source_record.save(update_fields=["raw", "retrieved_at", "url"])
+            source_record = self._new_source(record, digest, variant)
+            source_record.event = event
+            source_record.save()
+            return source_record
+        raw = dict(source_record.raw)
+        raw["_hashes"] = {**raw.get("_hashes", {}), variant: digest}
+        raw[variant or "record"] = _json_safe(record.raw)
+        source_record.raw = raw
+        source_record.event = event
+        source_record.retrieved_at = timezone.now()
+        if record.url and not record.extra.get("partial"):
+            source_record.url = record.url[:2000]
+        source_record.save(update_fields=["raw", "retrieved_at", "url", "event"])
+        return source_record
 
 
 def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -> ImportCounts:

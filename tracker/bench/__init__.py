@@ -1,0 +1,1 @@
+"""The benchmark behind ``manage.py bench``: generated data, our code, hand-written baselines."""
