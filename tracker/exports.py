@@ -102,12 +102,22 @@ def _top_id(path: str) -> int:
     return int(path.split("/")[1])
 
 
+def id_list(ids: Iterable[int]) -> RawSQL:
+    """Integer ids inlined as an SQL list for ``__in``.
+
+    They come from the database as ints (and are cast again): inlined, they spare Django's
+    per-value preparation of a 2,000-item IN list, which cost more than the queries did.
+    """
+    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", ())  # noqa: S611 - ints
+
+
 class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
     Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
-    for unknown ancestor agencies, one for unknown vendor families and one per 100 new
-    (buying unit, vendor family) pairs.
+    for unknown ancestor agencies, one for unknown vendor families and two per 100 vendor
+    families not seen yet (their contract actions and those actions' agencies). The contract
+    actions of the families met are cached for the export: memory grows with them.
     """
 
     def __init__(self) -> None:
@@ -115,6 +125,7 @@ class OutcomeMessages:
         self.agencies: dict[int, tuple[str, bool, str]] = {}  # id -> (path, has code, short name)
         self.families: dict[int, str] = {}  # top vendor id -> short name
         self.pairs: dict[tuple[int, int], list[tuple[dt.date | None, int]]] = {}
+        self.family_events: dict[int, list[tuple[dt.date | None, int, set[int]]]] = {}
 
     def remember_agency(self, pk: int, path: str, has_code: bool, short_name: str) -> None:
         self.agencies.setdefault(pk, (path, has_code, short_name))
@@ -148,33 +159,32 @@ class OutcomeMessages:
                 self.families[pk] = strip_legal_form(name)
 
     def _load_pairs(self, pairs: set[tuple[int, int]]) -> None:
-        for batch in batched(sorted(pairs - self.pairs.keys()), PAIR_BATCH):
-            units = {unit for unit, _ in batch}
-            families = {family for _, family in batch}
-            for pair in batch:
-                self.pairs[pair] = []
-            in_units = Q()
-            for unit in units:
-                in_units |= Q(agency__path__startswith=self.agencies[unit][0])
+        """Contract actions per new pair, read a vendor family at a time (100 per query)."""
+        new_families = {family for _, family in pairs} - self.family_events.keys()
+        for batch in batched(sorted(new_families), PAIR_BATCH):
             in_families = Q()
-            for family in families:
-                in_families |= Q(event__vendor_links__vendor__path__startswith=f"/{family}/")
-            rows = (
-                EventAgency.objects.filter(in_units, in_families, event__kind__in=CONTRACT_KINDS)
-                .values_list(
-                    "event_id", "event__date", "agency__path", "event__vendor_links__vendor__path"
-                )
-                .distinct()
-            )
-            found: dict[tuple[int, int], set[tuple[dt.date | None, int]]] = defaultdict(set)
-            for event_id, date, agency_path, vendor_path in rows:
-                family = _top_id(vendor_path)
-                for part in agency_path.strip("/").split("/"):
-                    if (int(part), family) in self.pairs:
-                        found[(int(part), family)].add((date, event_id))
-            for pair, events in found.items():
-                if pair in batch:
-                    self.pairs[pair] = sorted(events, key=lambda e: (e[0] or dt.date.max, e[1]))
+            for family in batch:
+                in_families |= Q(path__startswith=f"/{family}/")
+                self.family_events[family] = []
+            members = dict(Vendor.objects.filter(in_families).values_list("id", "path"))
+            contracts: dict[int, tuple[dt.date | None, set[int]]] = {}
+            for event_id, date, vendor_id in EventVendor.objects.filter(
+                vendor_id__in=id_list(members), event__kind__in=CONTRACT_KINDS
+            ).values_list("event_id", "event__date", "vendor_id"):
+                contracts.setdefault(event_id, (date, set()))[1].add(_top_id(members[vendor_id]))
+            units: dict[int, set[int]] = defaultdict(set)
+            for event_id, agency_path in EventAgency.objects.filter(
+                event_id__in=id_list(contracts)
+            ).values_list("event_id", "agency__path"):
+                units[event_id].update(int(part) for part in agency_path.strip("/").split("/"))
+            for event_id, (date, families) in contracts.items():
+                for family in families:
+                    self.family_events[family].append((date, event_id, units[event_id]))
+        for unit, family in pairs - self.pairs.keys():
+            self.pairs[(unit, family)] = [
+                (date, event_id) for date, event_id, units in self.family_events[family]
+                if unit in units
+            ]
 
     def messages(
         self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
@@ -213,15 +223,6 @@ class OutcomeMessages:
             f"{self.agencies[unit][2]} and {self.families[family]}" for unit, family in pairs
         )
         return f"No contract found between {names} as of {self.as_of}"
-
-
-def id_list(ids: Iterable[int]) -> RawSQL:
-    """Integer ids inlined as an SQL list for ``__in``.
-
-    They come from the database as ints (and are cast again): inlined, they spare Django's
-    per-value preparation of a 2,000-item IN list, which cost more than the queries did.
-    """
-    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", ())  # noqa: S611 - ints
 
 
 class EntityNames:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from difflib import SequenceMatcher
 
 # Legal-form words dropped from the end of a company name (repeatedly: "Foo Holdings, Inc.").
 _LEGAL_SUFFIXES = [
@@ -101,10 +100,3 @@ def agency_acronym(name: str) -> str:
     if match and re.fullmatch(r"[A-Za-z&.\- ]{2,12}", match.group(1).strip()):
         return match.group(1).replace(".", "").replace(" ", "").upper()
     return ""
-
-
-def similarity(a: str, b: str) -> float:
-    """How alike two normalised names are, 0..1 (for flagging near matches, never for merging)."""
-    if not a or not b:
-        return 0.0
-    return SequenceMatcher(None, a, b).ratio()

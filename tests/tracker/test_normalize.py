@@ -1,6 +1,6 @@
 import pytest
 
-from tracker.normalize import agency_acronym, agency_key, similarity, vendor_key
+from tracker.normalize import agency_acronym, agency_key, vendor_key
 
 
 @pytest.mark.parametrize(
@@ -45,9 +45,3 @@ def test_inverted_department_names():
     )
     assert agency_acronym("Homeland Security, Dept of (DHS)") == "DHS"
     assert agency_acronym("Department of Homeland Security") == ""
-
-
-def test_similarity_flags_near_names_only():
-    assert similarity("amazon web services", "amazon web service") > 0.9
-    assert similarity("amazon web services", "palantir technologies") < 0.5
-    assert similarity("", "x") == 0.0

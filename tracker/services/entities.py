@@ -9,6 +9,7 @@ is flagged for a curator (``VendorMatchFlag``), never merged automatically.
 from __future__ import annotations
 
 from collections import defaultdict
+from difflib import SequenceMatcher
 
 from django.db import transaction
 
@@ -22,7 +23,7 @@ from tracker.models import (
     VendorAlias,
     VendorMatchFlag,
 )
-from tracker.normalize import agency_acronym, agency_key, similarity, vendor_key
+from tracker.normalize import agency_acronym, agency_key, vendor_key
 
 NEAR_MATCH = 0.88
 CODE_FIELDS = {
@@ -111,92 +112,152 @@ class AgencyResolver:
         return agency
 
 
+class NearNames:
+    """An in-memory index of vendor names for flagging near matches quickly.
+
+    Candidates for a name are the vendors whose key starts with the same two words, plus the
+    curated vendors (those not awaiting review); cheap length and ``quick_ratio`` filters run
+    before the real similarity.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self._curated: list[tuple[int, str]] = []
+        for vendor_id, key, review in Vendor.objects.values_list(
+            "id", "normalized", "needs_review"
+        ):
+            self.add(vendor_id, key, curated=not review)
+
+    @staticmethod
+    def _block(key: str) -> str:
+        return " ".join(key.split()[:2])
+
+    def add(self, vendor_id: int, key: str, *, curated: bool = False) -> None:
+        self._blocks[self._block(key)].append((vendor_id, key))
+        if curated:
+            self._curated.append((vendor_id, key))
+
+    def near(
+        self, vendor_id: int, key: str, threshold: float = NEAR_MATCH
+    ) -> list[tuple[int, float]]:
+        """(vendor id, score) of other vendors whose names are alike."""
+        found: dict[int, float] = {}
+        for other_id, other in [*self._blocks.get(self._block(key), ()), *self._curated]:
+            if other_id == vendor_id or other_id in found:
+                continue
+            shorter, longer = sorted((len(key), len(other)))
+            if not longer or 2 * shorter / (shorter + longer) < threshold:
+                continue
+            matcher = SequenceMatcher(None, key, other)
+            if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold:
+                score = matcher.ratio()
+                if score >= threshold:
+                    found[other_id] = score
+        return list(found.items())
+
+
 class VendorResolver:
-    """Maps ``VendorRef``s to ``Vendor`` rows, with a per-run cache of names and identifiers."""
+    """Maps ``VendorRef``s to vendor ids, with in-memory indexes of names and identifiers."""
 
     def __init__(self, *, flag_near_matches: bool = True) -> None:
         self.flag_near_matches = flag_near_matches
         self._by_key: dict[str, int] = {}
-        for vendor_id, key in Vendor.objects.values_list("id", "normalized"):
+        self._by_uei: dict[str, int] = {}
+        self._by_duns: dict[str, int] = {}
+        self._identifiers: dict[int, tuple[str, str]] = {}
+        self._has_parent: set[int] = set()
+        for vendor_id, key, uei, duns, parent in Vendor.objects.values_list(
+            "id", "normalized", "uei", "duns", "parent_id"
+        ):
             self._by_key.setdefault(key, vendor_id)
+            if uei:
+                self._by_uei[uei] = vendor_id
+            if duns:
+                self._by_duns[duns] = vendor_id
+            self._identifiers[vendor_id] = (uei or "", duns or "")
+            if parent:
+                self._has_parent.add(vendor_id)
         for vendor_id, key in VendorAlias.objects.values_list("vendor_id", "normalized"):
             self._by_key.setdefault(key, vendor_id)
-        self._cache: dict[tuple, Vendor] = {}
+        self._near: NearNames | None = None
+        self._cache: dict[tuple, int] = {}
 
-    def resolve(self, ref: VendorRef) -> Vendor:
-        """The vendor ``ref`` names: by UEI, DUNS, then name; created when unknown."""
-        cache_key = (ref.name, ref.uei, ref.duns, ref.parent_name, ref.parent_uei)
-        if cache_key not in self._cache:
-            self._cache[cache_key] = self._resolve(ref)
-        return self._cache[cache_key]
+    def resolve(self, ref: VendorRef) -> int:
+        """The id of the vendor ``ref`` names: by UEI, DUNS, then name; created when unknown."""
+        cache_key = (ref.name, ref.uei, ref.duns, ref.parent_name, ref.parent_uei, ref.parent_duns)
+        found = self._cache.get(cache_key)
+        if found is None:
+            found = self._cache[cache_key] = self._resolve(ref)
+        return found
 
-    def _resolve(self, ref: VendorRef) -> Vendor:
-        uei, duns = ref.uei.strip().upper(), ref.duns.strip()
-        vendor = None
-        if uei:
-            vendor = Vendor.objects.filter(uei=uei).first()
-        if vendor is None and duns:
-            vendor = Vendor.objects.filter(duns=duns).first()
-        if vendor is None:
-            by_name = self._by_name(ref.name)
-            # A strong identifier wins: same name but a different UEI/DUNS is another company.
-            conflict = by_name and (
-                (uei and by_name.uei and by_name.uei != uei)
-                or (duns and by_name.duns and by_name.duns != duns)
-            )
-            vendor = None if conflict else by_name
-        if vendor is None:
-            vendor = self._create(ref, uei, duns)
+    def _resolve(self, ref: VendorRef) -> int:
+        uei, duns = ref.uei.strip().upper()[:12], ref.duns.strip()[:9]
+        vendor_id = self._by_uei.get(uei) if uei else None
+        if vendor_id is None and duns:
+            vendor_id = self._by_duns.get(duns)
+        if vendor_id is None:
+            by_name = self._by_key.get(vendor_key(ref.name))
+            if by_name is not None:
+                known_uei, known_duns = self._identifiers.get(by_name, ("", ""))
+                # A strong identifier wins: same name, different UEI/DUNS is another company.
+                conflict = (uei and known_uei and known_uei != uei) or (
+                    duns and known_duns and known_duns != duns
+                )
+                vendor_id = None if conflict else by_name
+        if vendor_id is None:
+            vendor_id = self._create(ref, uei, duns)
         else:
-            self._fill_identifiers(vendor, ref, uei, duns)
-        if vendor.parent_id is None and (ref.parent_uei or ref.parent_duns or ref.parent_name):
-            parent = self._parent(ref)
-            if (
-                parent is not None
-                and parent.pk != vendor.pk
-                and f"/{vendor.pk}/" not in parent.path
-            ):
-                vendor.parent = parent
-                vendor.save(update_fields=["parent"])
-        return vendor
+            self._learn(vendor_id, ref, uei, duns)
+        if vendor_id not in self._has_parent and (
+            ref.parent_uei or ref.parent_duns or ref.parent_name
+        ):
+            self._attach_parent(vendor_id, ref)
+        return vendor_id
 
-    def _by_name(self, name: str) -> Vendor | None:
-        key = vendor_key(name)
-        vendor_id = self._by_key.get(key)
-        return Vendor.objects.filter(pk=vendor_id).first() if vendor_id else None
-
-    def _fill_identifiers(self, vendor: Vendor, ref: VendorRef, uei: str, duns: str) -> None:
-        changed = []
-        if uei and not vendor.uei and not Vendor.objects.filter(uei=uei).exists():
-            vendor.uei = uei
-            changed.append("uei")
-        if duns and not vendor.duns and not Vendor.objects.filter(duns=duns).exists():
-            vendor.duns = duns
-            changed.append("duns")
-        if ref.cage and not vendor.cage:
-            vendor.cage = ref.cage[:5]
-            changed.append("cage")
-        if changed:
-            vendor.save(update_fields=changed)
+    def _learn(self, vendor_id: int, ref: VendorRef, uei: str, duns: str) -> None:
+        """Keep identifiers and spellings a source tells us about a known vendor."""
+        known_uei, known_duns = self._identifiers.get(vendor_id, ("", ""))
+        changes: dict[str, str] = {}
+        if uei and not known_uei and uei not in self._by_uei:
+            changes["uei"] = uei
+            self._by_uei[uei] = vendor_id
+        if duns and not known_duns and duns not in self._by_duns:
+            changes["duns"] = duns
+            self._by_duns[duns] = vendor_id
+        if changes:
+            Vendor.objects.filter(pk=vendor_id).update(**changes)
+            self._identifiers[vendor_id] = (
+                changes.get("uei", known_uei),
+                changes.get("duns", known_duns),
+            )
         key = vendor_key(ref.name)
         if key and key not in self._by_key:
             VendorAlias.objects.get_or_create(
-                vendor=vendor, normalized=key, defaults={"name": ref.name[:255]}
+                vendor_id=vendor_id, normalized=key, defaults={"name": ref.name[:255]}
             )
-            self._by_key[key] = vendor.pk
+            self._by_key[key] = vendor_id
 
-    def _parent(self, ref: VendorRef) -> Vendor | None:
+    def _attach_parent(self, vendor_id: int, ref: VendorRef) -> None:
         if ref.parent_uei or ref.parent_duns:
-            return self.resolve(
-                VendorRef(
-                    name=ref.parent_name or ref.name, uei=ref.parent_uei, duns=ref.parent_duns
-                )
+            parent_ref = VendorRef(
+                name=ref.parent_name or ref.name, uei=ref.parent_uei, duns=ref.parent_duns
             )
-        if ref.parent_name and vendor_key(ref.parent_name) != vendor_key(ref.name):
-            return self.resolve(VendorRef(name=ref.parent_name))
-        return None
+        elif vendor_key(ref.parent_name) != vendor_key(ref.name):
+            parent_ref = VendorRef(name=ref.parent_name)
+        else:
+            return
+        parent_id = self.resolve(parent_ref)
+        if parent_id == vendor_id:
+            return
+        vendor = Vendor.objects.get(pk=vendor_id)
+        parent = Vendor.objects.get(pk=parent_id)
+        if f"/{vendor_id}/" in parent.path:
+            return
+        vendor.parent = parent
+        vendor.save(update_fields=["parent"])
+        self._has_parent.add(vendor_id)
 
-    def _create(self, ref: VendorRef, uei: str, duns: str) -> Vendor:
+    def _create(self, ref: VendorRef, uei: str, duns: str) -> int:
         vendor = Vendor.objects.create(
             name=ref.name.strip()[:255] or "Unnamed vendor",
             uei=uei or None,
@@ -205,35 +266,29 @@ class VendorResolver:
             needs_review=True,
         )
         self._by_key.setdefault(vendor.normalized, vendor.pk)
+        if uei:
+            self._by_uei[uei] = vendor.pk
+        if duns:
+            self._by_duns[duns] = vendor.pk
+        self._identifiers[vendor.pk] = (uei, duns)
         if self.flag_near_matches:
-            vendor_flag_near_matches(vendor=vendor)
-        return vendor
-
-
-def vendor_flag_near_matches(
-    *, vendor: Vendor, threshold: float = NEAR_MATCH
-) -> list[VendorMatchFlag]:
-    """Flag vendors whose normalised name is close to ``vendor``'s, for a curator to review.
-
-    Idempotent: one flag per pair. Names sharing a key are flagged too (they were kept apart
-    by conflicting identifiers).
-    """
-    key = vendor.normalized
-    if not key:
-        return []
-    first = key.split()[0]
-    candidates = Vendor.objects.exclude(pk=vendor.pk).filter(normalized__startswith=first[:3])
-    flags = []
-    for other in candidates.only("id", "normalized")[:2000]:
-        score = similarity(key, other.normalized)
-        if score >= threshold:
-            flag, _ = VendorMatchFlag.objects.get_or_create(
-                vendor=vendor,
-                candidate=other,
-                defaults={"score": score, "reason": f"names alike ({score:.2f})"},
+            if self._near is None:
+                self._near = NearNames()
+            else:
+                self._near.add(vendor.pk, vendor.normalized)
+            VendorMatchFlag.objects.bulk_create(
+                [
+                    VendorMatchFlag(
+                        vendor=vendor,
+                        candidate_id=other,
+                        score=score,
+                        reason=f"names alike ({score:.2f})",
+                    )
+                    for other, score in self._near.near(vendor.pk, vendor.normalized)
+                ],
+                ignore_conflicts=True,
             )
-            flags.append(flag)
-    return flags
+        return vendor.pk
 
 
 @transaction.atomic

@@ -361,7 +361,7 @@ class Importer:
             self.counts.skipped += 1
             return None
         agency_links = {(self.agencies.resolve(r).pk, r.role) for r in record.agencies if r.name}
-        vendor_links = {(self.vendors.resolve(r).pk, r.role) for r in record.vendors if r.name}
+        vendor_links = {(self.vendors.resolve(r), r.role) for r in record.vendors if r.name}
         if not agency_links and not vendor_links:
             agency_links, vendor_links, inherited_tags = self._base_contract_links(record)
             for technology, rule in inherited_tags.items():
