@@ -8,19 +8,18 @@ so memory stays flat and the query count grows with the number of chunks, not of
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import chain
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from django.urls import reverse
 
+from tracker.exports_outcomes import OutcomeMessages, batched, id_list
 from tracker.models import (
     Agency,
     Event,
@@ -31,9 +30,8 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.normalize import strip_legal_form
 from tracker.selectors import EventFilters, event_search
-from tracker.services.outcomes import PITCH_KINDS, data_as_of, period_start
+from tracker.services.outcomes import PITCH_KINDS
 
 COLUMNS = (
     "id",
@@ -57,12 +55,10 @@ COLUMNS = (
     "outcome",
 )
 FORMATS = ("csv", "jsonl")
-NUMERIC_COLUMNS = frozenset({"id", "amount"})
 CHUNK_SIZE = 2000
 SEPARATOR = "; "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARS = "".join(FORMULA_STARTS)
-CONTRACT_KINDS = ("award", "modification")
 EVENT_FIELDS = (
     "id",
     "date",
@@ -74,14 +70,8 @@ EVENT_FIELDS = (
     "currency",
     "review_state",
 )
-PAIR_BATCH = 100
 URL_PLACEHOLDER = 987654321
 PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
-
-
-def spreadsheet_safe(value: str) -> str:
-    """``value`` made inert for spreadsheets: a leading =, +, -, @, tab or CR gets a quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_line(values: Iterable[Any]) -> str:
@@ -91,140 +81,6 @@ def csv_line(values: Iterable[Any]) -> str:
     return buffer.getvalue()
 
 
-def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Consecutive lists of at most ``size`` items."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _top_id(path: str) -> int:
-    return int(path.split("/")[1])
-
-
-def id_list(ids: Iterable[int]) -> RawSQL:
-    """Integer ids inlined as an SQL list for ``__in``.
-
-    They come from the database as ints (and are cast again): inlined, they spare Django's
-    per-value preparation of a 2,000-item IN list, which cost more than the queries did.
-    """
-    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", ())  # noqa: S611 - ints
-
-
-class OutcomeMessages:
-    """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
-
-    Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
-    for unknown ancestor agencies, one for unknown vendor families and two per 100 vendor
-    families not seen yet (their contract actions and those actions' agencies). The contract
-    actions of the families met are cached for the export: memory grows with them.
-    """
-
-    def __init__(self) -> None:
-        self.as_of: dt.date | None = None
-        self.agencies: dict[int, tuple[str, bool, str]] = {}  # id -> (path, has code, short name)
-        self.families: dict[int, str] = {}  # top vendor id -> short name
-        self.pairs: dict[tuple[int, int], list[tuple[dt.date | None, int]]] = {}
-        self.family_events: dict[int, list[tuple[dt.date | None, int, set[int]]]] = {}
-
-    def remember_agency(self, pk: int, path: str, has_code: bool, short_name: str) -> None:
-        self.agencies.setdefault(pk, (path, has_code, short_name))
-
-    def _unit(self, agency_id: int) -> int:
-        path = self.agencies[agency_id][0]
-        for pk in reversed([int(part) for part in path.strip("/").split("/") if part]):
-            if pk in self.agencies and self.agencies[pk][1]:
-                return pk
-        return agency_id
-
-    def _load_agencies(self, agency_ids: Iterable[int]) -> None:
-        wanted = {
-            int(part)
-            for pk in agency_ids
-            for part in self.agencies[pk][0].strip("/").split("/")
-            if part
-        } - self.agencies.keys()
-        if not wanted:
-            return
-        rows = Agency.objects.filter(pk__in=wanted).values_list(
-            "id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name"
-        )
-        for pk, path, top, sub, fpds, acronym, name in rows:
-            self.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
-
-    def _load_families(self, family_ids: set[int]) -> None:
-        wanted = family_ids - self.families.keys()
-        if wanted:
-            for pk, name in Vendor.objects.filter(pk__in=wanted).values_list("id", "name"):
-                self.families[pk] = strip_legal_form(name)
-
-    def _load_pairs(self, pairs: set[tuple[int, int]]) -> None:
-        """Contract actions per new pair, read a vendor family at a time (100 per query)."""
-        new_families = {family for _, family in pairs} - self.family_events.keys()
-        for batch in batched(sorted(new_families), PAIR_BATCH):
-            in_families = Q()
-            for family in batch:
-                in_families |= Q(path__startswith=f"/{family}/")
-                self.family_events[family] = []
-            members = dict(Vendor.objects.filter(in_families).values_list("id", "path"))
-            contracts: dict[int, tuple[dt.date | None, set[int]]] = {}
-            for event_id, date, vendor_id in EventVendor.objects.filter(
-                vendor_id__in=id_list(members), event__kind__in=CONTRACT_KINDS
-            ).values_list("event_id", "event__date", "vendor_id"):
-                contracts.setdefault(event_id, (date, set()))[1].add(_top_id(members[vendor_id]))
-            units: dict[int, set[int]] = defaultdict(set)
-            for event_id, agency_path in EventAgency.objects.filter(
-                event_id__in=id_list(contracts)
-            ).values_list("event_id", "agency__path"):
-                units[event_id].update(int(part) for part in agency_path.strip("/").split("/"))
-            for event_id, (date, families) in contracts.items():
-                for family in families:
-                    self.family_events[family].append((date, event_id, units[event_id]))
-        for unit, family in pairs - self.pairs.keys():
-            self.pairs[(unit, family)] = [
-                (date, event_id) for date, event_id, units in self.family_events[family]
-                if unit in units
-            ]
-
-    def messages(
-        self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
-    ) -> dict[int, str]:
-        """{event id: message} for (id, date, precision, agency ids, vendor paths) rows."""
-        if not pitches:
-            return {}
-        if self.as_of is None:
-            self.as_of = data_as_of()
-        self._load_agencies(pk for row in pitches for pk in row[3])
-        plans = {}
-        for event_id, date, precision, agency_ids, vendor_paths in pitches:
-            units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
-            families = list(dict.fromkeys(_top_id(path) for path in vendor_paths))
-            plans[event_id] = (date, precision, [(u, f) for u in units for f in families])
-        self._load_families({f for plan in plans.values() for _, f in plan[2]})
-        self._load_pairs({pair for plan in plans.values() for pair in plan[2]})
-        return {event_id: self._message(event_id, *plan) for event_id, plan in plans.items()}
-
-    def _message(
-        self, event_id: int, date: dt.date | None, precision: str, pairs: list[tuple[int, int]]
-    ) -> str:
-        if not pairs:
-            return "No agency and vendor are linked to this event yet."
-        after = period_start(Event(date=date, date_precision=precision))
-        followed = {
-            pk
-            for pair in pairs
-            for day, pk in self.pairs[pair]
-            if pk != event_id and (after is None or (day is not None and day >= after))
-        }
-        if followed:
-            plural = "s" if len(followed) != 1 else ""
-            return f"{len(followed)} contract action{plural} followed (as of {self.as_of})."
-        names = SEPARATOR.join(
-            f"{self.agencies[unit][2]} and {self.families[family]}" for unit, family in pairs
-        )
-        return f"No contract found between {names} as of {self.as_of}"
-
-
 class EntityNames:
     """Names, slugs and paths of the agencies, vendors and technologies one export meets.
 
@@ -232,8 +88,9 @@ class EntityNames:
     queries only read the link tables' covering indexes.
     """
 
-    def __init__(self, outcomes: OutcomeMessages) -> None:
+    def __init__(self, outcomes: OutcomeMessages, *, with_outcomes: bool = True) -> None:
         self.outcomes = outcomes
+        self.with_outcomes = with_outcomes
         self.agencies: dict[int, tuple[str, str]] = {}
         self.vendors: dict[int, tuple[str, str, str]] = {}
         self.technologies: dict[int, str] = {}
@@ -242,8 +99,9 @@ class EntityNames:
         if missing := agency_ids - self.agencies.keys():
             for pk, name, slug, path, acronym, top, sub, fpds in Agency.objects.filter(
                 pk__in=id_list(missing)
-            ).values_list("id", "name", "slug", "path", "acronym", "toptier_code",
-                          "subtier_code", "fpds_id"):
+            ).values_list(
+                "id", "name", "slug", "path", "acronym", "toptier_code", "subtier_code", "fpds_id"
+            ):
                 self.agencies[pk] = (name, slug)
                 self.outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
         if missing := vendor_ids - self.vendors.keys():
@@ -267,13 +125,16 @@ def _linked(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
 def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
     """Full export records (column order, lists for multi-valued cells) for one chunk."""
     ids = id_list(row[0] for row in rows)
-    agencies = _linked(EventAgency.objects.filter(event_id__in=ids).values_list(
-        "event_id", "agency_id"))
-    vendor_roles = list(EventVendor.objects.filter(event_id__in=ids).values_list(
-        "event_id", "vendor_id", "role"))
+    agencies = _linked(
+        EventAgency.objects.filter(event_id__in=ids).values_list("event_id", "agency_id")
+    )
+    vendor_roles = list(
+        EventVendor.objects.filter(event_id__in=ids).values_list("event_id", "vendor_id", "role")
+    )
     vendors = _linked((event_id, pk) for event_id, pk, _ in vendor_roles)
-    technologies = _linked(EventTechnology.objects.filter(event_id__in=ids).values_list(
-        "event_id", "technology_id"))
+    technologies = _linked(
+        EventTechnology.objects.filter(event_id__in=ids).values_list("event_id", "technology_id")
+    )
     sources: dict[int, list[tuple]] = defaultdict(list)
     for event_id, *record in SourceRecord.objects.filter(event_id__in=ids).values_list(
         "event_id", "source", "external_id", "url"
@@ -303,29 +164,53 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
         linked_sources = sources.get(event_id, no_links)
         if len(linked_sources) > 1:
             linked_sources.sort()
-        if kind in PITCH_KINDS:
+        if kind in PITCH_KINDS and names.with_outcomes:
             pitch_rows[event_id] = (date, precision, linked_agencies)
         agency_rows = [agency_names[pk] for pk in linked_agencies]
         vendor_rows = [vendor_names[pk] for pk in linked_vendors]
-        append([
-            event_id, date.isoformat() if date else None, precision, kind, title, summary,
-            None if amount is None else str(amount), currency,
-            [a[0] for a in agency_rows], [a[1] for a in agency_rows],
-            [v[0] for v in vendor_rows], [v[1] for v in vendor_rows],
-            sorted([technology_names[pk] for pk in technologies.get(event_id, no_links)]),
-            [s[0] for s in linked_sources], [s[2] for s in linked_sources],
-            [s[1] for s in linked_sources], review, url.format(event_id), None,
-        ])
+        append(
+            [
+                event_id,
+                date.isoformat() if date else None,
+                precision,
+                kind,
+                title,
+                summary,
+                None if amount is None else str(amount),
+                currency,
+                [a[0] for a in agency_rows],
+                [a[1] for a in agency_rows],
+                [v[0] for v in vendor_rows],
+                [v[1] for v in vendor_rows],
+                sorted([technology_names[pk] for pk in technologies.get(event_id, no_links)]),
+                [s[0] for s in linked_sources],
+                [s[2] for s in linked_sources],
+                [s[1] for s in linked_sources],
+                review,
+                url.format(event_id),
+                None,
+            ]
+        )
     if pitch_rows:
         pitch_vendors: dict[int, set[int]] = defaultdict(set)
         for event_id, pk, role in vendor_roles:
             if event_id in pitch_rows and role in PITCH_VENDOR_ROLES:
                 pitch_vendors[event_id].add(pk)
-        messages = names.outcomes.messages([
-            (event_id, date, precision, linked,
-             [vendor_names[pk][2] for pk in by_name(list(pitch_vendors[event_id]), vendor_names)])
-            for event_id, (date, precision, linked) in pitch_rows.items()
-        ])
+        messages = names.outcomes.messages(
+            [
+                (
+                    event_id,
+                    date,
+                    precision,
+                    linked,
+                    [
+                        vendor_names[pk][2]
+                        for pk in by_name(list(pitch_vendors[event_id]), vendor_names)
+                    ],
+                )
+                for event_id, (date, precision, linked) in pitch_rows.items()
+            ]
+        )
         for record in records:
             record[-1] = messages.get(record[0])
     return records
@@ -339,13 +224,13 @@ def event_outcome_message(event_id: int) -> str | None:
 
 
 def event_records(
-    events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE
+    events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE, outcomes: bool = True
 ) -> Iterator[list[list[Any]]]:
     """Chunks of export records (values in ``COLUMNS`` order) for ``events``, in its order."""
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
     )
-    names = EntityNames(OutcomeMessages())
+    names = EntityNames(OutcomeMessages(), with_outcomes=outcomes)
     rows = events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size)
     for chunk in batched(rows, chunk_size):
         yield _chunk_records(chunk, names, url)
@@ -390,16 +275,20 @@ def export_rows(
     header: bool = True,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], object] | None = None,
+    outcomes: bool = True,
 ) -> Iterator[str]:
     """The events ``event_search(filters)`` finds, as text: a CSV header, then one string per chunk.
 
-    ``fmt`` is "csv" or "jsonl"; ``progress`` is called with the number of rows of each chunk.
+    ``fmt`` is "csv" or "jsonl"; ``progress`` is called with the number of rows of each chunk;
+    ``outcomes=False`` leaves the outcome column empty (it roughly halves the cost of a large
+    export with many pitch-like rows).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if header and fmt == "csv":
         yield csv_line(COLUMNS)
-    for records in event_records(event_search(filters), chunk_size=chunk_size):
+    events = event_search(filters)
+    for records in event_records(events, chunk_size=chunk_size, outcomes=outcomes):
         yield format_chunk(records, fmt)
         if progress is not None:
             progress(len(records))

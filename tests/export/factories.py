@@ -48,8 +48,11 @@ def event(
 ) -> Event:
     """An event; ``agencies``/``vendors`` take models or (model, role) pairs, sources tuples."""
     made = Event.objects.create(
-        kind=kind, date=date, title=title or f"event {next(_numbers)}",
-        amount=None if amount is None else Decimal(amount), **fields,
+        kind=kind,
+        date=date,
+        title=title or f"event {next(_numbers)}",
+        amount=None if amount is None else Decimal(amount),
+        **fields,
     )
     for item in agencies:
         linked, role = item if isinstance(item, tuple) else (item, "buyer")
@@ -60,6 +63,7 @@ def event(
     for linked in technologies:
         EventTechnology.objects.create(event=made, technology=linked)
     for source, external_id, url in sources:
-        SourceRecord.objects.create(event=made, source=source, external_id=external_id, url=url,
-                                    retrieved_at=timezone.now())
+        SourceRecord.objects.create(
+            event=made, source=source, external_id=external_id, url=url, retrieved_at=timezone.now()
+        )
     return made

@@ -30,22 +30,27 @@ def download(client, url: str) -> tuple[StreamingHttpResponse, str]:
     return response, b"".join(response.streaming_content).decode("utf-8")
 
 
-@pytest.mark.parametrize("query", [
-    "",
-    "agency=ice&technology=face-recognition",
-    "agency=dhs",
-    "vendor=amazon&kind=pitch&kind=meeting",
-    "since=2018-06-10&order=oldest",
-    "order=amount",
-    "q=rekognition&agency=nope",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "agency=ice&technology=face-recognition",
+        "agency=dhs",
+        "vendor=amazon&kind=pitch&kind=meeting",
+        "since=2018-06-10&order=oldest",
+        "order=amount",
+        "q=rekognition&agency=nope",
+    ],
+)
 def test_csv_twin_has_the_timelines_rows_in_its_order(client, starter, query):
     ice = Agency.objects.get(slug="ice")
     for day in (1, 1, 2):  # equal dates, and an undated one below
         make.event(date=dt.date(2018, 6, day), agencies=[ice], amount="10.00")
     make.event(date=None, agencies=[ice])
     response, text = download(client, f"/events.csv?{query}")
-    expected = list(event_search(EventFilters.from_params(QueryDict(query))).values_list("id", flat=True))
+    expected = list(
+        event_search(EventFilters.from_params(QueryDict(query))).values_list("id", flat=True)
+    )
     assert [int(row["id"]) for row in parse(text)] == expected
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -59,23 +64,42 @@ def test_header_row_and_values(client, settings):
     vendor = make.vendor("Vigilant Solutions, LLC")
     tech = make.technology("License plate readers")
     made = make.event(
-        kind="award", date=dt.date(2021, 3, 4), title="ALPR award", amount="1234.50",
-        agencies=[agency, alpha, (agency, "funder")], vendors=[vendor], technologies=[tech],
-        sources=[("usaspending", "B-2", "https://x.test/b"), ("fpds", "Z", ""),
-                 ("usaspending", "A-1", "https://x.test/a")],
+        kind="award",
+        date=dt.date(2021, 3, 4),
+        title="ALPR award",
+        amount="1234.50",
+        agencies=[agency, alpha, (agency, "funder")],
+        vendors=[vendor],
+        technologies=[tech],
+        sources=[
+            ("usaspending", "B-2", "https://x.test/b"),
+            ("fpds", "Z", ""),
+            ("usaspending", "A-1", "https://x.test/a"),
+        ],
     )
     _, text = download(client, "/events.csv")
     assert text.startswith(",".join(COLUMNS) + "\r\n")
     (row,) = parse(text)
     assert row == {
-        "id": str(made.pk), "date": "2021-03-04", "date_precision": "day", "kind": "award",
-        "title": "ALPR award", "summary": "", "amount": "1234.50", "currency": "USD",
-        "agencies": "Alpha Office; Zeta Police", "agency_ids": f"{alpha.slug}; {agency.slug}",
-        "vendors": "Vigilant Solutions, LLC", "vendor_ids": vendor.slug,
+        "id": str(made.pk),
+        "date": "2021-03-04",
+        "date_precision": "day",
+        "kind": "award",
+        "title": "ALPR award",
+        "summary": "",
+        "amount": "1234.50",
+        "currency": "USD",
+        "agencies": "Alpha Office; Zeta Police",
+        "agency_ids": f"{alpha.slug}; {agency.slug}",
+        "vendors": "Vigilant Solutions, LLC",
+        "vendor_ids": vendor.slug,
         "technologies": "License plate readers",
-        "sources": "fpds; usaspending; usaspending", "external_ids": "Z; A-1; B-2",
+        "sources": "fpds; usaspending; usaspending",
+        "external_ids": "Z; A-1; B-2",
         "source_urls": "; https://x.test/a; https://x.test/b",
-        "review_state": "auto", "url": f"https://spyglass.example/events/{made.pk}/", "outcome": "",
+        "review_state": "auto",
+        "url": f"https://spyglass.example/events/{made.pk}/",
+        "outcome": "",
     }
 
 
@@ -93,7 +117,7 @@ def test_hostile_cells_are_inert_and_numbers_stay_numbers(client):
     make.event(title="+1 555", summary="\tindented", date=dt.date(2019, 1, 1))
     make.event(title="\rreturn", summary="plain", date=dt.date(2018, 1, 1))
     rows = parse(download(client, "/events.csv")[1])
-    assert rows[0]["vendors"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["vendors"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["title"] == "'@SUM(1)"
     assert rows[0]["summary"] == "'-5 cameras"
     assert rows[0]["amount"] == "-1234.50"
@@ -157,8 +181,9 @@ def test_outcome_column_for_pitch_like_rows(client, starter):
     )
     assert found[report] == ""  # a report has no outcome
     make.event(kind="award", date=dt.date(2019, 5, 1), agencies=[hsi], vendors=[amazon])
-    make.event(kind="modification", date=dt.date(2018, 6, 1), agencies=[ice],
-               vendors=[(aws, "awardee")])
+    make.event(
+        kind="modification", date=dt.date(2018, 6, 1), agencies=[ice], vendors=[(aws, "awardee")]
+    )
     found = outcomes()
     assert found[pitch].startswith("2 contract actions followed (as of ")
     # month precision: the June 1 modification follows the mid-June meeting; 2017 precedes both
@@ -176,16 +201,30 @@ def test_queries_are_bounded_per_chunk_not_per_row(django_assert_max_num_queries
     vendors = [make.vendor(f"Vendor {i}") for i in range(5)]
     tech = make.technology("Cameras")
     events = Event.objects.bulk_create(
-        Event(kind=("pitch", "award")[i % 2], title=f"e{i}", date=dt.date(2020, 1, 1 + i % 28),
-              amount=Decimal(i)) for i in range(3000)
+        Event(
+            kind=("pitch", "award")[i % 2],
+            title=f"e{i}",
+            date=dt.date(2020, 1, 1 + i % 28),
+            amount=Decimal(i),
+        )
+        for i in range(3000)
     )
-    EventAgency.objects.bulk_create(EventAgency(event=e, agency=agencies[i % 5]) for i, e in enumerate(events))
-    EventVendor.objects.bulk_create(EventVendor(event=e, vendor=vendors[i % 3]) for i, e in enumerate(events))
+    EventAgency.objects.bulk_create(
+        EventAgency(event=e, agency=agencies[i % 5]) for i, e in enumerate(events)
+    )
+    EventVendor.objects.bulk_create(
+        EventVendor(event=e, vendor=vendors[i % 3]) for i, e in enumerate(events)
+    )
     Event.technologies.through.objects.bulk_create(
         Event.technologies.through(event=e, technology=tech) for e in events
     )
     SourceRecord.objects.bulk_create(
-        SourceRecord(event=e, source="usaspending", external_id=str(e.pk), retrieved_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+        SourceRecord(
+            event=e,
+            source="usaspending",
+            external_id=str(e.pk),
+            retrieved_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        )
         for e in events
     )
     filters = EventFilters()
@@ -200,3 +239,30 @@ def test_queries_are_bounded_per_chunk_not_per_row(django_assert_max_num_queries
 def test_export_rows_rejects_an_unknown_format():
     with pytest.raises(ValueError, match="unknown export format"):
         list(export_rows(EventFilters(), fmt="xlsx"))
+
+
+def test_outcome_cells_match_the_outcome_service(starter):
+    from tracker.services.outcomes import event_outcome
+
+    ice, dhs = Agency.objects.get(slug="ice"), Agency.objects.get(slug="dhs")
+    amazon, aws = Vendor.objects.get(slug="amazon"), Vendor.objects.get(slug="aws")
+    palantir = Vendor.objects.get(slug="palantir")
+    make.event(kind="award", date=dt.date(2018, 9, 1), agencies=[ice], vendors=[aws])
+    make.event(kind="modification", date=None, agencies=[dhs], vendors=[amazon])
+    make.event(kind="solicitation", date=dt.date(2018, 7, 1), agencies=[ice], vendors=[palantir])
+    make.event(
+        kind="lobbying",
+        date=dt.date(2018, 1, 1),
+        agencies=[dhs, ice],
+        vendors=[(palantir, "client"), (aws, "intermediary")],
+    )
+    make.event(kind="pitch", date=None, agencies=[ice], vendors=[amazon])
+    rows = [
+        json.loads(line) for line in "".join(export_rows(EventFilters(), fmt="jsonl")).splitlines()
+    ]
+    checked = 0
+    for row in rows:
+        outcome = event_outcome(Event.objects.get(pk=row["id"]))
+        assert row["outcome"] == (outcome.message if outcome else None), row["title"]
+        checked += outcome is not None
+    assert checked == 5

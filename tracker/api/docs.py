@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import patched_settings
 from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker.api.views import ReadOnlyApi
+from tracker.api.views import SCHEMA_SETTINGS, ReadOnlyApi
 
 METHODS = ("get", "head", "options")
 
@@ -39,26 +40,34 @@ def api_reference(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method not in METHODS:
                 continue
-            operations.append({
-                "method": method.upper(),
-                "path": path,
-                "id": operation.get("operationId", ""),
-                "description": operation.get("description", ""),
-                "parameters": [
-                    {"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                     "type": _type(p.get("schema", {})), "description": p.get("description", "")}
-                    for p in operation.get("parameters", [])
-                ],
-                "responses": sorted(operation.get("responses", {})),
-            })
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "id": operation.get("operationId", ""),
+                    "description": operation.get("description", ""),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required", False),
+                            "type": _type(p.get("schema", {})),
+                            "description": p.get("description", ""),
+                        }
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": sorted(operation.get("responses", {})),
+                }
+            )
     shapes = []
     for name, component in sorted(schema.get("components", {}).get("schemas", {}).items()):
         fields = [
             {"name": field, "type": _type(spec), "description": spec.get("description", "")}
             for field, spec in component.get("properties", {}).items()
         ]
-        shapes.append({"name": name, "description": component.get("description", ""),
-                       "fields": fields})
+        shapes.append(
+            {"name": name, "description": component.get("description", ""), "fields": fields}
+        )
     return {"info": schema.get("info", {}), "operations": operations, "shapes": shapes}
 
 
@@ -69,5 +78,6 @@ class ApiDocsView(ReadOnlyApi, APIView):
     schema = None
 
     def get(self, request: Request) -> Response:
-        generated = SchemaGenerator().get_schema(request=None, public=True)
+        with patched_settings(SCHEMA_SETTINGS):
+            generated = SchemaGenerator().get_schema(request=None, public=True)
         return Response(api_reference(generated), template_name="tracker/api/docs.html")

@@ -36,8 +36,10 @@ def page_size_from(request: Request, warnings: list[str]) -> int:
     if not raw:
         return DEFAULT_PAGE_SIZE
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        warnings.append(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}; "
-                        f"using {DEFAULT_PAGE_SIZE}.")
+        warnings.append(
+            f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}; "
+            f"using {DEFAULT_PAGE_SIZE}."
+        )
         return DEFAULT_PAGE_SIZE
     return min(int(raw[:6]), MAX_PAGE_SIZE)
 
@@ -91,8 +93,9 @@ def rows_after(events: QuerySet[Event], order: str, value: Any, pk: int) -> Quer
 class EventCursorPagination(BasePagination):
     """Keyset pagination over an ``event_search`` queryset: ``?cursor=`` from ``next``."""
 
-    def paginate(self, events: QuerySet[Event], order: str, request: Request,
-                 warnings: list[str]) -> list[Event]:
+    def paginate(
+        self, events: QuerySet[Event], order: str, request: Request, warnings: list[str]
+    ) -> list[Event]:
         """One page of ``events``; remembers the ``next`` link for the response."""
         size = page_size_from(request, warnings)
         cursor = request.query_params.get("cursor", "")
@@ -123,13 +126,21 @@ class EventCursorPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         return [
-            {"name": "cursor", "in": "query", "required": False,
-             "description": "The opaque cursor from the previous response's `next` link.",
-             "schema": {"type": "string"}},
-            {"name": "page_size", "in": "query", "required": False,
-             "description": f"Events per page (default {DEFAULT_PAGE_SIZE}, "
-                            f"at most {MAX_PAGE_SIZE}).",
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}},
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "The opaque cursor from the previous response's `next` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"Events per page (default {DEFAULT_PAGE_SIZE}, "
+                f"at most {MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            },
         ]
 
 

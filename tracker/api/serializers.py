@@ -76,8 +76,13 @@ class EventSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField(help_text="This event in the API.")
     html_url = serializers.SerializerMethodField(help_text="This event's page on the site.")
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True,
-                                      allow_null=True, help_text="A decimal string.")
+    amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        coerce_to_string=True,
+        allow_null=True,
+        help_text="A decimal string.",
+    )
     agencies = AgencyLinkSerializer(source="agency_links", many=True)
     vendors = VendorLinkSerializer(source="vendor_links", many=True)
     technologies = TechnologyLinkSerializer(source="technology_links", many=True)
@@ -85,9 +90,23 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ("id", "url", "html_url", "kind", "date", "date_precision", "title", "summary",
-                  "amount", "currency", "review_state", "agencies", "vendors", "technologies",
-                  "sources")
+        fields = (
+            "id",
+            "url",
+            "html_url",
+            "kind",
+            "date",
+            "date_precision",
+            "title",
+            "summary",
+            "amount",
+            "currency",
+            "review_state",
+            "agencies",
+            "vendors",
+            "technologies",
+            "sources",
+        )
 
     def get_url(self, event: Event) -> str:
         return absolute(self.context, "api-event-detail", event.pk)
@@ -104,8 +123,14 @@ class EventDetailSerializer(EventSerializer):
     )
 
     class Meta(EventSerializer.Meta):
-        fields = (*EventSerializer.Meta.fields, "body_text", "codes", "outcome", "created_at",
-                  "updated_at")
+        fields = (
+            *EventSerializer.Meta.fields,
+            "body_text",
+            "codes",
+            "outcome",
+            "created_at",
+            "updated_at",
+        )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_outcome(self, event: Event) -> str | None:

@@ -30,6 +30,7 @@ class ApiSchemaView(views.ReadOnlyApi, SpectacularAPIView):
     """The OpenAPI 3 schema (YAML; ``?format=json`` for JSON)."""
 
     renderer_classes = SpectacularAPIView.renderer_classes
+    custom_settings = views.SCHEMA_SETTINGS
     schema = None
 
 
@@ -50,5 +51,5 @@ urlpatterns = [
     *router.urls,
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(), name="api-docs"),
-    re_path(r"^(?P<path>.*/)$", views.not_found),
+    re_path(r"^(?P<path>[\s\S]*/)$", views.not_found),
 ]

@@ -36,6 +36,15 @@ from tracker.selectors import ORDERS, EventFilters, event_search
 from tracker.services.outcomes import PITCH_KINDS
 
 DEFAULT_RATE = "120/min"
+SCHEMA_SETTINGS = {
+    "TITLE": "Spyglass API",
+    "DESCRIPTION": (
+        "Read-only data on government surveillance-technology procurement: which agency "
+        "bought or was pitched which technology, from which vendor, when, for how much, "
+        "with the sources. Events take the same filters as the timeline."
+    ),
+    "VERSION": "1.0.0",
+}
 MAX_TEXT = 200
 
 
@@ -70,12 +79,24 @@ def clean_text(request: Request, name: str) -> str:
 def events_with_links(events: QuerySet[Event]) -> QuerySet[Event]:
     """``events`` with their links and sources fetched in four extra queries per page."""
     return events.prefetch_related(
-        Prefetch("agency_links", EventAgency.objects.select_related("agency")
-                 .order_by("agency__name", "agency_id", "role")),
-        Prefetch("vendor_links", EventVendor.objects.select_related("vendor")
-                 .order_by("vendor__name", "vendor_id", "role")),
-        Prefetch("technology_links", EventTechnology.objects.select_related("technology")
-                 .order_by("technology__name", "technology_id")),
+        Prefetch(
+            "agency_links",
+            EventAgency.objects.select_related("agency").order_by(
+                "agency__name", "agency_id", "role"
+            ),
+        ),
+        Prefetch(
+            "vendor_links",
+            EventVendor.objects.select_related("vendor").order_by(
+                "vendor__name", "vendor_id", "role"
+            ),
+        ),
+        Prefetch(
+            "technology_links",
+            EventTechnology.objects.select_related("technology").order_by(
+                "technology__name", "technology_id"
+            ),
+        ),
         Prefetch("sources", SourceRecord.objects.defer("raw", "content_hash")),
     )
 
@@ -84,8 +105,13 @@ FILTER_PARAMETERS = [
     OpenApiParameter("agency", str, description="Agency slug; includes its sub-agencies."),
     OpenApiParameter("vendor", str, description="Vendor slug; includes its subsidiaries."),
     OpenApiParameter("technology", str, description="Technology slug; includes narrower ones."),
-    OpenApiParameter("kind", str, many=True, enum=Event.Kind.values,
-                     description="Event kind; repeat or comma-separate for several."),
+    OpenApiParameter(
+        "kind",
+        str,
+        many=True,
+        enum=Event.Kind.values,
+        description="Event kind; repeat or comma-separate for several.",
+    ),
     OpenApiParameter("since", OpenApiTypes.DATE, description="On or after (YYYY-MM-DD)."),
     OpenApiParameter("until", OpenApiTypes.DATE, description="On or before (YYYY-MM-DD)."),
     OpenApiParameter("amount_min", OpenApiTypes.DECIMAL, description="Smallest amount."),
@@ -259,8 +285,10 @@ class SourceViewSet(ReadOnlyApi, viewsets.GenericViewSet):
             SourceRecord.objects.order_by().values_list("source").annotate(records=Count("id"))
         )
         latest = ScrapeRun.objects.filter(source=OuterRef("source")).order_by("-started_at", "-id")
-        runs = {run.source: run for run in
-                ScrapeRun.objects.filter(pk=Subquery(latest.values("pk")[:1]))}
+        runs = {
+            run.source: run
+            for run in ScrapeRun.objects.filter(pk=Subquery(latest.values("pk")[:1]))
+        }
         rows = [
             {"name": name, "records": counts.get(name, 0), "last_run": runs.get(name)}
             for name in sorted(counts.keys() | runs.keys())

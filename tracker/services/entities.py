@@ -12,6 +12,7 @@ from collections import defaultdict
 from difflib import SequenceMatcher
 
 from django.db import transaction
+from django.utils.text import slugify
 
 from scrapers.base import AgencyRef, VendorRef
 from tracker.models import (
@@ -181,6 +182,12 @@ class VendorResolver:
             self._by_key.setdefault(key, vendor_id)
         self._near: NearNames | None = None
         self._cache: dict[tuple, int] = {}
+        self._slugs: set[str] | None = None
+        # Vendors created in this batch are written together by ``commit``; until then they
+        # carry provisional negative ids.
+        self._pending: dict[int, Vendor] = {}
+        self._pending_parents: dict[int, int] = {}
+        self._aliases: list[tuple[int, str, str]] = []
 
     def resolve(self, ref: VendorRef) -> int:
         """The id of the vendor ``ref`` names: by UEI, DUNS, then name; created when unknown."""
@@ -225,16 +232,18 @@ class VendorResolver:
             changes["duns"] = duns
             self._by_duns[duns] = vendor_id
         if changes:
-            Vendor.objects.filter(pk=vendor_id).update(**changes)
             self._identifiers[vendor_id] = (
                 changes.get("uei", known_uei),
                 changes.get("duns", known_duns),
             )
+            if vendor_id < 0:
+                for name, value in changes.items():
+                    setattr(self._pending[vendor_id], name, value)
+            else:
+                Vendor.objects.filter(pk=vendor_id).update(**changes)
         key = vendor_key(ref.name)
         if key and key not in self._by_key:
-            VendorAlias.objects.get_or_create(
-                vendor_id=vendor_id, normalized=key, defaults={"name": ref.name[:255]}
-            )
+            self._aliases.append((vendor_id, ref.name[:255], key))
             self._by_key[key] = vendor_id
 
     def _attach_parent(self, vendor_id: int, ref: VendorRef) -> None:
@@ -249,46 +258,123 @@ class VendorResolver:
         parent_id = self.resolve(parent_ref)
         if parent_id == vendor_id:
             return
+        self._has_parent.add(vendor_id)
+        if vendor_id < 0 or parent_id < 0:
+            self._pending_parents[vendor_id] = parent_id
+            return
         vendor = Vendor.objects.get(pk=vendor_id)
         parent = Vendor.objects.get(pk=parent_id)
-        if f"/{vendor_id}/" in parent.path:
-            return
-        vendor.parent = parent
-        vendor.save(update_fields=["parent"])
-        self._has_parent.add(vendor_id)
+        if f"/{vendor_id}/" not in parent.path:
+            vendor.parent = parent
+            vendor.save(update_fields=["parent"])
 
     def _create(self, ref: VendorRef, uei: str, duns: str) -> int:
-        vendor = Vendor.objects.create(
-            name=ref.name.strip()[:255] or "Unnamed vendor",
+        """Queue a new vendor (flagged for review) and return its provisional id."""
+        provisional = -(len(self._pending) + 1)
+        name = ref.name.strip()[:255] or "Unnamed vendor"
+        vendor = Vendor(
+            name=name,
+            normalized=vendor_key(name),
+            slug=self._free_slug(name),
             uei=uei or None,
             duns=duns or None,
             cage=ref.cage[:5],
             needs_review=True,
         )
-        self._by_key.setdefault(vendor.normalized, vendor.pk)
+        self._pending[provisional] = vendor
+        self._by_key.setdefault(vendor.normalized, provisional)
         if uei:
-            self._by_uei[uei] = vendor.pk
+            self._by_uei[uei] = provisional
         if duns:
-            self._by_duns[duns] = vendor.pk
-        self._identifiers[vendor.pk] = (uei, duns)
-        if self.flag_near_matches:
-            if self._near is None:
-                self._near = NearNames()
-            else:
-                self._near.add(vendor.pk, vendor.normalized)
-            VendorMatchFlag.objects.bulk_create(
+            self._by_duns[duns] = provisional
+        self._identifiers[provisional] = (uei, duns)
+        return provisional
+
+    def _free_slug(self, name: str) -> str:
+        if self._slugs is None:
+            self._slugs = set(Vendor.objects.values_list("slug", flat=True))
+        base = slugify(name)[:80] or "vendor"
+        slug, number = base, 1
+        while slug in self._slugs:
+            number += 1
+            slug = f"{base}-{number}"
+        self._slugs.add(slug)
+        return slug
+
+    def commit(self) -> dict[int, int]:
+        """Write the queued vendors and aliases in bulk; returns provisional id → real id."""
+        real = self._commit_vendors() if self._pending else {}
+        if self._aliases:
+            VendorAlias.objects.bulk_create(
                 [
-                    VendorMatchFlag(
-                        vendor=vendor,
-                        candidate_id=other,
-                        score=score,
-                        reason=f"names alike ({score:.2f})",
-                    )
-                    for other, score in self._near.near(vendor.pk, vendor.normalized)
+                    VendorAlias(vendor_id=real.get(vendor_id, vendor_id), name=name, normalized=key)
+                    for vendor_id, name, key in self._aliases
                 ],
                 ignore_conflicts=True,
             )
-        return vendor.pk
+            self._aliases = []
+        return real
+
+    def _commit_vendors(self) -> dict[int, int]:
+        created = Vendor.objects.bulk_create(list(self._pending.values()))
+        real = {
+            provisional: vendor.pk
+            for provisional, vendor in zip(self._pending, created, strict=True)
+        }
+        paths: dict[int, str] = {}
+        for vendor in created:
+            vendor.path = paths[vendor.pk] = f"/{vendor.pk}/"
+        for child, parent in self._pending_parents.items():
+            child_id, parent_id = real.get(child, child), real.get(parent, parent)
+            parent_path = paths.get(parent_id) or Vendor.objects.get(pk=parent_id).path
+            if f"/{child_id}/" in parent_path:
+                continue
+            if child_id in paths:
+                vendor = next(v for v in created if v.pk == child_id)
+                vendor.parent_id = parent_id
+                vendor.path = paths[child_id] = f"{parent_path}{child_id}/"
+            else:
+                existing = Vendor.objects.get(pk=child_id)
+                existing.parent_id = parent_id
+                existing.save(update_fields=["parent"])
+        Vendor.objects.bulk_update(created, ["parent", "path"])
+        self._remap(real)
+        if self.flag_near_matches:
+            self._flag(created)
+        self._pending, self._pending_parents = {}, {}
+        return real
+
+    def _remap(self, real: dict[int, int]) -> None:
+        for table in (self._by_key, self._by_uei, self._by_duns):
+            for key, value in table.items():
+                if value < 0:
+                    table[key] = real[value]
+        for key, value in self._cache.items():
+            if value < 0:
+                self._cache[key] = real[value]
+        for provisional, vendor_id in real.items():
+            self._identifiers[vendor_id] = self._identifiers.pop(provisional)
+        self._has_parent = {real.get(v, v) for v in self._has_parent}
+
+    def _flag(self, created: list[Vendor]) -> None:
+        if self._near is None:
+            self._near = NearNames()
+        else:
+            for vendor in created:
+                self._near.add(vendor.pk, vendor.normalized)
+        VendorMatchFlag.objects.bulk_create(
+            [
+                VendorMatchFlag(
+                    vendor=vendor,
+                    candidate_id=other,
+                    score=score,
+                    reason=f"names alike ({score:.2f})",
+                )
+                for vendor in created
+                for other, score in self._near.near(vendor.pk, vendor.normalized)
+            ],
+            ignore_conflicts=True,
+        )
 
 
 @transaction.atomic

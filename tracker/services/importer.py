@@ -284,6 +284,11 @@ class Importer:
     ) -> None:
         if not pending.events:
             return
+        real = self.vendors.commit()
+        if real:
+            pending.vendor_links = [
+                {(real.get(v, v), r) for v, r in links} for links in pending.vendor_links
+            ]
         events = Event.objects.bulk_create(pending.events)
         agency_rows, vendor_rows, tech_rows = [], [], []
         for event, agencies, vendors, techs, source in zip(
@@ -382,6 +387,8 @@ class Importer:
     ) -> SourceRecord:
         """Update an existing event from a changed record (or a second source's record)."""
         tags, agency_links, vendor_links = self._analyse(record, event)
+        real = self.vendors.commit()
+        vendor_links = {(real.get(v, v), role) for v, role in vendor_links}
         self._update_event(event, self._event_values(record), record.source)
         EventAgency.objects.bulk_create(
             [EventAgency(event=event, agency_id=pk, role=role) for pk, role in agency_links],
