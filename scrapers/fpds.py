@@ -49,6 +49,7 @@ FPDS_NAMESPACES = ("https://www.fpds.gov/FPDS", "http://www.fpdsng.com/FPDS")
 NO_PARENT = "-NONE-"
 RAW_XML_LIMIT = 20_000
 TITLE_LIMIT = 300
+MAX_AMOUNT = Decimal(10) ** 15  # no contract action comes near; larger is corrupt or hostile
 
 
 class _BadEntry(Exception):
@@ -189,8 +190,8 @@ def _amount(value: str, field: str) -> Decimal | None:
         amount = Decimal(value.replace(",", ""))
     except InvalidOperation:
         raise _BadEntry(f"{field} is not a number: {value[:40]!r}") from None
-    if not amount.is_finite():
-        raise _BadEntry(f"{field} is not a finite number: {value[:40]!r}")
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise _BadEntry(f"{field} is not a plausible amount: {value[:40]!r}")
     return amount
 
 

@@ -114,10 +114,18 @@ def _search_payload(
     return payload
 
 
+def _decode(page: Page) -> Any:
+    """Return the decoded JSON body; raise ParseError for any undecodable body."""
+    try:
+        return load_json(page)
+    except ValueError as exc:  # load_json lets int-size limit errors (4300+ digits) through
+        raise ParseError(f"invalid JSON: {exc}") from None
+
+
 def _page_metadata(page: Page) -> tuple[dict[str, Any], list[Any]]:
     """Return (page_metadata, results) of a fetched page; empty when it cannot be read."""
     try:
-        data = load_json(page)
+        data = _decode(page)
     except ParseError:
         return {}, []  # parse() reports the broken page; fetch just stops that series
     if not isinstance(data, dict):
@@ -264,7 +272,7 @@ def _sniff(data: dict[str, Any], meta_kind: str) -> str:
 
 def parse(page: Page) -> Parsed:
     """Return the records of a search, award-detail or transactions page (sniffed from the body)."""
-    data = load_json(page)
+    data = _decode(page)
     if not isinstance(data, dict):
         raise ParseError(f"expected a JSON object, got {type(data).__name__}")
     kind = _sniff(data, str(page.meta.get("kind", "")))

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scrapers.base import AgencyRef, Record, VendorRef
-from scrapers.fpds import contract_match_key, idv_match_key
+from scrapers.fpds import MAX_AMOUNT, contract_match_key, idv_match_key
 from scrapers.text import clean_text, plain, scrub
 
 NAME = "usaspending"
@@ -110,8 +110,8 @@ def amount(row: dict[str, Any], key: str) -> Decimal | None:
         result = Decimal(str(value).strip())
     except InvalidOperation:
         raise BadRow(f"{key} is not a number: {str(value)[:40]!r}") from None
-    if not result.is_finite():
-        raise BadRow(f"{key} is not a finite number")
+    if not result.is_finite() or abs(result) >= MAX_AMOUNT:
+        raise BadRow(f"{key} is not a plausible amount: {str(value)[:40]!r}")
     return result
 
 

@@ -99,7 +99,9 @@ def scrape_all_incremental() -> list[str]:
 def after_import(event_ids: list[int]) -> int:
     """Follow-up work once an import committed changed events."""
     from tracker.alerts.sending import alerts_after_import
+    from tracker.exports_bulk import bulk_exports_write
 
     log.info("%d events changed", len(event_ids))
     alerts_after_import(event_ids)
+    bulk_exports_write()
     return len(event_ids)

@@ -7,6 +7,7 @@ from tracker.views.health import healthz
 
 urlpatterns = [
     path("", include("tracker.views.urls")),
+    path("", include("tracker.exports_urls")),
     path("api/", include("tracker.api.urls")),
     path("alerts/", include("tracker.alerts.urls")),
     path("healthz", healthz, name="healthz"),

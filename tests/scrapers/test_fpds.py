@@ -373,7 +373,11 @@ BAD_ID = "7012:70CMSD24C00000001:0:0:-NONE-"
         ),
         (
             award(amount="NaN"),
-            f"{BAD_ID}: obligatedAmount is not a finite number: 'NaN'",
+            f"{BAD_ID}: obligatedAmount is not a plausible amount: 'NaN'",
+        ),
+        (
+            award(amount="1E+999999"),
+            f"{BAD_ID}: obligatedAmount is not a plausible amount: '1E+999999'",
         ),
         (
             award(signed="yesterday"),

@@ -320,6 +320,7 @@ def ice_row(**changes) -> dict:
         (b"\xff\xfe{}", "not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b'{"results": [{"foo": 1}]}', "neither award-search rows nor transactions"),
+        (b'{"results": [{"Award Amount": ' + b"9" * 5000 + b"}]}", "Exceeds the limit"),
     ],
 )
 def test_hostile_pages_are_parse_errors(body, reason):
@@ -341,6 +342,7 @@ def test_wrong_types_in_a_row_are_problems_and_other_rows_parse():
             "not an object",
             ice_row(generated_internal_id=None, **{"Award ID": "70CMSD21F00000999"}),
             bad(5, **{"Award Amount": "2500.00"}),
+            bad(6, **{"Award Amount": 1e300}),
         )
     )
     assert parsed.problems == [
@@ -348,9 +350,10 @@ def test_wrong_types_in_a_row_are_problems_and_other_rows_parse():
         "CONT_AWD_X1_7012_-NONE-_-NONE-: Award Amount is not a number (bool)",
         "CONT_AWD_X2_7012_-NONE-_-NONE-: Description is not text (dict)",
         "CONT_AWD_X3_7012_-NONE-_-NONE-: Start Date is not a date (int)",
-        "CONT_AWD_X4_7012_-NONE-_-NONE-: Award Amount is not a finite number",
+        "CONT_AWD_X4_7012_-NONE-_-NONE-: Award Amount is not a plausible amount: 'Infinity'",
         "row 6: not an object",
         "70CMSD21F00000999: no generated_internal_id",
+        "CONT_AWD_X6_7012_-NONE-_-NONE-: Award Amount is not a plausible amount: '1e+300'",
     ]
     (good,) = parsed.records
     assert good.external_id == "CONT_AWD_X5_7012_-NONE-_-NONE-"

@@ -122,11 +122,14 @@ def event_outcome(event: Event) -> Outcome | None:
     """What followed a pitch-like event; None for other kinds."""
     if event.kind not in PITCH_KINDS:
         return None
-    units = {buying_unit(a).pk: buying_unit(a) for a in event.agencies.all()}
+    units = {unit.pk: unit for unit in map(buying_unit, event.agencies.all())}
     families = {
-        vendor_family(v).pk: vendor_family(v)
-        for v in Vendor.objects.filter(
-            event_links__event=event, event_links__role__in=["vendor", "client", "awardee"]
+        family.pk: family
+        for family in map(
+            vendor_family,
+            Vendor.objects.filter(
+                event_links__event=event, event_links__role__in=["vendor", "client", "awardee"]
+            ),
         )
     }
     after = period_start(event)
