@@ -194,6 +194,8 @@ def load_json(page: Page) -> Any:
         raise ParseError("JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg} at char {exc.pos}") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
+        raise ParseError(f"invalid JSON: {exc}") from None
 
 
 def replay_pages(paths: Iterable[str | Path]) -> Iterator[Page]:

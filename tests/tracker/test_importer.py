@@ -7,6 +7,7 @@ import pytest
 
 from scrapers.base import AgencyRef, Record, VendorRef
 from tracker.models import Agency, Event, EventTechnology, SourceRecord, Vendor, VendorMatchFlag
+from tracker.services import bulk
 from tracker.services.importer import Importer, records_import
 from tracker.services.retag import events_retag
 
@@ -203,10 +204,14 @@ def test_a_bad_record_fails_alone(starter):
 def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
     importer = Importer(batch_size=10)
 
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt("process killed after the events were inserted")
+    real_insert = bulk.insert_returning_ids
 
-    monkeypatch.setattr(SourceRecord.objects, "bulk_create", killed)
+    def killed(model, *args, **kwargs):
+        if model is SourceRecord:
+            raise KeyboardInterrupt("process killed after the events were inserted")
+        return real_insert(model, *args, **kwargs)
+
+    monkeypatch.setattr(bulk, "insert_returning_ids", killed)
     for n in range(3):
         importer.add(award(external_id=f"k{n}", match_key=""))
     with pytest.raises(KeyboardInterrupt):

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from scrapers.base import Record
@@ -29,6 +29,7 @@ from tracker.models import (
     ScrapeRun,
     SourceRecord,
 )
+from tracker.services import bulk
 from tracker.services.entities import AgencyResolver, VendorResolver
 from tracker.services.tagging import EntityFinder, Tagger
 
@@ -114,15 +115,33 @@ def _json_safe(value: Any) -> Any:
 
 @dataclass
 class _Pending:
-    """New events of a batch, written together with a few bulk inserts."""
+    """New events of a batch (as database-ready rows), written with a few bulk inserts."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
     agency_links: list[set] = field(default_factory=list)
     vendor_links: list[set] = field(default_factory=list)
     technologies: list[dict] = field(default_factory=list)
-    sources: list[SourceRecord] = field(default_factory=list)
-    keys: set[tuple[str, str]] = field(default_factory=set)
-    match_keys: set[str] = field(default_factory=set)
+    sources: list[tuple] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    match_keys: dict[str, int] = field(default_factory=dict)
+
+
+EVENT_COLUMNS = (
+    "kind",
+    "date",
+    "date_precision",
+    "title",
+    "summary",
+    "body_text",
+    "amount",
+    "currency",
+    "codes",
+    "review_state",
+    "match_key",
+    "created_at",
+    "updated_at",
+)
+SOURCE_COLUMNS = ("source", "external_id", "url", "raw", "content_hash", "retrieved_at", "event")
 
 
 class Importer:
@@ -224,7 +243,7 @@ class Importer:
     def _import_batch(self, batch: list[Record]) -> None:
         existing = self._existing({(r.source, r.external_id) for r in batch})
         keys = {r.match_key for r in batch if r.match_key}
-        by_match = (
+        by_match: dict[str, Event | int] = (
             {e.match_key: e for e in Event.objects.filter(match_key__in=keys)} if keys else {}
         )
         pending = _Pending()
@@ -238,6 +257,10 @@ class Importer:
                 record.extra.get("variant") or ("partial" if record.extra.get("partial") else "")
             )
             source_record = existing.get(key)
+            if isinstance(source_record, int):  # written earlier in this batch
+                source_record = existing[key] = SourceRecord.objects.select_related("event").get(
+                    pk=source_record
+                )
             if (
                 source_record is not None
                 and source_record.raw.get("_hashes", {}).get(variant) == digest
@@ -249,6 +272,8 @@ class Importer:
                 self._add_new(record, digest, variant, pending)
             else:
                 event = source_record.event if source_record else by_match[record.match_key]
+                if isinstance(event, int):
+                    event = by_match[record.match_key] = Event.objects.get(pk=event)
                 existing[key] = self._apply(record, event, source_record, digest, variant)
         self._write_pending(pending, existing, by_match)
 
@@ -265,58 +290,84 @@ class Importer:
         if analysis is None:
             return
         tags, agency_links, vendor_links = analysis
+        values = self._event_values(record)
+        now = self._now
         pending.events.append(
-            Event(match_key=record.match_key or None, **self._event_values(record))
+            (
+                values["kind"],
+                connection.ops.adapt_datefield_value(values["date"]),
+                values["date_precision"],
+                values["title"],
+                values["summary"],
+                values["body_text"],
+                values["amount"],
+                values["currency"],
+                bulk.json_value(values["codes"]),
+                values["review_state"],
+                record.match_key or None,
+                now,
+                now,
+            )
         )
         pending.agency_links.append(agency_links)
         pending.vendor_links.append(vendor_links)
         pending.technologies.append(tags.technologies)
-        pending.sources.append(self._new_source(record, digest, variant))
-        pending.keys.add((record.source, record.external_id))
+        raw = {variant or "record": _json_safe(record.raw), "_hashes": {variant: digest}}
+        pending.sources.append(
+            (
+                record.source,
+                record.external_id[:500],
+                (record.url or "")[:2000],
+                bulk.json_value(raw),
+                "",
+                now,
+            )
+        )
+        pending.keys.append((record.source, record.external_id))
         if record.match_key:
-            pending.match_keys.add(record.match_key)
+            pending.match_keys[record.match_key] = len(pending.events) - 1
+
+    @property
+    def _now(self) -> Any:
+        return bulk.datetime_value(timezone.now())
 
     def _write_pending(
         self,
         pending: _Pending,
-        existing: dict[tuple[str, str], SourceRecord],
-        by_match: dict[str, Event],
+        existing: dict[tuple[str, str], SourceRecord | int],
+        by_match: dict[str, Event | int],
     ) -> None:
         if not pending.events:
             return
         real = self.vendors.commit()
-        if real:
-            pending.vendor_links = [
-                {(real.get(v, v), r) for v, r in links} for links in pending.vendor_links
-            ]
-        events = Event.objects.bulk_create(pending.events)
+        event_ids = bulk.insert_returning_ids(Event, EVENT_COLUMNS, pending.events)
         agency_rows, vendor_rows, tech_rows = [], [], []
-        for event, agencies, vendors, techs, source in zip(
-            events,
+        for event_id, agencies, vendors, techs in zip(
+            event_ids,
             pending.agency_links,
             pending.vendor_links,
             pending.technologies,
-            pending.sources,
             strict=True,
         ):
-            agency_rows += [
-                EventAgency(event_id=event.pk, agency_id=a, role=r) for a, r in agencies
-            ]
-            vendor_rows += [EventVendor(event_id=event.pk, vendor_id=v, role=r) for v, r in vendors]
-            tech_rows += [
-                EventTechnology(event_id=event.pk, technology_id=t, rule_id=rule, tagged_by="rule")
-                for t, rule in techs.items()
-            ]
-            source.event = event
-            self.counts.event_ids.add(event.pk)
-            if event.match_key:
-                by_match[event.match_key] = event
-        EventAgency.objects.bulk_create(agency_rows, ignore_conflicts=True)
-        EventVendor.objects.bulk_create(vendor_rows, ignore_conflicts=True)
-        EventTechnology.objects.bulk_create(tech_rows, ignore_conflicts=True)
-        for source in SourceRecord.objects.bulk_create(pending.sources):
-            existing[(source.source, source.external_id)] = source
-        self.counts.inserted += len(events)
+            agency_rows += [(event_id, agency, role) for agency, role in agencies]
+            vendor_rows += [(event_id, real.get(vendor, vendor), role) for vendor, role in vendors]
+            tech_rows += [(event_id, tech, "rule", rule) for tech, rule in techs.items()]
+        bulk.insert_ignoring_duplicates(EventAgency, ("event", "agency", "role"), agency_rows)
+        bulk.insert_ignoring_duplicates(EventVendor, ("event", "vendor", "role"), vendor_rows)
+        bulk.insert_ignoring_duplicates(
+            EventTechnology, ("event", "technology", "tagged_by", "rule"), tech_rows
+        )
+        source_ids = bulk.insert_returning_ids(
+            SourceRecord,
+            SOURCE_COLUMNS,
+            [(*row, event_id) for row, event_id in zip(pending.sources, event_ids, strict=True)],
+        )
+        for key, source_id in zip(pending.keys, source_ids, strict=True):
+            existing[key] = source_id
+        for match_key, index in pending.match_keys.items():
+            by_match[match_key] = event_ids[index]
+        self.counts.event_ids.update(event_ids)
+        self.counts.inserted += len(event_ids)
 
     def _existing(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SourceRecord]:
         by_source: dict[str, list[str]] = {}
