@@ -30,7 +30,7 @@ from scrapers.base import (
     SourceUnavailable,
     page_from,
 )
-from scrapers.text import decode_body, element_text, plain, safe_url, suggest_kind
+from scrapers.text import decode_body, element_text, parse_html, plain, safe_url, suggest_kind
 from scrapers.xmlsafe import parse_xml
 
 NAME = "news"
@@ -320,7 +320,7 @@ def _main_text(soup: BeautifulSoup, ld: dict[str, Any]) -> str:
     """Return the article body: ld+json articleBody, else <article>, else the densest <p> block."""
     if isinstance(ld.get("articleBody"), str) and ld["articleBody"].strip():
         return plain(ld["articleBody"])
-    articles = soup.find_all("article")
+    articles = soup.find_all("article", limit=10)  # bounded: nested <article> bombs exist
     if articles:
         return element_text(max(articles, key=lambda a: len(a.find_all("p"))))
     weight: dict[int, tuple[Tag, int]] = {}
@@ -337,7 +337,7 @@ def _main_text(soup: BeautifulSoup, ld: dict[str, Any]) -> str:
 def _parse_article(page: Page) -> Parsed:
     """Return the one record an article page gives."""
     html = decode_body(page.body, _declared_charset(page)).replace("\x00", "")
-    soup = BeautifulSoup(html, "lxml")
+    soup = parse_html(html)
     metas = _metas(soup)
     ld = _ld_article(soup)
     item = page.meta.get("item") if isinstance(page.meta.get("item"), dict) else {}

@@ -7,26 +7,27 @@ import datetime as dt
 import html
 import re
 import unicodedata
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 # C0 controls except \t and \n, plus DEL; \r is turned into \n before this applies.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
-NOISE_TAGS = (
+NOISE_TAGS = {
     "script", "style", "noscript", "template", "iframe", "svg",
     "nav", "footer", "header", "aside", "form", "head", "title", "button",
-)  # fmt: skip
-BLOCK_TAGS = (
+}  # fmt: skip
+BLOCK_TAGS = {
     "p", "div", "section", "article", "main", "blockquote", "pre", "figure", "figcaption",
     "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
     "table", "tr", "hr", "address",
-)  # fmt: skip
+}  # fmt: skip
 SAFE_TAGS = {"p", "br", "a", "em", "strong", "ul", "ol", "li", "blockquote"}
 SAFE_SCHEMES = {"http", "https"}
 # Encodings that can smuggle markup past a byte-level look ("+ADw-script+AD4-").
@@ -49,19 +50,42 @@ def clean_text(value: object) -> str:
     """Return ``value`` as plain text: entities unescaped, no NUL/controls, tidy spaces, NFC."""
     if value is None:
         return ""
-    return _normalise(html.unescape(str(value)))
+    text = str(value)
+    # Fast path for the common case: printable ASCII with nothing to unescape or tidy.
+    if text.isascii() and text.isprintable() and "&" not in text and "  " not in text:
+        return text.strip()
+    return _normalise(html.unescape(text))
 
 
 def element_text(element: Tag) -> str:
-    """Return the readable text of a parsed element, dropping page furniture; mutates it."""
-    for noise in element.find_all(NOISE_TAGS):
-        noise.decompose()
-    for br in element.find_all("br"):
-        br.replace_with("\n")
-    for block in element.find_all(BLOCK_TAGS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    return _normalise(element.get_text())
+    """Return the readable text of a parsed element, without page furniture, blocks on new lines."""
+    # An explicit stack keeps this linear and recursion-free on hostile, deeply nested markup.
+    pieces: list[str] = []
+    stack: list[object] = [element]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:  # a block's closing break, pushed below
+            pieces.append(node)
+        elif isinstance(node, NavigableString):
+            if type(node) in (NavigableString, CData):  # not comments, doctypes, script text
+                pieces.append(str(node))
+        elif isinstance(node, Tag) and node.name not in NOISE_TAGS:
+            if node.name == "br":
+                pieces.append("\n")
+                continue
+            if node.name in BLOCK_TAGS:
+                pieces.append("\n\n")
+                stack.append("\n\n")
+            stack.extend(reversed(node.contents))
+    return _normalise("".join(pieces))
+
+
+def parse_html(markup: str) -> BeautifulSoup:
+    """Return ``markup`` parsed leniently as HTML (lxml), XHTML included."""
+    with warnings.catch_warnings():
+        # XHTML pages start with an XML declaration; reading them as HTML is intended.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(markup, "lxml")
 
 
 def html_to_text(markup: str | bytes | None) -> str:
@@ -73,7 +97,7 @@ def html_to_text(markup: str | bytes | None) -> str:
     markup = markup.replace("\x00", "")
     if "<" not in markup:
         return clean_text(markup)
-    return element_text(BeautifulSoup(markup, "lxml"))
+    return element_text(parse_html(markup))
 
 
 def plain(value: object) -> str:

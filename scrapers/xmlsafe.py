@@ -79,9 +79,7 @@ def children(element: etree._Element | None, name: str) -> Iterator[etree._Eleme
     """Return the direct children of ``element`` whose local name is ``name``, any namespace."""
     if element is None:
         return
-    for child in element:
-        if local_name(child) == name:
-            yield child
+    yield from element.iterchildren("{*}" + name)  # lxml matches any (or no) namespace
 
 
 def find(element: etree._Element | None, *path: str) -> etree._Element | None:
@@ -97,10 +95,7 @@ def find_descendant(element: etree._Element | None, name: str) -> etree._Element
     """Return the first descendant of ``element`` whose local name is ``name``, or None."""
     if element is None:
         return None
-    for node in element.iter():
-        if node is not element and local_name(node) == name:
-            return node
-    return None
+    return next(element.iterdescendants("{*}" + name), None)
 
 
 def text_of(element: etree._Element | None) -> str:

@@ -28,6 +28,7 @@ from tracker.models import (
     VendorMatchFlag,
 )
 from tracker.services.entities import vendor_merge
+from tracker.services.health import sources_health
 
 admin.site.site_header = "Spyglass curation"
 admin.site.site_title = "Spyglass admin"
@@ -234,6 +235,13 @@ class ScrapeRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        """The runs, headed by a warning for each source health flag (too few, shape, stale)."""
+        for flags in sources_health().values():
+            for flag in flags:
+                messages.warning(request, flag.message)
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(NewsFeed)

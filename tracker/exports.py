@@ -8,25 +8,24 @@ so memory stays flat and the query count grows with the number of chunks, not of
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
 import orjson
 from django.conf import settings
+from django.db import connection, connections
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from tracker.exports_outcomes import OutcomeMessages, batched, id_list
+from tracker.exports_outcomes import OutcomeMessages, batched, id_list  # noqa: F401 - batched re-exported
 from tracker.models import (
     Agency,
     Event,
-    EventAgency,
-    EventTechnology,
-    EventVendor,
-    SourceRecord,
     Technology,
     Vendor,
 )
@@ -115,31 +114,47 @@ class EntityNames:
             )
 
 
-def _linked(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
-    found: dict[int, list[int]] = defaultdict(list)
-    for event_id, pk in pairs:
-        found[event_id].append(pk)
-    return found
+LINKS_SQL = (
+    "SELECT 0, event_id, agency_id, role, NULL, NULL FROM tracker_eventagency"
+    " WHERE event_id IN ({ids})"
+    " UNION ALL SELECT 1, event_id, vendor_id, role, NULL, NULL FROM tracker_eventvendor"
+    " WHERE event_id IN ({ids})"
+    " UNION ALL SELECT 2, event_id, technology_id, NULL, NULL, NULL FROM tracker_eventtechnology"
+    " WHERE event_id IN ({ids})"
+    " UNION ALL SELECT 3, event_id, NULL, source, external_id, url FROM tracker_sourcerecord"
+    " WHERE event_id IN ({ids})"
+)
+
+
+def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
+    """Agency, vendor, technology and source links of the events ``ids`` in one query."""
+    agencies: dict[int, list[int]] = defaultdict(list)
+    vendors: dict[int, list[int]] = defaultdict(list)
+    vendor_roles: list[tuple[int, int, str]] = []
+    technologies: dict[int, list[int]] = defaultdict(list)
+    sources: dict[int, list[tuple]] = defaultdict(list)
+    inlined = ",".join(str(int(pk)) for pk in ids) or "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(LINKS_SQL.format(ids=inlined))
+        for kind, event_id, pk, text, external_id, url in cursor.fetchall():
+            if kind == 0:
+                agencies[event_id].append(pk)
+            elif kind == 1:
+                vendors[event_id].append(pk)
+                vendor_roles.append((event_id, pk, text))
+            elif kind == 2:
+                technologies[event_id].append(pk)
+            else:
+                sources[event_id].append((text, external_id, url))
+    return agencies, vendors, vendor_roles, technologies, sources
 
 
 def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
-    """Full export records (column order, lists for multi-valued cells) for one chunk."""
-    ids = id_list(row[0] for row in rows)
-    agencies = _linked(
-        EventAgency.objects.filter(event_id__in=ids).values_list("event_id", "agency_id")
-    )
-    vendor_roles = list(
-        EventVendor.objects.filter(event_id__in=ids).values_list("event_id", "vendor_id", "role")
-    )
-    vendors = _linked((event_id, pk) for event_id, pk, _ in vendor_roles)
-    technologies = _linked(
-        EventTechnology.objects.filter(event_id__in=ids).values_list("event_id", "technology_id")
-    )
-    sources: dict[int, list[tuple]] = defaultdict(list)
-    for event_id, *record in SourceRecord.objects.filter(event_id__in=ids).values_list(
-        "event_id", "source", "external_id", "url"
-    ):
-        sources[event_id].append(record)
+    """Full export records (column order, lists for multi-valued cells) for one chunk.
+
+    ``rows`` hold ``EVENT_FIELDS`` with the date as ISO text and the amount as text.
+    """
+    agencies, vendors, vendor_roles, technologies, sources = _links([row[0] for row in rows])
     names.load(
         set(chain.from_iterable(agencies.values())),
         set(chain.from_iterable(vendors.values())),
@@ -154,6 +169,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
     pitch_rows = {}
     records = []
     append = records.append
+    with_outcomes = names.with_outcomes
     for event_id, date, precision, kind, title, summary, amount, currency, review in rows:
         linked_agencies = agencies.get(event_id, no_links)
         if len(linked_agencies) > 1:
@@ -164,25 +180,28 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
         linked_sources = sources.get(event_id, no_links)
         if len(linked_sources) > 1:
             linked_sources.sort()
-        if kind in PITCH_KINDS and names.with_outcomes:
+        if with_outcomes and kind in PITCH_KINDS:
             pitch_rows[event_id] = (date, precision, linked_agencies)
         agency_rows = [agency_names[pk] for pk in linked_agencies]
         vendor_rows = [vendor_names[pk] for pk in linked_vendors]
+        linked_technologies = technologies.get(event_id, no_links)
         append(
             [
                 event_id,
-                date.isoformat() if date else None,
+                date,
                 precision,
                 kind,
                 title,
                 summary,
-                None if amount is None else str(amount),
+                amount,
                 currency,
                 [a[0] for a in agency_rows],
                 [a[1] for a in agency_rows],
                 [v[0] for v in vendor_rows],
                 [v[1] for v in vendor_rows],
-                sorted([technology_names[pk] for pk in technologies.get(event_id, no_links)]),
+                sorted([technology_names[pk] for pk in linked_technologies])
+                if linked_technologies
+                else no_links,
                 [s[0] for s in linked_sources],
                 [s[2] for s in linked_sources],
                 [s[1] for s in linked_sources],
@@ -200,7 +219,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
             [
                 (
                     event_id,
-                    date,
+                    None if date is None else dt.date.fromisoformat(date),
                     precision,
                     linked,
                     [
@@ -216,10 +235,31 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
     return records
 
 
+def _as_text(rows: Iterable[tuple]) -> list[tuple]:
+    """Raw driver rows of ``EVENT_FIELDS`` with the date and amount as export text.
+
+    SQLite hands back the date as ISO text and the amount as a number (two decimals, as
+    Django's own converter gives); PostgreSQL hands back a date and a Decimal.
+    """
+    converted = []
+    for row in rows:
+        date, amount = row[1], row[6]
+        if date is not None and type(date) is not str:
+            date = date.isoformat()
+        if amount is not None:
+            amount = str(amount) if type(amount) is Decimal else f"{amount:.2f}"
+        converted.append((row[0], date, *row[2:6], amount, *row[7:]))
+    return converted
+
+
 def event_outcome_message(event_id: int) -> str | None:
     """The outcome cell of one event (None unless pitch-like), exactly as the export has it."""
-    rows = list(Event.objects.filter(pk=event_id).values_list(*EVENT_FIELDS))
-    records = _chunk_records(rows, EntityNames(OutcomeMessages()), "{}")
+
+    def names() -> EntityNames:
+        return EntityNames(OutcomeMessages())
+
+    rows = _event_rows(Event.objects.filter(pk=event_id), 1)
+    records = [record for chunk in rows for record in _chunk_records(chunk, names(), "{}")]
     return records[0][-1] if records else None
 
 
@@ -230,10 +270,21 @@ def event_records(
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
     )
-    names = EntityNames(OutcomeMessages(), with_outcomes=outcomes)
-    rows = events.values_list(*EVENT_FIELDS).iterator(chunk_size=chunk_size)
-    for chunk in batched(rows, chunk_size):
-        yield _chunk_records(chunk, names, url)
+    entity_names = EntityNames(OutcomeMessages(), with_outcomes=outcomes)
+    for chunk in _event_rows(events, chunk_size):
+        yield _chunk_records(chunk, entity_names, url)
+
+
+def _event_rows(events: QuerySet[Event], chunk_size: int) -> Iterator[list[tuple]]:
+    """Chunks of ``EVENT_FIELDS`` rows streamed with one server-side (chunked) cursor."""
+    query = events.values_list(*EVENT_FIELDS).query
+    sql, params = query.get_compiler(events.db).as_sql()
+    db = connections[events.db]
+    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with db.chunked_cursor() if server_side else db.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield _as_text(rows)
 
 
 def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> list[Any]:

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from tracker.models import Agency, Event, EventAgency, EventVendor, Vendor
@@ -47,9 +46,10 @@ class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
     Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
-    for unknown ancestor agencies, one for unknown vendor families and two per 100 vendor
-    families not seen yet (their contract actions and those actions' agencies). The contract
-    actions of the families met are cached for the export: memory grows with them.
+    for unknown ancestor agencies, one for unknown vendor families, one for every vendor's
+    family (once per export) and two per 100 vendor families not seen yet (their contract
+    actions and those actions' agencies). The contract actions of the families met and the
+    vendor → family map are cached for the export: memory grows with them.
     """
 
     def __init__(self) -> None:
@@ -58,6 +58,7 @@ class OutcomeMessages:
         self.families: dict[int, str] = {}  # top vendor id -> short name
         self.pairs: dict[tuple[int, int], list[tuple[dt.date | None, int]]] = {}
         self.family_events: dict[int, list[tuple[dt.date | None, int, set[int]]]] = {}
+        self.members: dict[int, dict[int, str]] | None = None
 
     def remember_agency(self, pk: int, path: str, has_code: bool, short_name: str) -> None:
         self.agencies.setdefault(pk, (path, has_code, short_name))
@@ -90,15 +91,27 @@ class OutcomeMessages:
             for pk, name in Vendor.objects.filter(pk__in=wanted).values_list("id", "name"):
                 self.families[pk] = strip_legal_form(name)
 
+    def _members(self) -> dict[int, dict[int, str]]:
+        """{top vendor id: {member id: path}} for every vendor, read once per export.
+
+        One pass over (id, path) is far cheaper than a prefix filter per family, which
+        SQLite cannot answer from the path index (its LIKE folds case).
+        """
+        if self.members is None:
+            self.members = defaultdict(dict)
+            for pk, path in Vendor.objects.values_list("id", "path").iterator(chunk_size=5000):
+                if path:
+                    self.members[_top_id(path)][pk] = path
+        return self.members
+
     def _load_pairs(self, pairs: set[tuple[int, int]]) -> None:
         """Contract actions per new pair, read a vendor family at a time (100 per query)."""
         new_families = {family for _, family in pairs} - self.family_events.keys()
         for batch in batched(sorted(new_families), PAIR_BATCH):
-            in_families = Q()
+            members = {}
             for family in batch:
-                in_families |= Q(path__startswith=f"/{family}/")
                 self.family_events[family] = []
-            members = dict(Vendor.objects.filter(in_families).values_list("id", "path"))
+                members.update(self._members().get(family, {}))
             contracts: dict[int, tuple[dt.date | None, set[int]]] = {}
             for event_id, date, vendor_id in EventVendor.objects.filter(
                 vendor_id__in=id_list(members), event__kind__in=CONTRACT_KINDS

@@ -23,12 +23,9 @@ from django.db.models.expressions import RawSQL
 MAX_TERMS = 10
 WORD = re.compile(r"[^\W_]+")
 FTS_TABLE = "tracker_event_fts"
-PG_CONFIG = "simple"
-PG_MAX_CHARS = 200_000  # a tsvector holds at most 1 MB: longer texts are searched to this length
 PG_DOCUMENT = (
-    f"to_tsvector('{PG_CONFIG}'::regconfig, regexp_replace(left("
-    "title || ' ' || summary || ' ' || body_text, "
-    f"{PG_MAX_CHARS}), '[^[:alnum:]]+', ' ', 'g'))"
+    "to_tsvector('simple'::regconfig, regexp_replace(left("
+    "title || ' ' || summary || ' ' || body_text, 200000), '[^[:alnum:]]+', ' ', 'g'))"
 )
 
 
@@ -71,17 +68,67 @@ def tsquery(terms: Sequence[tuple[str, ...]]) -> str:
     return " & ".join(f"({phrase})" for phrase in phrases)
 
 
-def _sqlite_has_index(alias: str) -> bool:
-    """Whether the FTS5 table exists (not when the schema was built without migrations).
+SQLITE_OBJECTS = (FTS_TABLE, *(f"{FTS_TABLE}_{suffix}" for suffix in ("ai", "ad", "au")))
+SQLITE_CREATE = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS tracker_event_fts USING fts5(
+        title, summary, body_text, content='tracker_event', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 0')""",
+    """CREATE TRIGGER IF NOT EXISTS tracker_event_fts_ai AFTER INSERT ON tracker_event BEGIN
+        INSERT INTO tracker_event_fts(rowid, title, summary, body_text)
+        VALUES (new.id, new.title, new.summary, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tracker_event_fts_ad AFTER DELETE ON tracker_event BEGIN
+        INSERT INTO tracker_event_fts(tracker_event_fts, rowid, title, summary, body_text)
+        VALUES ('delete', old.id, old.title, old.summary, old.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tracker_event_fts_au
+        AFTER UPDATE OF title, summary, body_text ON tracker_event BEGIN
+        INSERT INTO tracker_event_fts(tracker_event_fts, rowid, title, summary, body_text)
+        VALUES ('delete', old.id, old.title, old.summary, old.body_text);
+        INSERT INTO tracker_event_fts(rowid, title, summary, body_text)
+        VALUES (new.id, new.title, new.summary, new.body_text); END""",
+    "INSERT INTO tracker_event_fts(tracker_event_fts) VALUES ('rebuild')",
+]
+SQLITE_DROP = [
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_OBJECTS[1:]),
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+SQLITE_SEARCH = "SELECT rowid FROM tracker_event_fts WHERE tracker_event_fts MATCH %s"
+PG_SEARCH = (
+    "SELECT id FROM tracker_event WHERE "  # noqa: S608 - constants only
+    + PG_DOCUMENT
+    + " @@ to_tsquery('simple'::regconfig, %s)"
+)
+PG_CREATE = [
+    "CREATE INDEX IF NOT EXISTS tracker_event_fulltext_idx ON tracker_event USING gin (("
+    + PG_DOCUMENT
+    + "))"
+]
+PG_DROP = ["DROP INDEX IF EXISTS tracker_event_fulltext_idx"]
 
-    Asked on the raw connection so that pinned query counts do not see it.
+
+def index_sql(vendor: str, *, create: bool = True) -> list[str]:
+    """The statements that create (or drop) the full-text index on this database vendor."""
+    if vendor == "postgresql":
+        return PG_CREATE if create else PG_DROP
+    if vendor == "sqlite":
+        return SQLITE_CREATE if create else SQLITE_DROP
+    return []
+
+
+def sqlite_index_ready(alias: str) -> bool:
+    """Whether the FTS5 table and its three triggers exist.
+
+    They are absent when the schema was built without migrations, and the triggers vanish when
+    Django rebuilds tracker_event to alter it on SQLite (``index_sql`` recreates them). Asked on
+    the raw connection so that pinned query counts do not see it.
     """
     connection = connections[alias]
     connection.ensure_connection()
-    found = connection.connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FTS_TABLE,)
+    marks = ",".join("?" * len(SQLITE_OBJECTS))
+    (found,) = connection.connection.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})",  # noqa: S608 - constants
+        SQLITE_OBJECTS,
     ).fetchone()
-    return found is not None
+    return found == len(SQLITE_OBJECTS)
 
 
 def search_filter(events: QuerySet, q: str) -> QuerySet:
@@ -91,16 +138,18 @@ def search_filter(events: QuerySet, q: str) -> QuerySet:
         return events
     vendor = connections[events.db].vendor
     if vendor == "postgresql":
-        sql = f"SELECT id FROM tracker_event WHERE {PG_DOCUMENT} @@ to_tsquery(%s::regconfig, %s)"
-        return events.filter(pk__in=RawSQL(sql, (PG_CONFIG, tsquery(terms))))  # noqa: S611
-    if vendor == "sqlite" and _sqlite_has_index(events.db):
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return events.filter(pk__in=RawSQL(sql, (fts5_query(terms),)))  # noqa: S611
+        return events.filter(pk__in=RawSQL(PG_SEARCH, (tsquery(terms),)))  # noqa: S611
+    if vendor == "sqlite" and sqlite_index_ready(events.db):
+        return events.filter(pk__in=RawSQL(SQLITE_SEARCH, (fts5_query(terms),)))  # noqa: S611
     return _fallback(events, terms)
 
 
 def _fallback(events: QuerySet, terms: Sequence[tuple[str, ...]]) -> QuerySet:
-    """Without an index: a case-insensitive substring test per word (a superset, then exact)."""
+    """Without the index: every word of every term as a case-insensitive substring.
+
+    Looser than the indexed search (a word may match inside a longer word); used only where the
+    migration did not run (a schema built with ``--no-migrations``) or on another database.
+    """
     for term in terms:
         for word in term:
             events = events.filter(

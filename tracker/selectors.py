@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
+from tracker.fulltext import search_filter
 from tracker.models import (
     Agency,
     Event,
@@ -202,8 +203,6 @@ def event_search(filters: EventFilters) -> QuerySet[Event]:
     if filters.level:
         at_level = EventAgency.objects.filter(event=OuterRef("pk"), agency__level=filters.level)
         events = events.filter(Exists(at_level))
-    for term in filters.q.split()[:10]:
-        events = events.filter(
-            Q(title__icontains=term) | Q(summary__icontains=term) | Q(body_text__icontains=term)
-        )
+    if filters.q:
+        events = search_filter(events, filters.q)
     return events.order_by(*ORDERS[filters.order])

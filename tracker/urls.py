@@ -3,7 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tracker.security import admin_login_rate_limit
 from tracker.views.health import healthz
+
+admin_login_rate_limit(admin.site)
 
 urlpatterns = [
     path("", include("tracker.views.urls")),

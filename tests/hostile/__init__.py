@@ -1,1 +1,1 @@
-"""Hostile inputs driven through the real code paths; figures tallied by ``tests.hostile.report``."""
+"""Hostile inputs driven through the real code paths; figures tallied by ``report``."""

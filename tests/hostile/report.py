@@ -123,9 +123,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcomes = item.config._hostile_outcomes  # type: ignore[attr-defined]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         outcomes[report.outcome] += 1
-    if report.failed and call.excinfo is not None:
-        if not call.excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
-            count("crashes")
+    expected = (AssertionError, pytest.fail.Exception)
+    if report.failed and call.excinfo is not None and not call.excinfo.errisinstance(expected):
+        count("crashes")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

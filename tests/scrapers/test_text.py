@@ -167,16 +167,18 @@ def test_decode_body_uses_the_declared_charset():
 
 
 def test_decode_body_falls_back_when_cp1252_is_declared_as_utf8():
-    assert decode_body(b"ICE \x96 \x93Rekognition\x94 \x80", "utf-8") == "ICE – “Rekognition” €"
+    assert (
+        decode_body(b"ICE \x96 \x93Rekognition\x94 \x80", "utf-8") == "ICE \u2013 “Rekognition” €"
+    )
 
 
 def test_decode_body_handles_mixed_utf8_and_cp1252():
-    body = "Café – ".encode() + b"\x93quoted\x94"
-    assert decode_body(body, None) == "Café – “quoted”"
+    body = "Café \u2013 ".encode() + b"\x93quoted\x94"
+    assert decode_body(body, None) == "Café \u2013 “quoted”"
 
 
 def test_decode_body_prefers_utf8_over_a_wrong_latin1_label():
-    assert decode_body("façade – ok".encode(), "iso-8859-1") == "façade – ok"
+    assert decode_body("façade \u2013 ok".encode(), "iso-8859-1") == "façade \u2013 ok"
 
 
 def test_decode_body_ignores_unknown_and_dangerous_charsets():
@@ -247,7 +249,7 @@ def test_pitch_wording(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "Amazon Web Services and DHS officials met at the offices of McKinsey to discuss cloud tools.",
+        "AWS and DHS officials met at the offices of McKinsey to discuss cloud tools.",
         "Emails describe a meeting between ICE officials and Palantir executives.",
         "The technology boot camp was attended by a number of companies.",
         "CBP officials met with the vendor twice in 2019.",

@@ -12,6 +12,7 @@ from collections import defaultdict
 from difflib import SequenceMatcher
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from scrapers.base import AgencyRef, VendorRef
@@ -25,8 +26,22 @@ from tracker.models import (
     VendorMatchFlag,
 )
 from tracker.normalize import agency_acronym, agency_key, vendor_key
+from tracker.services import bulk
 
 NEAR_MATCH = 0.88
+VENDOR_COLUMNS = (
+    "name",
+    "slug",
+    "normalized",
+    "uei",
+    "duns",
+    "cage",
+    "website",
+    "description",
+    "needs_review",
+    "created_at",
+    "path",
+)
 CODE_FIELDS = {
     "toptier": ("toptier_code",),
     "subtier": ("subtier_code", "fpds_id"),
@@ -316,31 +331,45 @@ class VendorResolver:
         return real
 
     def _commit_vendors(self) -> dict[int, int]:
-        created = Vendor.objects.bulk_create(list(self._pending.values()))
-        real = {
-            provisional: vendor.pk
-            for provisional, vendor in zip(self._pending, created, strict=True)
-        }
+        provisional_ids = list(self._pending)
+        now = bulk.datetime_value(timezone.now())
+        ids = bulk.insert_returning_ids(
+            Vendor,
+            VENDOR_COLUMNS,
+            [
+                (v.name, v.slug, v.normalized, v.uei, v.duns, v.cage, "", "", True, now, "")
+                for v in self._pending.values()
+            ],
+        )
+        real = dict(zip(provisional_ids, ids, strict=True))
+        parent_of = {real.get(c, c): real.get(p, p) for c, p in self._pending_parents.items()}
+        new_ids = set(ids)
         paths: dict[int, str] = {}
-        for vendor in created:
-            vendor.path = paths[vendor.pk] = f"/{vendor.pk}/"
-        for child, parent in self._pending_parents.items():
-            child_id, parent_id = real.get(child, child), real.get(parent, parent)
-            parent_path = paths.get(parent_id) or Vendor.objects.get(pk=parent_id).path
-            if f"/{child_id}/" in parent_path:
-                continue
-            if child_id in paths:
-                vendor = next(v for v in created if v.pk == child_id)
-                vendor.parent_id = parent_id
-                vendor.path = paths[child_id] = f"{parent_path}{child_id}/"
-            else:
-                existing = Vendor.objects.get(pk=child_id)
-                existing.parent_id = parent_id
-                existing.save(update_fields=["parent"])
-        Vendor.objects.bulk_update(created, ["parent", "path"])
+
+        def path_of(vendor_id: int) -> str:
+            if vendor_id not in paths:
+                if vendor_id not in new_ids:
+                    return Vendor.objects.values_list("path", flat=True).get(pk=vendor_id)
+                paths[vendor_id] = f"/{vendor_id}/"  # provisional: breaks parent cycles
+                parent = parent_of.get(vendor_id)
+                parent_path = path_of(parent) if parent else ""
+                if parent and f"/{vendor_id}/" not in parent_path:
+                    paths[vendor_id] = f"{parent_path}{vendor_id}/"
+                else:
+                    parent_of.pop(vendor_id, None)
+            return paths[vendor_id]
+
+        bulk.update_rows(
+            Vendor, ("parent", "path"), [(parent_of.get(i), path_of(i), i) for i in ids]
+        )
+        for child, parent in parent_of.items():
+            if child not in new_ids:  # a known vendor whose new parent was created just now
+                vendor = Vendor.objects.get(pk=child)
+                vendor.parent_id = parent
+                vendor.save(update_fields=["parent"])
         self._remap(real)
         if self.flag_near_matches:
-            self._flag(created)
+            self._flag([(real[p], v.normalized) for p, v in self._pending.items()])
         self._pending, self._pending_parents = {}, {}
         return real
 
@@ -356,22 +385,22 @@ class VendorResolver:
             self._identifiers[vendor_id] = self._identifiers.pop(provisional)
         self._has_parent = {real.get(v, v) for v in self._has_parent}
 
-    def _flag(self, created: list[Vendor]) -> None:
+    def _flag(self, created: list[tuple[int, str]]) -> None:
         if self._near is None:
             self._near = NearNames()
         else:
-            for vendor in created:
-                self._near.add(vendor.pk, vendor.normalized)
+            for vendor_id, key in created:
+                self._near.add(vendor_id, key)
         VendorMatchFlag.objects.bulk_create(
             [
                 VendorMatchFlag(
-                    vendor=vendor,
+                    vendor_id=vendor_id,
                     candidate_id=other,
                     score=score,
                     reason=f"names alike ({score:.2f})",
                 )
-                for vendor in created
-                for other, score in self._near.near(vendor.pk, vendor.normalized)
+                for vendor_id, key in created
+                for other, score in self._near.near(vendor_id, key)
             ],
             ignore_conflicts=True,
         )

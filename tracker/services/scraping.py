@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -132,6 +133,9 @@ def scrape_run(
             except ParseError as exc:
                 counts.failed += 1
                 counts.error(f"{source} {page.url}: page skipped: {exc}")
+                shape = f"unrecognised page shape: {exc}"
+                if _well_formed_json(page.body) and shape not in drift:
+                    drift.append(shape)
                 continue
             for problem in parsed.problems:
                 counts.failed += 1
@@ -163,6 +167,19 @@ def scrape_run(
     return run
 
 
+def _well_formed_json(body: bytes) -> bool:
+    """Did a page the parser refused still parse as JSON (so its shape, not its syntax, changed)?"""
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    try:
+        json.loads(body, parse_constant=refuse)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def _copy_counts(run: ScrapeRun, counts: ImportCounts, drift: list[str]) -> None:
     for name in ("inserted", "updated", "unchanged", "skipped", "failed"):
         setattr(run, name, getattr(counts, name))
@@ -175,6 +192,7 @@ def _finish(run: ScrapeRun, status: str, message: str) -> ScrapeRun:
     run.message = message[:500]
     run.finished_at = timezone.now()
     run.save()
+    _health_notify(run.source)
     if message:
         log.log(
             logging.INFO if status != ScrapeRun.Status.FAILED else logging.ERROR,
@@ -183,6 +201,16 @@ def _finish(run: ScrapeRun, status: str, message: str) -> ScrapeRun:
             message,
         )
     return run
+
+
+def _health_notify(source: str) -> None:
+    """Tell the admins once when this source's health flags change; never fails the run."""
+    from tracker.services.health import source_health_notify
+
+    try:
+        source_health_notify(source)
+    except Exception:  # health reporting must not turn a finished run into a crash
+        log.exception("%s: source health check failed", source)
 
 
 def _after_import(event_ids: list[int]) -> None:

@@ -1,0 +1,1 @@
+"""Faults: killed imports, lost databases and workers, source health, backups that restore."""

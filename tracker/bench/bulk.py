@@ -1,0 +1,219 @@
+"""Bulk stages: CSV export, alert matching and ingest, each against a hand-written baseline."""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+from tracker.alerts.matching import compile_queries, load_event_facts, match_events
+from tracker.bench.datagen import Dataset
+from tracker.bench.loader import Loaded
+from tracker.bench.report import Row, peak_rss_mb, rss_mb
+from tracker.exports import export_rows
+from tracker.models import Agency, Event, Technology, Vendor
+from tracker.selectors import EventFilters
+
+ALERT_SUBSCRIPTIONS = 10_000
+ALERT_EVENTS = 10_000
+ALERT_WORDS = ("recognition", "camera", "keystone", "summit", "license", "drone")
+
+
+class Sink:
+    """A write-only file that counts characters (the export goes nowhere)."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        return len(text)
+
+
+def _export_sql() -> str:
+    def joined(expression: str, link: str, table: str, fk: str) -> str:
+        aggregate = (
+            f"string_agg({expression}, '; ')" if connection.vendor == "postgresql"
+            else f"group_concat({expression}, '; ')"
+        )
+        return (
+            f"(SELECT {aggregate} FROM {link} l JOIN {table} t ON t.id = l.{fk}"  # noqa: S608
+            " WHERE l.event_id = e.id)"
+        )
+
+    def sources(column: str) -> str:
+        aggregate = (
+            f"string_agg({column}, '; ')" if connection.vendor == "postgresql"
+            else f"group_concat({column}, '; ')"
+        )
+        return f"(SELECT {aggregate} FROM tracker_sourcerecord s WHERE s.event_id = e.id)"  # noqa: S608
+
+    return (
+        "SELECT e.id, e.date, e.date_precision, e.kind, e.title, e.summary, e.amount, e.currency, "  # noqa: S608
+        + ", ".join([
+            joined("t.name", "tracker_eventagency", "tracker_agency", "agency_id"),
+            joined("t.slug", "tracker_eventagency", "tracker_agency", "agency_id"),
+            joined("t.name", "tracker_eventvendor", "tracker_vendor", "vendor_id"),
+            joined("t.slug", "tracker_eventvendor", "tracker_vendor", "vendor_id"),
+            joined("t.name", "tracker_eventtechnology", "tracker_technology", "technology_id"),
+            sources("s.source"), sources("s.url"), sources("s.external_id"),
+        ])
+        + ", e.review_state FROM tracker_event e ORDER BY e.date DESC, e.id DESC"
+    )
+
+
+def baseline_export() -> int:
+    """A plain csv.writer over one raw SQL cursor producing the same columns; rows written."""
+    writer = csv.writer(Sink(), lineterminator="\r\n")
+    url = "https://example.org/events/{}/"
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_export_sql())
+        while rows := cursor.fetchmany(2000):
+            writer.writerows(
+                [*row, url.format(row[0]), ""] for row in rows
+            )
+            count += len(rows)
+    return count
+
+
+def export_stage(loaded: Loaded, db: str, repeat: int) -> list[Row]:
+    """Every event as CSV through ``export_rows``; rows/s and memory growth."""
+    counted = [0]
+    before = rss_mb()
+    highest = [before]
+
+    def progress(rows: int) -> None:
+        counted[0] += rows
+        highest[0] = max(highest[0], rss_mb())
+
+    started = time.perf_counter()
+    sink = Sink()
+    for text in export_rows(EventFilters(), progress=progress):
+        sink.write(text)
+    ours = counted[0] / (time.perf_counter() - started)
+    started = time.perf_counter()
+    rows = baseline_export()
+    baseline = rows / (time.perf_counter() - started)
+    return [Row("export", db, ours, baseline, extra={
+        "rows": counted[0], "rss_growth_mb": round(highest[0] - before, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    })]
+
+
+def alert_subscriptions(count: int, seed: int = 3) -> list[dict[str, Any]]:
+    """Synthetic stored alerts over the real entities: mostly one entity, some with a kind or
+    words, some two entities, one in ten words only."""
+    rng = random.Random(seed)
+    slugs = {
+        "agency": list(Agency.objects.values_list("slug", flat=True)),
+        "vendor": list(Vendor.objects.order_by("id").values_list("slug", flat=True)[:5000]),
+        "technology": list(Technology.objects.values_list("slug", flat=True)),
+    }
+    kinds = list(Event.Kind.values)
+    subscriptions = []
+    for _ in range(count):
+        roll, params = rng.random(), {}
+        if roll < 0.9:
+            for name in rng.sample(list(slugs), 2 if roll < 0.2 else 1):
+                params[name] = rng.choice(slugs[name])
+            if rng.random() < 0.3:
+                params["kind"] = rng.sample(kinds, rng.randint(1, 2))
+            if rng.random() < 0.2:
+                params["q"] = rng.choice(ALERT_WORDS)
+        else:
+            params["q"] = " ".join(rng.sample(ALERT_WORDS, rng.randint(1, 2)))
+        subscriptions.append(params)
+    return subscriptions
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def baseline_alerts(subscriptions: list[dict[str, Any]], ids: list[int]) -> int:
+    """A plain matcher: raw SQL for the events, dicts from path prefix to event ids, set
+    intersections per subscription (entities, kinds, words as lower-case substrings)."""
+    slug_paths: dict[tuple[str, str], str] = {}
+    index: dict[tuple[str, str], set[int]] = defaultdict(set)
+    texts: dict[int, str] = {}
+    kinds: dict[str, set[int]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        for name in ("agency", "vendor", "technology"):
+            cursor.execute(f"SELECT slug, path FROM tracker_{name}")  # noqa: S608
+            slug_paths.update({(name, slug): path for slug, path in cursor.fetchall()})
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id, kind, title, summary, body_text FROM tracker_event WHERE id IN ({marks})",  # noqa: S608, E501
+                chunk,
+            )
+            for pk, kind, title, summary, body in cursor.fetchall():
+                texts[pk] = f"{title}\n{summary}\n{body}".lower()
+                kinds[kind].add(pk)
+            for name in ("agency", "vendor", "technology"):
+                cursor.execute(
+                    f"SELECT l.event_id, t.path FROM tracker_event{name} l JOIN tracker_{name} t "  # noqa: S608
+                    f"ON t.id = l.{name}_id WHERE l.event_id IN ({marks})",
+                    chunk,
+                )
+                for pk, path in cursor.fetchall():
+                    for prefix in _prefixes(path):
+                        index[(name, prefix)].add(pk)
+    everything = set(texts)
+    matched = 0
+    for params in subscriptions:
+        found = everything
+        for name in ("agency", "vendor", "technology"):
+            if name in params:
+                found = found & index.get((name, slug_paths.get((name, params[name]), "")), set())
+        if "kind" in params:
+            found = found & set().union(*(kinds[kind] for kind in params["kind"]))
+        for word in params.get("q", "").lower().split():
+            found = {pk for pk in found if word in texts[pk]}
+        matched += bool(found)
+    return matched
+
+
+def alerts_stage(loaded: Loaded, db: str, repeat: int) -> list[Row]:
+    """10,000 stored alerts against the 10,000 newest generated events, end to end."""
+    subscriptions = alert_subscriptions(ALERT_SUBSCRIPTIONS)
+    ids = list(range(max(loaded.first_event_id, loaded.last_event_id - ALERT_EVENTS + 1),
+                     loaded.last_event_id + 1))
+    started = time.perf_counter()
+    queries = compile_queries(list(enumerate(subscriptions)))
+    facts = load_event_facts(ids)
+    matches = match_events(queries, facts)
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    matched = baseline_alerts(subscriptions, ids)
+    baseline = time.perf_counter() - started
+    return [Row("alerts", db, ours, baseline, extra={
+        "subscriptions": len(subscriptions), "events": len(ids),
+        "subscriptions_matched": len(matches), "baseline_subscriptions_matched": matched,
+    })]
+
+
+def ingest_stage(events: int, db: str, progress: Callable[[str], object]) -> list[Row]:
+    """End-to-end ingest of generated USAspending and FPDS pages (the lead's measure_ingest)."""
+    try:
+        from tracker.bench.ingest import measure_ingest
+    except ImportError:
+        return [Row(f"ingest-{source}", db, None, None, note="ingest: not available yet")
+                for source in ("usaspending", "fpds")]
+    dataset = Dataset()
+    rows = []
+    for source in ("usaspending", "fpds"):
+        progress(f"ingest: {events:,} {source} events")
+        result = measure_ingest(source=source, events=events, dataset=dataset)
+        extra = {k: v for k, v in result.items() if k not in ("end_to_end", "baseline")}
+        rows.append(Row(f"ingest-{source}", db, result["end_to_end"], result["baseline"],
+                        extra={"events": events, **extra}))
+    return rows
