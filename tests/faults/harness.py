@@ -22,6 +22,7 @@ from tracker.bench.datagen import Dataset, fpds_pages, usaspending_pages
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("SPYGLASS_FAULTS_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BATCH = 50
+EVENTS = 1500  # USAspending awards; FPDS adds a quarter as many actions
 SNAPSHOT_QUERIES = {
     "records": """
         SELECT sr.source, sr.external_id, sr.content_hash, e.kind, e.date, e.date_precision,
@@ -56,7 +57,7 @@ CONSISTENCY_QUERIES = {
 }
 
 
-def generate_pages(folder: Path, *, events: int = 2000, seed: int = 11) -> dict[str, Path]:
+def generate_pages(folder: Path, *, events: int = EVENTS, seed: int = 11) -> dict[str, Path]:
     """USAspending and FPDS pages for ``events`` actions each, as replayable files."""
     data = Dataset(vendors=3000, seed=seed)
     folders = {"usaspending": folder / "usaspending", "fpds": folder / "fpds"}

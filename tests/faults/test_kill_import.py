@@ -68,10 +68,10 @@ def test_sqlite_import_killed_at_random_points_converges(pages, sqlite_template,
     reference = harness.sqlite_copy(sqlite_template, tmp_path / "clean.sqlite3")
     durations = clean_run(reference, pages)
     clean = reference.snapshot()
-    assert sum(clean["records"].values()) >= 2000
+    assert sum(clean["records"].values()) >= harness.EVENTS
     rng = random.Random(SEED)
     landed = 0
-    for scenario in range(3):
+    for scenario in range(2):
         scratch = harness.sqlite_copy(sqlite_template, tmp_path / f"killed-{scenario}.sqlite3")
         landed += kill_and_converge(scratch, pages, durations, rng, kills=2)
         report.count("inputs")
@@ -91,11 +91,17 @@ def pg_template():
         yield name
 
 
-@pytest.mark.services
-def test_postgresql_import_killed_at_random_points_converges(pages, pg_template):
+@pytest.fixture(scope="session")
+def pg_clean(pages, pg_template):
+    """The snapshot of a clean PostgreSQL run, and how long each source took."""
     with harness.pg_database("spyglass_faults_clean", pg_template) as reference:
         durations = clean_run(reference, pages)
-        clean = reference.snapshot()
+        return reference.snapshot(), durations
+
+
+@pytest.mark.services
+def test_postgresql_import_killed_at_random_points_converges(pages, pg_template, pg_clean):
+    clean, durations = pg_clean
     rng = random.Random(SEED + 1)
     with harness.pg_database("spyglass_faults", pg_template) as scratch:
         kill_and_converge(scratch, pages, durations, rng, kills=2)
@@ -104,10 +110,10 @@ def test_postgresql_import_killed_at_random_points_converges(pages, pg_template)
 
 
 @pytest.mark.services
-def test_postgresql_backend_terminated_mid_run_fails_cleanly_then_converges(pages, pg_template):
-    with harness.pg_database("spyglass_faults_clean", pg_template) as reference:
-        clean_run(reference, pages)
-        clean = reference.snapshot()
+def test_postgresql_backend_terminated_mid_run_recovers_or_fails_cleanly(
+    pages, pg_template, pg_clean
+):
+    clean, _ = pg_clean
     with harness.pg_database("spyglass_faults", pg_template) as scratch:
         baseline = scratch.baseline()
         process = harness.manage(scratch.url, "scrape", "usaspending", "--replay",
@@ -122,8 +128,11 @@ def test_postgresql_backend_terminated_mid_run_fails_cleanly_then_converges(page
         )
         output, _ = process.communicate(timeout=120)
         report.count("inputs")
-        assert process.returncode != 0, output
-        assert "Traceback" not in output or "OperationalError" in output
+        # Either the importer reconnects and redoes the batch, or the run fails with a reason.
+        if process.returncode:
+            assert "run failed" in output or "OperationalError" in output, output
+        else:
+            assert "retried one by one" in output and "failed=0" in output, output
         assert scratch.problems(baseline) == []
         for source in ("usaspending", "fpds"):
             code, output = harness.run_to_end(scratch.url, "scrape", source, "--replay",

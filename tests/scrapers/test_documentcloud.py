@@ -50,7 +50,8 @@ def test_single_document_2622(dc_samples):
         "language": "eng",
         "access": "public",
         "highlights": "",
-        "slug": "agreement-between-conservatives-and-liberal-democrats-to-form-a-coalition-government",
+        "slug": "agreement-between-conservatives-and-liberal-democrats-to-form-a-coalition-"
+        "government",
     }
     assert record.raw["id"] == 2622
     json.dumps(record.raw)
@@ -62,7 +63,11 @@ def test_list_page_has_integer_ids_and_matches_the_single_document(dc_samples):
     assert listed.records[0].external_id == "1599"
     assert listed.records[0].extra["source"] == "Washington Post"
     # A trailing space in the source's related_article is trimmed.
-    assert listed.records[0].extra["related_article"].endswith("looking-back-stevens-supreme-court.html")
+    assert (
+        listed.records[0]
+        .extra["related_article"]
+        .endswith("looking-back-stevens-supreme-court.html")
+    )
     alone = parse_file(dc_samples / "document_2622.json").records[0]
     in_list = next(r for r in listed.records if r.external_id == "2622")
     assert (in_list.title, in_list.url, in_list.date) == (alone.title, alone.url, alone.date)
@@ -93,11 +98,17 @@ def test_own_search_page(own_fixtures):
     assert first.external_id == "5032143"
     assert first.title == "ICE \u2013 Amazon Web Services Rekognition emails"
     assert first.date == dt.date(2018, 10, 24)  # publish_at wins over created_at
-    assert first.summary == "Emails in which Amazon Web Services offered its Rekognition service to ICE."
+    assert (
+        first.summary
+        == "Emails in which Amazon Web Services offered its Rekognition service to ICE."
+    )
     assert first.extra["organization"] == "125"
     assert first.extra["organization_name"] == "Project On Government Oversight"
     assert first.extra["published_url"] == ""  # javascript: dropped
-    assert first.extra["highlights"] == "the Rekognition pilot could support ICE\n\na demo for HSI leadership"
+    assert (
+        first.extra["highlights"]
+        == "the Rekognition pilot could support ICE\n\na demo for HSI leadership"
+    )
     assert first.text == first.summary + "\n\n" + first.extra["highlights"]
     assert "alert" not in first.text
     assert second.external_id == "5032150"
@@ -118,7 +129,13 @@ def test_missing_canonical_url_is_rebuilt_and_drift_reported():
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html><body>502 Bad Gateway</body></html>", b"[1, 2]", b'{"detail": "Not found."}', b"{", b"NaN"],
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"[1, 2]",
+        b'{"detail": "Not found."}',
+        b"{",
+        b"NaN",
+    ],
 )
 def test_unusable_pages_raise_parse_error(body):
     with pytest.raises(ParseError):
@@ -148,7 +165,9 @@ def client(server):
 
 
 def page_json(next_url, *ids):
-    return Reply.json({"count": 3, "next": next_url, "previous": None, "results": [{"id": str(i)} for i in ids]})
+    return Reply.json(
+        {"count": 3, "next": next_url, "previous": None, "results": [{"id": str(i)} for i in ids]}
+    )
 
 
 def test_fetch_follows_the_cursor(server, client):
@@ -157,7 +176,9 @@ def test_fetch_follows_the_cursor(server, client):
         page_json(server.url("/api/documents/search/?q=drone&cursor=abc"), 1, 2),
         page_json(None, 3),
     )
-    pages = list(documentcloud.fetch(client, Query(keywords=("drone",)), base_url=server.url("/api/")))
+    pages = list(
+        documentcloud.fetch(client, Query(keywords=("drone",)), base_url=server.url("/api/"))
+    )
     assert [r.external_id for p in pages for r in documentcloud.parse(p).records] == ["1", "2", "3"]
     first, second = server.requests_to("/api/documents/search/")
     assert first.query == {"q": "drone", "per_page": "100", "hl": "true"}
@@ -175,10 +196,18 @@ def test_fetch_does_not_follow_next_to_another_host_or_in_a_loop(server, client)
 
 
 def test_fetch_respects_max_pages_and_stops_on_bad_json(server, client):
-    server.add("/api/documents/search/", page_json(server.url("/api/documents/search/?cursor=n"), 1))
+    search = server.url("/api/documents/search/")
+    server.add(
+        "/api/documents/search/", *(page_json(f"{search}?cursor={n}", n) for n in range(1, 6))
+    )
     pages = list(
-        documentcloud.fetch(client, Query(keywords=("a",), max_pages=3), base_url=server.url("/api/"))
+        documentcloud.fetch(
+            client, Query(keywords=("a",), max_pages=3), base_url=server.url("/api/")
+        )
     )
     assert len(pages) == 3
     server.add("/api/bad/", Reply(body=b"<html>maintenance</html>"))
-    assert len(list(documentcloud.follow_next(client, server.url("/api/bad/"), None, max_pages=None))) == 1
+    assert (
+        len(list(documentcloud.follow_next(client, server.url("/api/bad/"), None, max_pages=None)))
+        == 1
+    )

@@ -1,0 +1,186 @@
+"""The ingest stage: generated raw pages → parse → resolve and tag → upsert, each timed.
+
+Our figure is the real pipeline (the source module's ``parse`` and the ``Importer``); the
+baseline is hand-written code on the same pages: ``orjson``/``lxml`` parsing straight into
+tuples and a plain ``executemany`` of one row per event into a scratch table on the same
+database connection.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import orjson
+from django.db import connection, transaction
+from lxml import etree
+
+from scrapers import fpds, usaspending
+from scrapers.base import Page
+from tracker.bench.datagen import Dataset, fpds_pages, usaspending_pages
+from tracker.services import importer as importer_module
+from tracker.services.importer import Importer
+
+SOURCES = {
+    "usaspending": (usaspending, usaspending_pages, 100),
+    "fpds": (fpds, fpds_pages, 10),
+}
+SAMPLES = 10  # RSS samples across the run, to see whether memory grows with it
+
+
+def rss_mb() -> float:
+    """The resident set size of this process now, in MiB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Timed:
+    """Wraps a method and adds its wall time to a counter."""
+
+    def __init__(self, function: Callable) -> None:
+        self.function = function
+        self.seconds = 0.0
+
+    def __get__(self, instance: object, owner: type) -> Callable:
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return self.function(instance, *args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        return timed
+
+
+def measure_ingest(*, source: str, events: int, dataset: Dataset, offset: int = 0) -> dict:
+    """Ingest ``events`` generated events of ``source`` shape; returns rates and memory."""
+    module, generator, page_size = SOURCES[source]
+    pages = _pages(generator, dataset, events, page_size, offset)
+    baseline = _baseline(source, generator, dataset, min(events, 50_000), page_size, offset)
+
+    analyse = _Timed(importer_module.Importer._analyse)
+    importer_module.Importer._analyse = analyse  # resolve + tag, timed in place
+    try:
+        parse_seconds = 0.0
+        importer = Importer()
+        samples: list[float] = []
+        sample_every = max(1, (events // page_size) // SAMPLES)
+        start = time.perf_counter()
+        for number, body in enumerate(pages, start=1):
+            t0 = time.perf_counter()
+            parsed = module.parse(Page(url=f"bench://{source}/{number}", body=body))
+            parse_seconds += time.perf_counter() - t0
+            importer.add_many(parsed.records)
+            if number % sample_every == 0:
+                samples.append(rss_mb())
+        counts = importer.finish()
+        total = time.perf_counter() - start
+    finally:
+        importer_module.Importer._analyse = analyse.function
+    upsert_seconds = max(1e-9, total - parse_seconds - analyse.seconds)
+    records = counts.inserted + counts.updated + counts.unchanged
+    return {
+        "source": source,
+        "events": records,
+        "failed": counts.failed,
+        "parse": records / max(parse_seconds, 1e-9),
+        "resolve_tag": records / max(analyse.seconds, 1e-9),
+        "upsert": records / upsert_seconds,
+        "end_to_end": records / total,
+        "baseline": baseline,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": (samples[-1] - samples[0]) if len(samples) > 1 else 0.0,
+    }
+
+
+def _pages(
+    generator, dataset: Dataset, events: int, page_size: int, offset: int
+) -> Iterator[bytes]:
+    if generator is fpds_pages:
+        return fpds_pages(dataset, events, page_size, offset=offset)
+    return generator(dataset, events, page_size)
+
+
+def _baseline(
+    source: str, generator, dataset: Dataset, events: int, page_size: int, offset: int
+) -> float:
+    """Events/s of hand-written parse + executemany into a scratch table."""
+    table = f"bench_baseline_{uuid.uuid4().hex[:8]}"
+    columns = "external_id, title, day, amount, agency, vendor, uei"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, "
+            "title TEXT, day TEXT, amount NUMERIC, agency TEXT, vendor TEXT, uei TEXT)"
+        )
+    try:
+        start = time.perf_counter()
+        rows = 0
+        batch: list[tuple] = []
+        parse_rows = _json_rows if source == "usaspending" else _xml_rows
+        for body in _pages(generator, dataset, events, page_size, offset):
+            batch += parse_rows(body)
+            if len(batch) >= 500:
+                rows += _insert(table, columns, batch)
+                batch = []
+        rows += _insert(table, columns, batch)
+        return rows / (time.perf_counter() - start)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {table}")
+
+
+def _insert(table: str, columns: str, rows: list[tuple]) -> int:
+    if rows:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                rows,
+            )
+    return len(rows)
+
+
+def _json_rows(body: bytes) -> list[tuple]:
+    return [
+        (
+            r["generated_internal_id"],
+            r["Description"],
+            r["Base Obligation Date"],
+            str(r["Award Amount"]),
+            r["Awarding Sub Agency Code"],
+            r["Recipient Name"],
+            r["Recipient UEI"],
+        )
+        for r in orjson.loads(body)["results"]
+    ]
+
+
+_NS = {"a": "http://www.w3.org/2005/Atom", "f": "https://www.fpds.gov/FPDS"}
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _xml_rows(body: bytes) -> list[tuple]:
+    rows = []
+    for award in etree.fromstring(body, _XML_PARSER).iterfind("a:entry/a:content/f:award", _NS):
+        ids = award.find("f:awardID/f:awardContractID", _NS)
+        rows.append(
+            (
+                f"{ids.findtext('f:agencyID', '', _NS)}:{ids.findtext('f:PIID', '', _NS)}:"
+                f"{ids.findtext('f:modNumber', '', _NS)}",
+                award.findtext("f:contractData/f:descriptionOfContractRequirement", "", _NS),
+                award.findtext("f:relevantContractDates/f:signedDate", "", _NS)[:10],
+                award.findtext("f:dollarValues/f:obligatedAmount", "", _NS),
+                award.findtext("f:purchaserInformation/f:contractingOfficeAgencyID", "", _NS),
+                award.findtext("f:vendor/f:vendorHeader/f:vendorName", "", _NS),
+                award.findtext(".//f:UEI", "", _NS),
+            )
+        )
+    return rows
