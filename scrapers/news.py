@@ -38,7 +38,8 @@ SUMMARY_CHARS = 600
 REVIEW_KINDS = ("pitch", "meeting")
 ARTICLE_TYPES = ("Article", "BlogPosting")  # NewsArticle, ReportageNewsArticle, ...
 TRACKING_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "cmpid", "ncid"}
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# An XML DTD (not "<!DOCTYPE html>") marks a would-be feed, which the feed parser refuses.
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE\s+(?!html\b)|ENTITY)", re.IGNORECASE)
 
 
 def fetch(client: Client, query: Query) -> Iterator[Page]:

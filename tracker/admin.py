@@ -7,7 +7,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 
+from tracker.curation_admin import add_from_link
 from tracker.models import (
     Agency,
     AgencyAlias,
@@ -207,6 +209,16 @@ class EventAdmin(admin.ModelAdmin):
     inlines = [EventAgencyInline, EventVendorInline, EventTechnologyInline, SourceRecordInline]
     actions = ["mark_verified"]
     list_per_page = 50
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "add-from-link/",
+                self.admin_site.admin_view(lambda request: add_from_link(self, request)),
+                name="tracker_event_add_from_link",
+            ),
+            *super().get_urls(),
+        ]
 
     @admin.action(description="Mark selected events as verified")
     def mark_verified(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -9,22 +9,11 @@ import time
 
 import pytest
 
-from tests.conftest import require_service
 from tests.faults import harness
 from tests.hostile import report
 
 SEED = int(os.environ.get("SPYGLASS_FAULT_SEED", "2026"))
 SOURCES = ("usaspending", "fpds")
-
-
-@pytest.fixture(scope="session")
-def pages(tmp_path_factory):
-    return harness.generate_pages(tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    return harness.migrated_sqlite(tmp_path_factory.mktemp("template"))
 
 
 def clean_run(scratch: harness.Scratch, pages) -> dict[str, float]:
@@ -77,18 +66,6 @@ def test_sqlite_import_killed_at_random_points_converges(pages, sqlite_template,
         report.count("inputs")
         assert_converged(clean, scratch)
     assert landed >= 6, "most kills must land while the import runs"
-
-
-@pytest.fixture(scope="session")
-def pg_template():
-    """A migrated PostgreSQL template database with the starter data (dropped at the end)."""
-    require_service("PostgreSQL", harness.PG_ADMIN_URL)
-    name = "spyglass_faults_template"
-    with harness.pg_database(name) as scratch:
-        for args in (("migrate", "--noinput", "-v0"), ("load_starter_data",)):
-            code, output = harness.run_to_end(scratch.url, *args)
-            assert code == 0, output
-        yield name
 
 
 @pytest.fixture(scope="session")

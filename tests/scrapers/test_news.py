@@ -180,6 +180,11 @@ def test_unusable_bodies_raise_parse_error(body):
         news.parse(Page(url="https://example.org/x", body=body))
 
 
+def test_html_doctype_with_a_long_head_is_still_an_article():
+    body = b"<!DOCTYPE html>" + b"<!-- padding -->" * 400 + b"<html><title>Late</title><p>t</p>"
+    assert news.parse(Page(url="https://example.org/x", body=body)).records[0].title == "Late"
+
+
 def test_unknown_xml_root_is_not_a_feed():
     with pytest.raises(ParseError, match="not an RSS or Atom feed"):
         news.parse(Page(url="file:///x.xml", body=b"<?xml version='1.0'?><urlset/>"))
