@@ -51,10 +51,24 @@ def _fold(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
+# Legal forms dropped for display ("McKinsey & Company" keeps its "Company").
+_DISPLAY_FORMS = [
+    "limited liability company",
+    "incorporated",
+    "corporation",
+    "l.l.c.",
+    "llc",
+    "inc",
+    "corp",
+    "ltd",
+    "plc",
+    "l.p.",
+    "lp",
+    "llp",
+    "gmbh",
+]
 _DISPLAY_SUFFIX_RE = re.compile(
-    r"(?:,?\s+(?:"
-    + "|".join(re.escape(s).replace("\\ ", r"\.?\s*") for s in _LEGAL_SUFFIXES)
-    + r")\.?)+$",
+    r"(?:,?\s+(?:" + "|".join(re.escape(form) for form in _DISPLAY_FORMS) + r")\.?)+$",
     re.IGNORECASE,
 )
 

@@ -65,19 +65,34 @@ def _flags(
         median = statistics.median(usual)
         got = _records(latest)
         if median >= MIN_USUAL_RECORDS and got < median * FEW_RECORDS_RATIO:
-            flags.append(Flag(source, "few-records",
-                              f"{source}: the last run returned {got} records; usually {median:g}"))
+            flags.append(
+                Flag(
+                    source,
+                    "few-records",
+                    f"{source}: the last run returned {got} records; usually {median:g}",
+                )
+            )
     if latest.drift:
         since = _leading(runs)[-1]
-        flags.append(Flag(source, "shape-changed",
-                          f"{source}: responses changed shape since {since.started_at:%Y-%m-%d}: "
-                          f"{'; '.join(latest.drift[:3])}"))
+        flags.append(
+            Flag(
+                source,
+                "shape-changed",
+                f"{source}: responses changed shape since {since.started_at:%Y-%m-%d}: "
+                f"{'; '.join(latest.drift[:3])}",
+            )
+        )
     limit = 2 * schedule_interval()
     if last_success is None or now - last_success > limit:
         when = f"since {last_success:%Y-%m-%d %H:%M} UTC" if last_success else "ever"
-        flags.append(Flag(source, "stale",
-                          f"{source}: no successful run {when} (expected every "
-                          f"{schedule_interval() / dt.timedelta(hours=1):g} h)"))
+        flags.append(
+            Flag(
+                source,
+                "stale",
+                f"{source}: no successful run {when} (expected every "
+                f"{schedule_interval() / dt.timedelta(hours=1):g} h)",
+            )
+        )
     return flags
 
 
@@ -99,8 +114,9 @@ def sources_health(
     sources = list(sources if sources is not None else settings.SCRAPE_SOURCES)
     ranked = (
         ScrapeRun.objects.filter(source__in=sources, status__in=FINISHED)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("source")],
-                              order_by=F("started_at").desc()))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("source")], order_by=F("started_at").desc())
+        )
         .filter(rank__lte=HISTORY + 1)
         .defer("errors", "parameters")
         .order_by("source", "-started_at")

@@ -123,6 +123,12 @@ def event_outcome(event: Event) -> Outcome | None:
     if event.kind not in PITCH_KINDS:
         return None
     units = {unit.pk: unit for unit in map(buying_unit, event.agencies.all())}
+    # A pitch to DHS and to ICE is one pitch to ICE: keep the most specific units.
+    units = {
+        pk: unit
+        for pk, unit in units.items()
+        if not any(other.path.startswith(unit.path) and other.pk != pk for other in units.values())
+    }
     families = {
         family.pk: family
         for family in map(
