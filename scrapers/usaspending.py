@@ -10,12 +10,14 @@ action, so the importer folds the two sources together.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from scrapers.base import Client, Page, Parsed, ParseError, Query, Record, load_json, page_from
+from scrapers.http import HTTPStatusError
 from scrapers.usaspending_records import (
     NAME,
     BadRow,
@@ -23,6 +25,8 @@ from scrapers.usaspending_records import (
     search_record,
     transaction_record,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NAME", "fetch", "parse"]
 
@@ -224,7 +228,12 @@ def fetch(
                 for award_id in _award_ids(page):
                     if award_id not in seen:
                         seen.add(award_id)
-                        yield from _award_pages(client, base_url, award_id, page_size)
+                        try:
+                            yield from _award_pages(client, base_url, award_id, page_size)
+                        except HTTPStatusError as exc:
+                            # One award's detail or history is refused: keep its search row
+                            # and go on with the others.
+                            log.warning("usaspending: award %s skipped: %s", award_id, exc)
                 if query.max_pages is not None and search_pages >= query.max_pages:
                     return
 

@@ -649,3 +649,14 @@ def test_fetch_escapes_award_ids_in_the_detail_path():
         paths = [r.path for r in server.requests]
     assert "/api/v2/awards/..%2F..%2Fadmin%3Fx%3D1/" in paths
     assert not any(p.startswith("/admin") for p in paths)
+
+
+def test_fetch_skips_an_award_whose_detail_is_refused_and_goes_on():
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, page_json([row(1), row(2)], False), EMPTY)
+        add_awards(server, 2)
+        server.add("/api/v2/awards/CONT_AWD_P1_7012_-NONE-_-NONE-/", Reply(status=404))
+        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
+        pages = list(usaspending.fetch(client_for(server), QUERY, base_url=server.url("/")))
+    kinds = [(p.meta["kind"], p.meta.get("award_id", "")[9:11]) for p in pages]
+    assert ("detail", "P2") in kinds and ("detail", "P1") not in kinds
