@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import REDIS_URL, require_service
 from tests.faults import harness
 from tests.hostile import report
-from tests.support.worker import Worker, sender
+from tests.support.worker import Worker, sender, wait_for
 
 pytestmark = pytest.mark.services
 
@@ -34,6 +34,7 @@ def test_worker_killed_mid_scrape_task_is_redelivered_and_converges(
 
     first = Worker(REDIS_URL, env=env)
     with first:
+        wait_for(lambda: "ready." in first.output(), worker=first)
         sender(REDIS_URL).send_task(
             "tracker.tasks.scrape_source",
             args=["usaspending", None, None, [str(pages["usaspending"])]],

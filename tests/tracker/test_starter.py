@@ -17,7 +17,7 @@ def test_starter_data_is_idempotent():
         TaggingRule.objects.count(),
     )
     second = starter_data_load()
-    assert str(second) == "technologies=0 rules=0 agencies=0 vendors=0 products=0 events=0"
+    assert str(second) == "technologies=0 rules=0 agencies=0 vendors=0 products=0 events=0 feeds=0"
     assert counts == (
         Agency.objects.count(),
         Vendor.objects.count(),

@@ -22,6 +22,7 @@ from tracker.models import (
     EventAgency,
     EventTechnology,
     EventVendor,
+    NewsFeed,
     Product,
     SourceRecord,
     TaggingRule,
@@ -42,6 +43,7 @@ class StarterCounts:
     vendors: int = 0
     products: int = 0
     events: int = 0
+    feeds: int = 0
 
     def __str__(self) -> str:
         return " ".join(f"{name}={value}" for name, value in vars(self).items())
@@ -188,4 +190,7 @@ def starter_data_load() -> StarterCounts:
     _load_agencies(counts)
     _load_vendors(counts)
     _load_events(counts)
+    for feed in _read("feeds.json")["feeds"]:
+        _, created = NewsFeed.objects.get_or_create(url=feed["url"], defaults={"name": feed["name"]})
+        counts.feeds += created
     return counts
