@@ -32,7 +32,6 @@ from scrapers.xmlsafe import (
     attr,
     children,
     find,
-    find_descendant,
     local_name,
     namespace,
     parse_xml,
@@ -195,6 +194,36 @@ def _amount(value: str, field: str) -> Decimal | None:
     return amount
 
 
+class _Paths:
+    """Every element of one award/IDV by its path of local names, from a single walk.
+
+    Looking fields up in a dictionary instead of walking the tree for each one keeps FPDS
+    parsing fast (a record has some forty fields).
+    """
+
+    def __init__(self, action: etree._Element) -> None:
+        self.elements: dict[tuple[str, ...], etree._Element] = {}
+        self.in_vendor: dict[str, etree._Element] = {}
+        stack: list[str] = []
+        for event, element in etree.iterwalk(action, events=("start", "end")):
+            if event == "end":
+                stack.pop()
+                continue
+            tag = element.tag
+            name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+            stack.append(name)
+            path = tuple(stack[1:])
+            self.elements.setdefault(path, element)
+            if len(path) > 1 and path[0] == "vendor":
+                self.in_vendor.setdefault(name, element)
+
+    def at(self, *path: str) -> etree._Element | None:
+        return self.elements.get(path)
+
+    def text(self, *path: str) -> str:
+        return text_of(self.elements.get(path))
+
+
 def _agency(element: etree._Element | None, role: str) -> AgencyRef | None:
     """Return the agency an FPDS agency-id element names (department as parent), or None."""
     code = clean_text(text_of(element))
@@ -217,10 +246,10 @@ def _agency(element: etree._Element | None, role: str) -> AgencyRef | None:
     )
 
 
-def _agencies(purchaser: etree._Element | None) -> list[AgencyRef]:
+def _agencies(paths: _Paths) -> list[AgencyRef]:
     """Return the buying agency, plus the funding agency when it differs."""
-    contracting = find(purchaser, "contractingOfficeAgencyID")
-    funding = find(purchaser, "fundingRequestingAgencyID")
+    contracting = paths.at("purchaserInformation", "contractingOfficeAgencyID")
+    funding = paths.at("purchaserInformation", "fundingRequestingAgencyID")
     refs = [ref for ref in (_agency(contracting, "buyer"),) if ref]
     funder = _agency(funding, "funder")
     if funder and (not refs or (funder.code, funder.name) != (refs[0].code, refs[0].name)):
@@ -228,19 +257,19 @@ def _agencies(purchaser: etree._Element | None) -> list[AgencyRef]:
     return refs
 
 
-def _vendor(vendor: etree._Element | None) -> list[VendorRef]:
+def _vendor(paths: _Paths) -> list[VendorRef]:
     """Return the vendor, with identifiers from 1.4 (DUNS only) or 1.5 (UEI) placements."""
-    if vendor is None:
+    if paths.at("vendor") is None:
         return []
 
     def first(*names: str) -> str:
         for name in names:
-            value = clean_text(text_of(find_descendant(vendor, name)))
+            value = clean_text(text_of(paths.in_vendor.get(name)))
             if value:
                 return value
         return ""
 
-    name = clean_text(text_at(vendor, "vendorHeader", "vendorName")) or first(
+    name = clean_text(paths.text("vendor", "vendorHeader", "vendorName")) or first(
         "UEILegalBusinessName", "vendorLegalOrganizationName", "vendorName", "contractorName"
     )
     if not name:
@@ -258,14 +287,14 @@ def _vendor(vendor: etree._Element | None) -> list[VendorRef]:
     ]
 
 
-def _ids(action: etree._Element) -> dict[str, str]:
+def _ids(action: etree._Element, paths: _Paths) -> dict[str, str]:
     """Return the id parts of an award or IDV element."""
     if local_name(action) == "IDV":
-        ids = find(action, "contractID", "IDVID")
+        ids = paths.at("contractID", "IDVID")
         ref = None
     else:
-        ids = find(action, "awardID", "awardContractID")
-        ref = find(action, "awardID", "referencedIDVID")
+        ids = paths.at("awardID", "awardContractID")
+        ref = paths.at("awardID", "referencedIDVID")
     return {
         "agency_id": clean_text(text_at(ids, "agencyID")),
         "agency_name": clean_text(attr(find(ids, "agencyID"), "name")),
@@ -279,7 +308,8 @@ def _ids(action: etree._Element) -> dict[str, str]:
 
 def _record(entry: etree._Element, action: etree._Element) -> Record:
     """Return the record for one entry's award or IDV element; raises _BadEntry."""
-    ids = _ids(action)
+    paths = _Paths(action)
+    ids = _ids(action, paths)
     is_idv = local_name(action) == "IDV"
     if not ids["piid"]:
         raise _BadEntry("no PIID")
@@ -294,34 +324,34 @@ def _record(entry: etree._Element, action: etree._Element) -> Record:
         external_id = f"{agency}:{piid}:{mod}:{ids['transaction_number']}:{parent}"
         match_key = contract_match_key(agency, piid, mod, parent)
 
-    data = find(action, "contractData")
-    products = find(action, "productOrServiceInformation")
-    purchaser = find(action, "purchaserInformation")
-    action_type = find(data, "contractActionType")
-    naics, psc = find(products, "principalNAICSCode"), find(products, "productOrServiceCode")
-    office = find(purchaser, "contractingOfficeID")
+    action_type = paths.at("contractData", "contractActionType")
+    naics = paths.at("productOrServiceInformation", "principalNAICSCode")
+    psc = paths.at("productOrServiceInformation", "productOrServiceCode")
+    office = paths.at("purchaserInformation", "contractingOfficeID")
     fields: dict[str, Any] = {
         **ids,
         "document_type": "IDV" if is_idv else "award",
         "schema_version": attr(action, "version"),
-        "signed_date": text_at(action, "relevantContractDates", "signedDate"),
-        "effective_date": text_at(action, "relevantContractDates", "effectiveDate"),
-        "obligated_amount": text_at(action, "dollarValues", "obligatedAmount"),
-        "total_obligated_amount": text_at(action, "totalDollarValues", "totalObligatedAmount"),
-        "base_and_all_options_value": text_at(action, "dollarValues", "baseAndAllOptionsValue"),
+        "signed_date": paths.text("relevantContractDates", "signedDate"),
+        "effective_date": paths.text("relevantContractDates", "effectiveDate"),
+        "obligated_amount": paths.text("dollarValues", "obligatedAmount"),
+        "total_obligated_amount": paths.text("totalDollarValues", "totalObligatedAmount"),
+        "base_and_all_options_value": paths.text("dollarValues", "baseAndAllOptionsValue"),
         "contract_action_type": text_of(action_type),
         "contract_action_type_description": attr(action_type, "description"),
-        "reason_for_modification": attr(find(data, "reasonForModification"), "description"),
-        "description": plain(text_at(data, "descriptionOfContractRequirement")),
-        "solicitation_id": text_at(data, "solicitationID"),
+        "reason_for_modification": attr(
+            paths.at("contractData", "reasonForModification"), "description"
+        ),
+        "description": plain(paths.text("contractData", "descriptionOfContractRequirement")),
+        "solicitation_id": paths.text("contractData", "solicitationID"),
         "naics": text_of(naics),
         "naics_description": attr(naics, "description"),
         "psc": text_of(psc),
         "psc_description": attr(psc, "description"),
         "contracting_office_id": text_of(office),
         "contracting_office_name": attr(office, "name"),
-        "last_modified_date": text_at(action, "transactionInformation", "lastModifiedDate"),
-        "status": attr(find(action, "transactionInformation", "status"), "description"),
+        "last_modified_date": paths.text("transactionInformation", "lastModifiedDate"),
+        "status": attr(paths.at("transactionInformation", "status"), "description"),
     }
     try:
         date = _date(fields["signed_date"], "signedDate")
@@ -342,8 +372,8 @@ def _record(entry: etree._Element, action: etree._Element) -> Record:
         date=date,
         summary=fields["description"],
         amount=amount,
-        agencies=_agencies(purchaser),
-        vendors=_vendor(find(action, "vendor")),
+        agencies=_agencies(paths),
+        vendors=_vendor(paths),
         codes={k: fields[k] for k in ("naics", "psc") if fields[k]},
         match_key=match_key,
         extra={
