@@ -63,6 +63,7 @@ EVENT_FIELDS = (
     "codes",
 )
 MAX_ERRORS_KEPT = 200
+KINDS = frozenset(Event.Kind.values)
 MAX_AMOUNT = Decimal("1e16")  # Event.amount holds 18 digits, 2 after the point
 
 
@@ -468,23 +469,21 @@ class Importer:
                 f"{record.source} {record.external_id}: amount {record.amount} out of range"
             )
         review = Event.Review.NEEDS_REVIEW if record.review else Event.Review.AUTO
-        codes = dict(record.codes)
+        codes = {key: _clean(value) for key, value in record.codes.items()}
         if record.technology_hints:
             codes["source_technology"] = ";".join(record.technology_hints)
-        return _clean(
-            {
-                "kind": record.kind if record.kind in Event.Kind.values else "other",
-                "date": record.date,
-                "date_precision": record.date_precision,
-                "title": (record.title or f"{record.source} {record.external_id}")[:500],
-                "summary": record.summary,
-                "body_text": record.text if record.text != record.summary else "",
-                "amount": record.amount,
-                "currency": (record.currency or "USD")[:3],
-                "codes": codes,
-                "review_state": review,
-            }
-        )
+        return {
+            "kind": record.kind if record.kind in KINDS else "other",
+            "date": record.date,
+            "date_precision": record.date_precision,
+            "title": _clean((record.title or f"{record.source} {record.external_id}")[:500]),
+            "summary": _clean(record.summary),
+            "body_text": _clean(record.text) if record.text != record.summary else "",
+            "amount": record.amount,
+            "currency": (record.currency or "USD")[:3],
+            "codes": codes,
+            "review_state": review,
+        }
 
     def _update_event(self, event: Event, values: dict[str, Any], source: str) -> None:
         """Apply a source's values: the best-ranked source owns the fields, others fill gaps."""
