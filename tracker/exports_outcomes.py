@@ -144,6 +144,15 @@ class OutcomeMessages:
         plans = {}
         for event_id, date, precision, agency_ids, vendor_paths in pitches:
             units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
+            # As the outcome service does: a pitch to DHS and to ICE is one pitch to ICE.
+            paths = {unit: self.agencies[unit][0] for unit in units}
+            units = [
+                unit
+                for unit in units
+                if not any(
+                    other != unit and path.startswith(paths[unit]) for other, path in paths.items()
+                )
+            ]
             families = list(dict.fromkeys(_top_id(path) for path in vendor_paths))
             plans[event_id] = (date, precision, [(u, f) for u in units for f in families])
         self._load_families({f for plan in plans.values() for _, f in plan[2]})

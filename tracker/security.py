@@ -92,3 +92,20 @@ def admin_login_rate_limit(site: AdminSite) -> None:
     """Put ``site``'s login view behind the rate limit (idempotent)."""
     if not getattr(site.login, "rate_limited", False):
         site.login = rate_limited_login(site.login)  # type: ignore[method-assign]
+
+
+class ProxiedClientAddress:
+    """Behind our reverse proxy (``BEHIND_PROXY``), the client is the last X-Forwarded-For hop.
+
+    The proxy appends the address it saw; earlier entries come from the client and are ignored,
+    so a client cannot pick its own address to dodge the per-client rate limits.
+    """
+
+    def __init__(self, get_response: View) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if settings.SECURE_PROXY_SSL_HEADER and forwarded:
+            request.META["REMOTE_ADDR"] = forwarded.split(",")[-1].strip()[:64]
+        return self.get_response(request)

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 from tracker.bench.datagen import Dataset, fpds_pages, usaspending_pages
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = os.environ.get("SPYGLASS_FAULTS_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "SPYGLASS_FAULTS_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
 BATCH = 50
 EVENTS = 1500  # USAspending awards; FPDS adds a quarter as many actions
 SNAPSHOT_QUERIES = {
@@ -105,7 +107,7 @@ class Scratch:
             count = int(self.query(sql)[0][0]) - baseline.get(name, 0)
             if count:
                 found.append(f"{count} {name}")
-        for (source, count) in self.query(
+        for source, count in self.query(
             "SELECT source, count(*) FROM tracker_sourcerecord GROUP BY source"
         ):
             if source == "usaspending" and int(count) % BATCH:
@@ -129,16 +131,27 @@ def environment(url: str, **extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("CELERY_", "PYTEST", "DJANGO_SETTINGS"))
     }
-    return {**env, "DATABASE_URL": url, "IMPORT_BATCH_SIZE": str(BATCH),
-            "DJANGO_SETTINGS_MODULE": "tracker.settings", "CELERY_BROKER_URL": "",
-            "LOG_LEVEL": "WARNING", "SPYGLASS_VAR_DIR": str(ROOT / "var"), **extra}
+    return {
+        **env,
+        "DATABASE_URL": url,
+        "IMPORT_BATCH_SIZE": str(BATCH),
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "CELERY_BROKER_URL": "",
+        "LOG_LEVEL": "WARNING",
+        "SPYGLASS_VAR_DIR": str(ROOT / "var"),
+        **extra,
+    }
 
 
 def manage(url: str, *args: str, **env: str) -> subprocess.Popen:
     """Start ``manage.py args`` against ``url`` in a subprocess."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment(url, **env),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment(url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 

@@ -33,8 +33,9 @@ def test_scrape_task_retries_with_backoff_and_jitter():
     countdowns: dict[int, list[float]] = {}
     with (
         mock.patch.object(tasks, "scrape_run", return_value=down),
-        mock.patch.object(tasks.scrape_source, "retry", side_effect=lambda countdown: Retry(
-            countdown)),
+        mock.patch.object(
+            tasks.scrape_source, "retry", side_effect=lambda countdown: Retry(countdown)
+        ),
     ):
         for retries in range(4):
             for _ in range(20):

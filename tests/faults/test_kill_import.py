@@ -21,8 +21,9 @@ def clean_run(scratch: harness.Scratch, pages) -> dict[str, float]:
     took = {}
     for source in SOURCES:
         started = time.monotonic()
-        code, output = harness.run_to_end(scratch.url, "scrape", source, "--replay",
-                                          str(pages[source]))
+        code, output = harness.run_to_end(
+            scratch.url, "scrape", source, "--replay", str(pages[source])
+        )
         assert code == 0, output
         took[source] = time.monotonic() - started
     return took
@@ -40,8 +41,9 @@ def kill_and_converge(scratch, pages, durations, rng, *, kills: int) -> int:
                 landed += 1
                 report.count("kills")
             assert scratch.problems(baseline) == [], f"half a batch visible after a kill ({source})"
-        code, output = harness.run_to_end(scratch.url, "scrape", source, "--replay",
-                                          str(pages[source]))
+        code, output = harness.run_to_end(
+            scratch.url, "scrape", source, "--replay", str(pages[source])
+        )
         assert code == 0, output
     return landed
 
@@ -93,11 +95,18 @@ def test_postgresql_backend_terminated_mid_run_recovers_or_fails_cleanly(
     clean, _ = pg_clean
     with harness.pg_database("spyglass_faults", pg_template) as scratch:
         baseline = scratch.baseline()
-        process = harness.manage(scratch.url, "scrape", "usaspending", "--replay",
-                                 str(pages["usaspending"]))
+        process = harness.manage(
+            scratch.url, "scrape", "usaspending", "--replay", str(pages["usaspending"])
+        )
         assert harness.wait_until(
-            lambda: int(scratch.query("SELECT count(*) FROM tracker_sourcerecord "
-                                      "WHERE source = 'usaspending'")[0][0]) >= 200
+            lambda: (
+                int(
+                    scratch.query(
+                        "SELECT count(*) FROM tracker_sourcerecord WHERE source = 'usaspending'"
+                    )[0][0]
+                )
+                >= 200
+            )
         )
         harness.pg_admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -112,7 +121,8 @@ def test_postgresql_backend_terminated_mid_run_recovers_or_fails_cleanly(
             assert "retried one by one" in output and "failed=0" in output, output
         assert scratch.problems(baseline) == []
         for source in ("usaspending", "fpds"):
-            code, output = harness.run_to_end(scratch.url, "scrape", source, "--replay",
-                                              str(pages[source]))
+            code, output = harness.run_to_end(
+                scratch.url, "scrape", source, "--replay", str(pages[source])
+            )
             assert code == 0, output
         assert_converged(clean, scratch)

@@ -28,11 +28,18 @@ def _admins(settings):
     settings.SCRAPE_SOURCES = ["usaspending", "fpds"]
 
 
-def run(source: str = "usaspending", *, records: int = 1000, hours_ago: float = 0,
-        drift: list | None = None, status: str = "succeeded") -> ScrapeRun:
+def run(
+    source: str = "usaspending",
+    *,
+    records: int = 1000,
+    hours_ago: float = 0,
+    drift: list | None = None,
+    status: str = "succeeded",
+) -> ScrapeRun:
     when = NOW - dt.timedelta(hours=hours_ago) + dt.timedelta(seconds=next(TICK))
-    made = ScrapeRun.objects.create(source=source, status=status, finished_at=when,
-                                    unchanged=records, drift=drift or [])
+    made = ScrapeRun.objects.create(
+        source=source, status=status, finished_at=when, unchanged=records, drift=drift or []
+    )
     ScrapeRun.objects.filter(pk=made.pk).update(started_at=when)
     return made
 

@@ -77,7 +77,7 @@ def bounded_memory():
 
     def check(limit_mb: int = 128) -> int:
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start) * 1024
-        report.peak("rss_growth_in_one_input", grown)
+        report.peak("rss_growth_during_one_bomb", grown)
         assert grown < limit_mb * 2**20, f"peak RSS grew by {grown / 2**20:.0f} MB"
         return grown
 

@@ -21,17 +21,17 @@ XSS = [
     "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
     "</title><script>alert(1)</script>",
     "]]><script>alert(1)</script>",
-    "<a href=\"javascript&colon;alert(1)\">x</a>",
+    '<a href="javascript&colon;alert(1)">x</a>',
     "<iframe src=//evil.example></iframe>",
     "{{ settings.SECRET_KEY }}{% debug %}",
 ]
 # Cells a spreadsheet would run as a formula.
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 # Query-string values every filter must survive.
 QUERY_VALUES = [
     "' OR 1=1 --",
     "1; DROP TABLE tracker_event;--",
-    "\" UNION SELECT password FROM auth_user --",
+    '" UNION SELECT password FROM auth_user --',
     "%' AND SLEEP(5) AND '%'='",
     "x" * 10_000,
     "a\x00b",
@@ -58,9 +58,7 @@ def feed(entries: str = "", ns: str = ATOM, head: str = "") -> bytes:
 
 def xml_attacks(victim_url: str) -> dict[str, bytes]:
     """XML documents that try to read files, reach the network or exhaust memory."""
-    lol = "".join(
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    )
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     quadratic = "a" * 50_000
     return {
         "xxe_file": feed(
@@ -89,7 +87,10 @@ def xml_attacks(victim_url: str) -> dict[str, bytes]:
         "doctype_utf16": feed(
             "<title>&xxe;</title>",
             head='<!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
-        ).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+        )
+        .decode()
+        .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        .encode("utf-16"),
         "xinclude": feed(
             '<entry xmlns:xi="http://www.w3.org/2001/XInclude">'
             '<xi:include href="file:///etc/passwd" parse="text"/></entry>'
@@ -178,25 +179,27 @@ def json_attacks(good: bytes) -> dict[str, bytes]:
         copied = copy.deepcopy(data)
         if _first_number(copied, value):
             attacks[name] = json.dumps(copied).encode()
-    attacks.update({
-        "deep_array": b'{"results": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
-        "deep_object": b'{"results": [' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"]}",
-        "html_error_page": HTML_ERROR_PAGE,
-        "xml_error_page": b'<?xml version="1.0"?><error>rate limited</error>',
-        "empty": b"",
-        "null": b"null",
-        "array": b"[1, 2, 3]",
-        "string": b'"results"',
-        "not_utf8": b'{"results": ["\xff\xfe\xfa"]}',
-        "huge_number": good.replace(b"1", b"1" + b"9" * 400, 1),
-        "results_not_list": b'{"results": {"a": 1}, "opportunitiesData": "x", "id": []}',
-        "renamed_fields": _each_record(data, lambda r: {f"{k}_v2": v for k, v in r.items()}),
-        "missing_fields": _each_record(data, lambda r: dict(list(r.items())[: len(r) // 3])),
-        "wrong_types": _each_record(data, lambda r: {k: _wrong_type(v) for k, v in r.items()}),
-        "all_null": _each_record(data, lambda r: dict.fromkeys(r)),
-        "nul_bytes": json.dumps(_nul_everywhere(data)).encode(),
-        "xss_everywhere": json.dumps(_xss_everywhere(data)).encode(),
-    })
+    attacks.update(
+        {
+            "deep_array": b'{"results": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+            "deep_object": b'{"results": [' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"]}",
+            "html_error_page": HTML_ERROR_PAGE,
+            "xml_error_page": b'<?xml version="1.0"?><error>rate limited</error>',
+            "empty": b"",
+            "null": b"null",
+            "array": b"[1, 2, 3]",
+            "string": b'"results"',
+            "not_utf8": b'{"results": ["\xff\xfe\xfa"]}',
+            "huge_number": good.replace(b"1", b"1" + b"9" * 400, 1),
+            "results_not_list": b'{"results": {"a": 1}, "opportunitiesData": "x", "id": []}',
+            "renamed_fields": _each_record(data, lambda r: {f"{k}_v2": v for k, v in r.items()}),
+            "missing_fields": _each_record(data, lambda r: dict(list(r.items())[: len(r) // 3])),
+            "wrong_types": _each_record(data, lambda r: {k: _wrong_type(v) for k, v in r.items()}),
+            "all_null": _each_record(data, lambda r: dict.fromkeys(r)),
+            "nul_bytes": json.dumps(_nul_everywhere(data)).encode(),
+            "xss_everywhere": json.dumps(_xss_everywhere(data)).encode(),
+        }
+    )
     return attacks
 
 

@@ -57,16 +57,31 @@ def _http_date(seconds: int) -> str:
 
 
 CASES = [
-    Case("429_retry_after_seconds", [Reply(429, headers={"Retry-After": "2"}), Reply(body=b"{}")],
-         ok=True),
-    Case("429_retry_after_date", [Reply(429, headers={"Retry-After": _http_date(3600)}),
-                                  Reply(body=b"{}")], ok=True),
-    Case("429_retry_after_past_date", [Reply(429, headers={"Retry-After": _http_date(-3600)}),
-                                       Reply(body=b"{}")], ok=True),
-    Case("429_retry_after_garbage", [Reply(429, headers={"Retry-After": "soon\r\nX: y"}),
-                                     Reply(body=b"{}")], ok=True),
-    Case("429_retry_after_huge", [Reply(429, headers={"Retry-After": "99999999999"}),
-                                  Reply(body=b"{}")], ok=True),
+    Case(
+        "429_retry_after_seconds",
+        [Reply(429, headers={"Retry-After": "2"}), Reply(body=b"{}")],
+        ok=True,
+    ),
+    Case(
+        "429_retry_after_date",
+        [Reply(429, headers={"Retry-After": _http_date(3600)}), Reply(body=b"{}")],
+        ok=True,
+    ),
+    Case(
+        "429_retry_after_past_date",
+        [Reply(429, headers={"Retry-After": _http_date(-3600)}), Reply(body=b"{}")],
+        ok=True,
+    ),
+    Case(
+        "429_retry_after_garbage",
+        [Reply(429, headers={"Retry-After": "soon\r\nX: y"}), Reply(body=b"{}")],
+        ok=True,
+    ),
+    Case(
+        "429_retry_after_huge",
+        [Reply(429, headers={"Retry-After": "99999999999"}), Reply(body=b"{}")],
+        ok=True,
+    ),
     Case("5xx_burst_then_ok", [Reply(500), Reply(502), Reply(503), Reply(body=b"{}")], ok=True),
     Case("5xx_forever", [Reply(503)], ok=False),
     Case("slow_drip", [Reply(body=b"x" * 10_000, drip=0.02)], ok=False),
@@ -159,7 +174,8 @@ RUN_CASES = {
     "5xx_burst_then_page": ([Reply(502), Reply(503)], True),
     "5xx_forever": ([Reply(503)] * 9, False),
     "redirect_to_metadata": (
-        [Reply(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})], False
+        [Reply(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})],
+        False,
     ),
     "redirect_to_private": ([Reply(307, headers={"Location": "http://10.1.2.3/api"})], False),
     "gzip_bomb": ([Reply(body=BOMB, headers=GZIP)], False),
@@ -171,15 +187,19 @@ RUN_CASES = {
 @pytest.mark.parametrize("name", sorted(RUN_CASES))
 def test_scrape_run_retries_or_fails_cleanly(name, starter, server, victim):
     replies, recovers = RUN_CASES[name]
-    page = json.loads((FIXTURES / "usaspending" / "search_surveillance_contracts.json").read_bytes())
+    folder = FIXTURES / "usaspending"
+    page = json.loads((folder / "search_surveillance_contracts.json").read_bytes())
     page["results"], page["page_metadata"]["hasNext"] = page["results"][:1], False
     server.add(SEARCH, *replies, Reply.json(page))
-    folder = FIXTURES / "usaspending"
     award = page["results"][0]["generated_internal_id"]
-    server.add(f"/api/v2/awards/{award}/", Reply(body=(folder / "award_detail_ice_aws.json")
-                                                 .read_bytes(), headers=JSON))
-    server.add("/api/v2/transactions/", Reply(body=(folder / "transactions_ice_aws.json")
-                                              .read_bytes(), headers=JSON))
+    server.add(
+        f"/api/v2/awards/{award}/",
+        Reply(body=(folder / "award_detail_ice_aws.json").read_bytes(), headers=JSON),
+    )
+    server.add(
+        "/api/v2/transactions/",
+        Reply(body=(folder / "transactions_ice_aws.json").read_bytes(), headers=JSON),
+    )
     report.count("inputs")
     started = time.monotonic()
     with _live(server):

@@ -3,6 +3,8 @@ renders inert."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.hostile import report
@@ -10,6 +12,7 @@ from tests.hostile.conftest import FIXTURES
 from tests.hostile.drive import replay, stored_text_problems
 from tests.hostile.inert import inert_problems
 from tracker.models import Event, SourceRecord
+from tracker.services.scraping import scrape_run
 
 pytestmark = pytest.mark.django_db
 ARTICLE = (FIXTURES / "news" / "article_rekognition_pitch.html").read_bytes()
@@ -41,16 +44,22 @@ def articles() -> dict[str, bytes]:
     return {
         "scripts_and_handlers": _article(INJECTED_BODY),
         "nul_bytes": _article(INJECTED_BODY.replace(b" ", b"\x00 ")).replace(b"ICE", b"IC\x00E", 1),
-        "broken_markup": _article(b"<p><b><i>Amazon <div></p></b>ICE <<<>>> </html></body>"
-                                  + INJECTED_BODY + b"<!-- --!> <p unclosed=\"", head=b"<title"),
+        "broken_markup": _article(
+            b"<p><b><i>Amazon <div></p></b>ICE <<<>>> </html></body>"
+            + INJECTED_BODY
+            + b'<!-- --!> <p unclosed="',
+            head=b"<title",
+        ),
         "cp1252_declared_utf8_sent": _article(
-            "ICE and Amazon — “Rekognition” déjà vu".encode() + INJECTED_BODY, charset=b"windows-1252"
+            "ICE and Amazon — “Rekognition” déjà vu".encode() + INJECTED_BODY,
+            charset=b"windows-1252",
         ),
         "utf7_smuggling": _article(b"+ADw-script+AD4-alert(26)+ADw-/script+AD4-", charset=b"utf-7"),
         "invalid_utf8": _article(b"\xff\xfe\xc3\x28 Amazon \xe2\x82 ICE" + INJECTED_BODY),
-        "utf16": _article(INJECTED_BODY).decode("utf-8").replace(
-            'charset="utf-8"', 'charset="utf-16"'
-        ).encode("utf-16"),
+        "utf16": _article(INJECTED_BODY)
+        .decode("utf-8")
+        .replace('charset="utf-8"', 'charset="utf-16"')
+        .encode("utf-16"),
         "unknown_charset": _article(INJECTED_BODY, charset=b"x-evil-42"),
         "deep_nesting": _article(b"<div>" * 50_000 + INJECTED_BODY + b"</div>" * 50_000),
         "empty": b"",
@@ -100,16 +109,15 @@ def test_sam_description_markup_is_cleaned(starter, tmp_path):
     meta = FIXTURES / "sam" / "description_face_recognition.json.meta.json"
     good = FIXTURES / "sam" / "description_face_recognition.json"
     hostile = INJECTED_BODY.decode("utf-8", "replace")
-    body = ('{"description": ' + __import__("json").dumps(hostile + "\x00 face recognition") + "}")
+    body = json.dumps({"description": hostile + "\x00 face recognition"})
     folder = tmp_path / "sam"
     folder.mkdir()
     (folder / "description.json").write_text(body, "utf-8")
     (folder / "description.json.meta.json").write_bytes(meta.read_bytes())
     report.count("inputs")
-    from tracker.services.scraping import scrape_run
-
-    run = scrape_run(source="sam", replay=[FIXTURES / "sam" / "search_face_recognition.json",
-                                          folder, good])
+    run = scrape_run(
+        source="sam", replay=[FIXTURES / "sam" / "search_face_recognition.json", folder, good]
+    )
     assert "crashed" not in run.message
     assert stored_text_problems() == []
     for event in Event.objects.all():

@@ -26,8 +26,17 @@ PRODUCTION = {
     "DEBUG": False,
     "ALLOWED_HOSTS": ["spyglass.example"],
 }
-PAGES = ["/", "/events/", "/about/", "/alerts/subscribe/", "/admin/login/", "/api/events/",
-         "/events.csv", "/events/feed/", "/healthz"]
+PAGES = [
+    "/",
+    "/events/",
+    "/about/",
+    "/alerts/subscribe/",
+    "/admin/login/",
+    "/api/events/",
+    "/events.csv",
+    "/events/feed/",
+    "/healthz",
+]
 
 
 @override_settings(**PRODUCTION)
@@ -41,8 +50,13 @@ def test_every_kind_of_response_carries_the_security_headers(db):
         assert "max-age=31536000" in hsts and "includeSubDomains" in hsts and "preload" in hsts
         csp = response["Content-Security-Policy"]
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
-        for directive in ("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'",
-                          "base-uri 'none'", "script-src 'self'"):
+        for directive in (
+            "default-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "script-src 'self'",
+        ):
             assert directive in csp, (path, directive)
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["X-Frame-Options"] == "DENY"
@@ -58,10 +72,16 @@ def test_cookies_are_secure(db):
     client.get("/admin/login/", secure=True)
     csrf = client.cookies["csrftoken"]
     assert csrf["secure"] and csrf["samesite"] == "Lax"
-    response = client.post("/admin/login/", {"username": "admin",
-                                             "password": "a-long-passphrase-42",
-                                             "csrfmiddlewaretoken": csrf.value}, secure=True,
-                           HTTP_REFERER="https://spyglass.example/admin/login/")
+    response = client.post(
+        "/admin/login/",
+        {
+            "username": "admin",
+            "password": "a-long-passphrase-42",
+            "csrfmiddlewaretoken": csrf.value,
+        },
+        secure=True,
+        HTTP_REFERER="https://spyglass.example/admin/login/",
+    )
     assert response.status_code == 302
     session = client.cookies["sessionid"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
@@ -72,8 +92,9 @@ def test_admin_login_is_rate_limited_per_client_and_per_username(db):
     User.objects.create_superuser("admin", "admin@example.org", "a-long-passphrase-42")
     client = Client()
     wrong = {"username": "admin", "password": "guess"}
-    statuses = [client.post("/admin/login/", wrong, REMOTE_ADDR="203.0.113.1").status_code
-                for _ in range(7)]
+    statuses = [
+        client.post("/admin/login/", wrong, REMOTE_ADDR="203.0.113.1").status_code for _ in range(7)
+    ]
     report.count("inputs", 7)
     assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
     # The right password is refused too while blocked, from a new address (username limit).
@@ -81,13 +102,17 @@ def test_admin_login_is_rate_limited_per_client_and_per_username(db):
     blocked = client.post("/admin/login/", right, REMOTE_ADDR="203.0.113.2")
     assert blocked.status_code == 429 and blocked["Retry-After"] == "900"
     # The same client guessing other usernames is blocked by its address.
-    other = client.post("/admin/login/", {"username": "root", "password": "x"},
-                        REMOTE_ADDR="203.0.113.1")
+    other = client.post(
+        "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR="203.0.113.1"
+    )
     assert other.status_code == 429
     # Another user from another address can still log in, and a success clears its count.
     User.objects.create_superuser("editor", "editor@example.org", "another-long-passphrase")
-    ok = client.post("/admin/login/", {"username": "editor", "password": "another-long-passphrase"},
-                     REMOTE_ADDR="198.51.100.7")
+    ok = client.post(
+        "/admin/login/",
+        {"username": "editor", "password": "another-long-passphrase"},
+        REMOTE_ADDR="198.51.100.7",
+    )
     assert ok.status_code == 302
 
 
@@ -109,6 +134,28 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     env.pop("SECURE_HSTS_SECONDS", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+def test_behind_the_proxy_the_client_cannot_choose_its_address(db):
+    client = Client()
+    wrong = {"username": "admin", "password": "guess"}
+    for n in range(6):
+        response = client.post(
+            "/admin/login/",
+            {**wrong, "username": f"user{n}"},
+            REMOTE_ADDR="10.0.0.2",  # the proxy
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.5",  # spoofed, then the real hop
+        )
+    assert response.status_code == 429, "one real client, however it spoofs the header"
+    other = client.post(
+        "/admin/login/", wrong, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.6"
+    )
+    assert other.status_code == 200

@@ -66,13 +66,20 @@ def world(db, settings):
                         "external_id": f"{payload}-{n}",
                         "raw": {"html": payload, payload: f"</pre>{payload}", "n": [formula]},
                     },
-                    {"source": "usaspending", "url": f" https://x.example/{payload}",
-                     "external_id": f"u-{n}"},
+                    {
+                        "source": "usaspending",
+                        "url": f" https://x.example/{payload}",
+                        "external_id": f"u-{n}",
+                    },
                 ],
             )
         )
-    return {"agencies": agencies, "vendors": vendors, "technologies": technologies,
-            "events": events}
+    return {
+        "agencies": agencies,
+        "vendors": vendors,
+        "technologies": technologies,
+        "events": events,
+    }
 
 
 def pages(world) -> list[str]:
@@ -142,8 +149,12 @@ def test_atom_feed_is_inert(world, web):
 
 def test_csv_cells_cannot_run_as_formulas(world, web):
     agency, vendor = world["agencies"][0], world["vendors"][0]
-    urls = ["/events.csv", "/events.csv?order=amount", f"/agencies/{agency.slug}/events.csv",
-            f"/vendors/{vendor.slug}/events.csv"]
+    urls = [
+        "/events.csv",
+        "/events.csv?order=amount",
+        f"/agencies/{agency.slug}/events.csv",
+        f"/vendors/{vendor.slug}/events.csv",
+    ]
     cells = 0
     for url in urls:
         response = web.get(url)
@@ -155,7 +166,9 @@ def test_csv_cells_cannot_run_as_formulas(world, web):
             for cell in row:
                 cells += 1
                 assert not cell.startswith(("=", "+", "@", "\t", "\r", "-")) or _number(cell), (
-                    url, cell)
+                    url,
+                    cell,
+                )
     assert cells > 100
 
 
