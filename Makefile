@@ -38,18 +38,23 @@ check: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 test-sqlite: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --ignore=tests/hostile --ignore=tests/faults
 
 ## PostgreSQL pass: runs when the server answers; required (fails) when SPYGLASS_REQUIRE_SERVICES=1.
 test-postgres: install
 	@if $(PY) -m tests.support.services postgres "$(PG_TEST_URL)"; then \
-	  DATABASE_URL="$(PG_TEST_URL)" $(VENV)/bin/pytest -q -m "not browser"; \
+	  DATABASE_URL="$(PG_TEST_URL)" $(VENV)/bin/pytest -q -m "not browser" \
+	    --ignore=tests/hostile --ignore=tests/faults; \
 	elif [ -n "$$SPYGLASS_REQUIRE_SERVICES" ]; then \
 	  echo "PostgreSQL at $(PG_TEST_URL) is required but not reachable"; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL pass skipped"; fi
 
-## make test: lint, checks, then the whole suite on SQLite and on PostgreSQL.
-test: lint check test-sqlite test-postgres
+## make hostile: hostile inputs and faults; prints the table, fails on any must-be-zero figure.
+hostile: install
+	$(PY) manage.py hostile
+
+## make test: lint, checks, the suite on SQLite and on PostgreSQL, then the hostile/fault suite.
+test: lint check test-sqlite test-postgres hostile
 
 bench: install
 	$(PY) manage.py bench

@@ -133,6 +133,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Spyglass <alerts@localhost>")
+ADMINS = [("Spyglass admins", address) for address in env_list("ADMINS")]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security headers; the cookie/HSTS settings tighten when DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -216,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-incremental-scrape": {
         "task": "tracker.tasks.scrape_all_incremental",
         "schedule": crontab(hour=SCRAPE_SCHEDULE_HOUR, minute=0),
+    },
+    "source-health-sweep": {
+        "task": "tracker.tasks.source_health_sweep",
+        "schedule": crontab(minute=30),
     },
     "alerts-immediate-sweep": {
         "task": "tracker.alerts.tasks.alerts_send_due",

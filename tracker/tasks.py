@@ -105,3 +105,11 @@ def after_import(event_ids: list[int]) -> int:
     alerts_after_import(event_ids)
     bulk_exports_write()
     return len(event_ids)
+
+
+@shared_task(name="tracker.tasks.source_health_sweep")
+def source_health_sweep() -> int:
+    """Tell the admins about new source health flags (a stale source never triggers a run)."""
+    from tracker.services.health import source_health_notify
+
+    return sum(len(source_health_notify(source)) for source in settings.SCRAPE_SOURCES)

@@ -1,12 +1,14 @@
 """``manage.py scrape``: replay, save-raw, the summary line, exit status, and the live path
 through the shared client against a real HTTP server on 127.0.0.1."""
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.support.server import Reply, ScriptedServer
 from tracker.models import Event, ScrapeRun, SourceRecord
@@ -151,3 +153,14 @@ def test_redirect_to_a_private_address_is_refused(starter):
         )
         with live(server), pytest.raises(CommandError, match=r"private|refused|not allowed"):
             scrape("usaspending", "--since", "2021-01-01", "--until", "2021-01-31")
+
+
+def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next(starter, own_fixtures):
+    stale = ScrapeRun.objects.create(source="usaspending")
+    ScrapeRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - dt.timedelta(days=1))
+    recent = ScrapeRun.objects.create(source="usaspending")  # another worker's window
+    scrape("usaspending", "--replay", str(own_fixtures / "usaspending"))
+    stale.refresh_from_db()
+    recent.refresh_from_db()
+    assert stale.status == "failed" and stale.message.startswith("interrupted")
+    assert recent.status == "running"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from tracker.fulltext import query_terms, text_matches, text_words
 from tracker.models import (
     Agency,
     Event,
@@ -71,7 +72,7 @@ class CompiledQuery:
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     level: str = ""
-    terms: tuple[str, ...] = ()
+    terms: tuple[tuple[str, ...], ...] = ()
     impossible: bool = False
 
 
@@ -120,7 +121,7 @@ def compile_query(query_id: int, params: Mapping[str, Any], paths: PathMap) -> C
         amount_min=filters.amount_min,
         amount_max=filters.amount_max,
         level=filters.level,
-        terms=tuple(term.lower() for term in filters.q.split()[:MAX_TERMS]),
+        terms=tuple(query_terms(filters.q)),
     )
 
 
@@ -178,7 +179,7 @@ def load_event_facts(event_ids: Iterable[int]) -> list[EventFacts]:
                     kind=kind,
                     date=date,
                     amount=amount,
-                    text=f"{title}\n{summary}\n{body}".lower(),
+                    text=text_words(f"{title}\n{summary}\n{body}"),
                     agencies=frozenset(prefixes["agency"].get(event_id, ())),
                     vendors=frozenset(prefixes["vendor"].get(event_id, ())),
                     technologies=frozenset(prefixes["technology"].get(event_id, ())),
@@ -209,7 +210,7 @@ def _accepts(query: CompiledQuery, event: EventFacts) -> bool:
         return False
     if query.level and query.level not in event.levels:
         return False
-    return all(term in event.text for term in query.terms)
+    return text_matches(query.terms, event.text)
 
 
 class _Index:
@@ -251,7 +252,8 @@ class _Index:
         if query.terms:
             term = max(query.terms, key=len)
             if term not in self.by_term:
-                self.by_term[term] = [e for e in self.events if term in e.text]
+                start = " " + " ".join(term)
+                self.by_term[term] = [e for e in self.events if start in e.text]
             return self.by_term[term]
         return self.events
 
@@ -322,7 +324,7 @@ def bench_alert_matching(
             kind=rng.choice(kinds),
             date=None if rng.random() < 0.05 else first_day + dt.timedelta(rng.randint(0, 4000)),
             amount=None if rng.random() < 0.4 else Decimal(rng.randint(1, 10_000_000)),
-            text=" ".join(words).lower(),
+            text=text_words(" ".join(words)),
             agencies=frozenset(p for path in agencies for p in path_prefixes(path)),
             vendors=frozenset(p for path in vendors for p in path_prefixes(path)),
             technologies=frozenset(p for path in technologies for p in path_prefixes(path)),

@@ -106,6 +106,18 @@ def scrape_run(
         "until": until.isoformat() if until else None,
         "replay": [str(p) for p in replay],
     }
+    # Runs of this source still "running" after the longest a task may take were killed.
+    # (Younger ones may be other windows of a backfill, running on other workers.)
+    interrupted = ScrapeRun.objects.filter(
+        source=source,
+        status=ScrapeRun.Status.RUNNING,
+        started_at__lt=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    )
+    interrupted.update(
+        status=ScrapeRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message="interrupted: the process stopped before the run finished",
+    )
     run = ScrapeRun.objects.create(source=source, parameters=parameters)
     if source == "sam" and not replay and not settings.SAM_API_KEY:
         return _finish(

@@ -191,6 +191,8 @@ def starter_data_load() -> StarterCounts:
     _load_vendors(counts)
     _load_events(counts)
     for feed in _read("feeds.json")["feeds"]:
-        _, created = NewsFeed.objects.get_or_create(url=feed["url"], defaults={"name": feed["name"]})
+        _, created = NewsFeed.objects.get_or_create(
+            url=feed["url"], defaults={"name": feed["name"]}
+        )
         counts.feeds += created
     return counts
