@@ -497,3 +497,57 @@ __all__ = [
     "VendorAlias",
     "VendorMatchFlag",
 ]
+
+
+class EntityStat(models.Model):
+    """Events and obligated amounts per year for an entity and everything below it (denormalised).
+
+    Rebuilt by ``tracker.stats.refresh_stats``; ``year`` is None for undated events.
+    """
+
+    entity_type = models.CharField(max_length=16)
+    entity_id = models.IntegerField()
+    year = models.IntegerField(null=True)
+    events = models.IntegerField()
+    obligated = models.DecimalField(max_digits=22, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["entity_type", "entity_id"], name="entity_stat_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id} {self.year or 'undated'}: {self.events}"
+
+
+class EntityTotal(models.Model):
+    """All-time event count for an entity and everything below it (orders filter choices)."""
+
+    entity_type = models.CharField(max_length=16)
+    entity_id = models.IntegerField()
+    events = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity_type", "entity_id"], name="entity_total_unique")
+        ]
+        indexes = [models.Index(fields=["entity_type", "-events"], name="entity_total_rank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id}: {self.events}"
+
+
+class EntityCounterparty(models.Model):
+    """The most frequent directly linked agencies/vendors on an entity's (subtree's) events."""
+
+    entity_type = models.CharField(max_length=16)
+    entity_id = models.IntegerField()
+    other_type = models.CharField(max_length=16)
+    other_id = models.IntegerField()
+    events = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id", "other_type"], name="entity_cp_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id} with {self.other_type} {self.other_id}"

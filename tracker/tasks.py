@@ -100,8 +100,10 @@ def after_import(event_ids: list[int]) -> int:
     """Follow-up work once an import committed changed events."""
     from tracker.alerts.sending import alerts_after_import
     from tracker.exports_bulk import bulk_exports_write
+    from tracker.stats import refresh_stats_for_events
 
     log.info("%d events changed", len(event_ids))
+    refresh_stats_for_events(event_ids)
     alerts_after_import(event_ids)
     bulk_exports_write()
     return len(event_ids)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import REDIS_URL, ROOT, require_service
+from tests.support.worker import database_url
 from tracker.alerts.models import AlertDelivery, AlertMessage, AlertSubscriber, AlertSubscription
 from tracker.alerts.services import params_key
 from tracker.models import Agency, Event, EventAgency
@@ -48,7 +48,7 @@ class Workers:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tracker.settings",
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": self.database,
             "CELERY_BROKER_URL": REDIS_URL,
             "EMAIL_BACKEND": "tests.alerts.mail_backend.EmailBackend",
             "ALERTS_TEST_MAIL_DIR": str(self.mail_dir),
@@ -141,7 +141,7 @@ def test_worker_killed_mid_send_does_not_send_twice(redis_app, tmp_path):
         EventAgency.objects.create(event=event, agency=ice)
     ids = [event.pk for event in events]
 
-    workers = Workers(queue, connection.settings_dict["NAME"], mail_dir, log_dir)
+    workers = Workers(queue, database_url(), mail_dir, log_dir)
     task_id = str(uuid.uuid4())
     try:
         doomed = workers.start(ALERTS_TEST_SEND_DELAY="120")

@@ -243,8 +243,9 @@ def test_query_count_is_constant_for_a_full_page(client, django_assert_num_queri
     # count, page, 4 prefetches, per-year totals, 3 filter selects
     with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
-    # + per entity filter: the existence check in from_params and the subtree path lookup
-    with django_assert_num_queries(12):
+    # + per entity filter: the existence check in from_params, the subtree ids and the capped
+    # link count that picks the query plan; + one stored-size lookup (is the count affordable?)
+    with django_assert_num_queries(14):
         assert client.get(URL, {"agency": agencies[0].slug, "kind": "award"}).status_code == 200
 
 
@@ -260,3 +261,37 @@ def test_large_choice_tables_offer_the_most_used_entries(client, db, monkeypatch
     assert f'<option value="{used.slug}">' in html
     assert Vendor.objects.count() == 6
     assert html.count('<option value="vendor-') == 0  # unused vendors are left out
+
+
+def test_counts_are_capped_and_totals_skipped_beyond_the_cap(client, db, monkeypatch):
+    from tracker.views import timeline
+
+    monkeypatch.setattr(timeline, "COUNT_CAP", 20)
+    for day in range(30):
+        factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day), sources=[])
+    html = unescape(client.get(URL).content.decode())
+    assert "More than <strong>20</strong> events" in html
+    assert "narrow the filters to see them" in html
+    assert "<summary>Counts and amounts by year" not in html
+    assert len(titles(client.get(URL, {"page": "9"}))) == 30  # clamped to the capped last page
+
+
+def test_broad_entity_filters_page_without_counting(client, db, monkeypatch):
+    from tracker.stats import refresh_stats
+    from tracker.views import timeline
+
+    monkeypatch.setattr(timeline, "DRIVE_LIMIT", 5)
+    agency = factories.agency()
+    for day in range(60):
+        factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day), agencies=[agency],
+                        sources=[])
+    refresh_stats()
+    first = unescape(client.get(URL, {"agency": agency.slug, "kind": "award"}).content.decode())
+    assert "Events <strong>1\u201350</strong> of more than 50 · page 1" in first
+    assert "not counted when the filters match this broadly" in first
+    assert "narrow the filters to see them" in first
+    second = unescape(
+        client.get(URL, {"agency": agency.slug, "kind": "award", "page": "2"}).content.decode()
+    )
+    assert "<strong>60</strong> events" in second  # the last page makes the count exact
+    assert len(titles(client.get(URL, {"agency": agency.slug, "kind": "award", "page": "2"}))) == 10

@@ -23,6 +23,7 @@ from tracker.bench.datagen import WORDS, Dataset
 from tracker.models import (
     Agency,
     AgencyAlias,
+    EntityTotal,
     Event,
     EventAgency,
     EventTechnology,
@@ -34,6 +35,7 @@ from tracker.models import (
     VendorAlias,
 )
 from tracker.normalize import vendor_key
+from tracker.stats import refresh_stats
 
 LOADER_VERSION = 1
 BATCH = 10_000
@@ -128,6 +130,8 @@ def existing(events: int) -> Loaded | None:
     first, last = params["first_event_id"], params["last_event_id"]
     if Event.objects.filter(pk__gte=first, pk__lte=last).count() != events:
         return None
+    if not EntityTotal.objects.exists():
+        refresh_stats()
     return Loaded(events, first, last, params["big_agency"], params["big_agency_events"])
 
 
@@ -266,6 +270,8 @@ def load(events: int, *, progress: Callable[[str], object] = print, seed: int = 
         if done % 100_000 == 0 or done == events:
             progress(f"loaded {done:,} of {events:,} events")
     _finish(progress)
+    progress("refreshing entity statistics")
+    refresh_stats()
     big_id, big_count = _biggest_agency()
     loaded = Loaded(events, start, start + events - 1,
                     Agency.objects.get(pk=big_id).slug, big_count)

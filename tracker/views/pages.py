@@ -22,6 +22,7 @@ from tracker.models import (
 )
 from tracker.selectors import ORDERS, EventFilters, event_search
 from tracker.services.outcomes import event_outcome
+from tracker.stats import COUNTERPARTIES
 from tracker.views.entities import (
     ancestor_map,
     identifiers,
@@ -30,6 +31,7 @@ from tracker.views.entities import (
 )
 from tracker.views.timeline import (
     CONTRACT_KINDS,
+    stored_counterparties,
     timeline_context,
     top_counterparties,
     with_listing,
@@ -110,12 +112,19 @@ def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str)
     entity = get_object_or_404(model, slug=slug)
     filters = replace(EventFilters.from_params(request.GET), **{name: slug})
     context = timeline_context(request, filters, base_url=entity.get_absolute_url(), fixed=(name,))
-    everything = event_search(EventFilters(**{name: slug}))
-    counterparties = []
-    if name in ("vendor", "technology"):
-        counterparties.append(("Agencies", "agency", top_counterparties(everything, Agency)))
-    if name in ("agency", "technology"):
-        counterparties.append(("Vendors", "vendor", top_counterparties(everything, Vendor)))
+    stored = stored_counterparties(name, entity.pk)
+    if stored is None:
+        everything = event_search(EventFilters(**{name: slug}))
+        stored = {
+            other: top_counterparties(everything, model)
+            for other, model in (("agency", Agency), ("vendor", Vendor))
+            if other in COUNTERPARTIES[name]
+        }
+    counterparties = [
+        (heading, other, stored[other])
+        for heading, other in (("Agencies", "agency"), ("Vendors", "vendor"))
+        if other in COUNTERPARTIES[name]
+    ]
     context.update(
         entity=entity,
         entity_type=name,

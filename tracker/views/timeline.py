@@ -15,18 +15,27 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
-from django.db.models import Count, Model, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractYear
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from tracker.models import Agency, Event, SourceRecord, Technology, Vendor
-from tracker.selectors import EventFilters, event_search
+from tracker.models import (
+    Agency,
+    EntityCounterparty,
+    EntityStat,
+    EntityTotal,
+    Event,
+    SourceRecord,
+    Technology,
+    Vendor,
+)
+from tracker.selectors import DRIVE_LIMIT, EventFilters, event_search
 from tracker.templatetags.spyglass import money
 from tracker.views.charts import bar_chart
 
 PER_PAGE = 50
+COUNT_CAP = 10_000
 CHOICES_LIMIT = 400
 CONTRACT_KINDS = ("award", "modification")
 ENTITY_FILTERS: dict[str, type[Model]] = {
@@ -184,16 +193,29 @@ def tree_order(nodes: Sequence[Any]) -> list[tuple[Any, int]]:
 
 
 def filter_choices(model: type[Model], selected: str = "") -> list[tuple[str, str]]:
-    """(slug, label) options for a filter select: the whole tree, or the most used when large."""
+    """(slug, label) options for a filter select: the whole tree, or the most used when large.
+
+    "Most used" comes from the denormalised ``EntityTotal`` counts (refreshed after imports);
+    only before the first refresh are the links counted live.
+    """
     columns = FIELD_COLUMNS[model]
     nodes = list(model.objects.only(*columns).order_by()[: CHOICES_LIMIT + 1])
     if len(nodes) > CHOICES_LIMIT:
-        nodes = list(
-            model.objects.only(*columns)
-            .annotate(n=Count("event_links"))
-            .filter(Q(n__gt=0) | Q(slug=selected))
-            .order_by("-n")[:CHOICES_LIMIT]
+        entity_type = model.__name__.lower()
+        ranked = list(
+            EntityTotal.objects.filter(entity_type=entity_type, events__gt=0)
+            .order_by("-events")
+            .values_list("entity_id", flat=True)[:CHOICES_LIMIT]
         )
+        if ranked:
+            nodes = list(model.objects.only(*columns).filter(pk__in=ranked))
+        else:
+            nodes = list(
+                model.objects.only(*columns)
+                .annotate(n=Count("event_links"))
+                .filter(Q(n__gt=0) | Q(slug=selected))
+                .order_by("-n")[:CHOICES_LIMIT]
+            )
     if selected and selected not in {node.slug for node in nodes}:
         nodes += list(model.objects.only(*columns).filter(slug=selected))
     return [(node.slug, INDENT * depth + str(node)) for node, depth in tree_order(nodes)]
@@ -261,6 +283,151 @@ def build_chips(
     return chips
 
 
+@dataclass
+class TimelinePage:
+    """One page of the list; ``count`` is exact, capped at ``COUNT_CAP``, or None (not counted)."""
+
+    number: int
+    object_list: list[Event]
+    count: int | None
+    capped: bool
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def num_pages(self) -> int | None:
+        if self.count is None:
+            return None
+        return max(1, -(-self.count // PER_PAGE))
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + len(self.object_list)
+
+
+def _page_number(value: str | None, last: int) -> int:
+    try:
+        number = int(value or 1)
+    except (TypeError, ValueError):
+        return 1
+    return last if number < 1 else min(number, last)
+
+
+def countable(filters: EventFilters) -> bool:
+    """Is an exact (capped) count affordable: no entity filter, or one narrow enough to drive.
+
+    Broad entity filters alone (every one above ``DRIVE_LIMIT`` events in ``EntityTotal``)
+    would make the count walk every event in range; those lists are paged without a total.
+    """
+    match = Q(pk__in=[])
+    for name, model in ENTITY_FILTERS.items():
+        slug = getattr(filters, name)
+        if slug:
+            node = model.objects.filter(slug=slug).values("pk")[:1]
+            match |= Q(entity_type=name, entity_id=Subquery(node))
+    if match == Q(pk__in=[]):
+        return True
+    sizes = list(EntityTotal.objects.filter(match).values_list("events", flat=True))
+    wanted = sum(1 for name in ENTITY_FILTERS if getattr(filters, name))
+    return len(sizes) < wanted or min(sizes) <= DRIVE_LIMIT
+
+
+def timeline_page(events: QuerySet[Event], filters: EventFilters, page: str | None) -> TimelinePage:
+    """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` when affordable."""
+    last = COUNT_CAP // PER_PAGE
+    count, capped = None, False
+    if countable(filters):
+        found = events.order_by()[: COUNT_CAP + 1].count()
+        count, capped = min(found, COUNT_CAP), found > COUNT_CAP
+        last = max(1, -(-count // PER_PAGE))
+    number = _page_number(page, last)
+    offset = (number - 1) * PER_PAGE
+    rows = list(with_listing(events)[offset : offset + PER_PAGE + 1])
+    if not rows and number > 1:
+        number, offset = 1, 0
+        rows = list(with_listing(events)[: PER_PAGE + 1])
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    if count is None and not more:
+        count = offset + len(rows)
+    return TimelinePage(number, rows, count, capped, more and number < last)
+
+
+def single_entity(filters: EventFilters) -> tuple[str, str] | None:
+    """(name, slug) when the filters are exactly one agency, vendor or technology."""
+    params = {k: v for k, v in filters.to_params().items() if k != "order"}
+    if len(params) == 1:
+        name, slug = next(iter(params.items()))
+        if name in ENTITY_FILTERS:
+            return name, str(slug)
+    return None
+
+
+def stored_year_totals(name: str, slug: str) -> YearTotals | None:
+    """Year totals for one entity (with its subtree) from ``EntityStat``; None if not stored."""
+    node = ENTITY_FILTERS[name].objects.filter(slug=slug).values("pk")[:1]
+    rows = list(
+        EntityStat.objects.filter(entity_type=name, entity_id=Subquery(node)).values_list(
+            "year", "events", "obligated"
+        )
+    )
+    if not rows:
+        return None
+    rows.sort(key=lambda r: (r[0] is None, r[0] or 0))
+    return YearTotals([YearRow(year, n, obligated) for year, n, obligated in rows])
+
+
+def page_year_totals(
+    events: QuerySet[Event], filters: EventFilters, page: TimelinePage
+) -> YearTotals | None:
+    """Per-year totals: stored for a single entity, live up to ``COUNT_CAP`` events, else None."""
+    entity = single_entity(filters)
+    if entity is not None:
+        stored = stored_year_totals(*entity)
+        if stored is not None:
+            return stored
+    if page.count is None or page.capped:
+        return None
+    return year_totals(events)
+
+
+def stored_counterparties(name: str, entity_id: int) -> dict[str, list[Counterparty]] | None:
+    """Top agencies/vendors of one entity from ``EntityCounterparty``; None if never refreshed."""
+    if not EntityTotal.objects.filter(entity_type=name, entity_id=entity_id).exists():
+        return None
+    rows = list(
+        EntityCounterparty.objects.filter(entity_type=name, entity_id=entity_id).values_list(
+            "other_type", "other_id", "events"
+        )
+    )
+    found: dict[str, list[Counterparty]] = {"agency": [], "vendor": []}
+    for other, model in (("agency", Agency), ("vendor", Vendor)):
+        ids = [other_id for kind, other_id, _ in rows if kind == other]
+        if not ids:
+            continue
+        nodes = {pk: (slug, node_name) for pk, slug, node_name in
+                 model.objects.filter(pk__in=ids).values_list("pk", "slug", "name")}
+        parties = [Counterparty(*nodes[other_id], n) for kind, other_id, n in rows
+                   if kind == other and other_id in nodes]
+        found[other] = sorted(parties, key=lambda p: (-p.events, p.name))
+    return found
+
+
 def timeline_context(
     request: HttpRequest, filters: EventFilters, *, base_url: str, fixed: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -270,8 +437,7 @@ def timeline_context(
     apply to the list but are neither shown as chips nor offered in the form.
     """
     events = event_search(filters)
-    page = Paginator(with_listing(events), PER_PAGE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    page = timeline_page(events, filters, request.GET.get("page"))
     own = filters
     for name in fixed:
         own = own.without(name)
@@ -285,8 +451,9 @@ def timeline_context(
     return {
         "filters": filters,
         "page_obj": page,
-        "groups": group_by_month(rows),
-        "years": year_totals(events),
+        "groups": group_by_month(page.object_list),
+        "years": page_year_totals(events, filters, page),
+        "count_cap": COUNT_CAP,
         "chips": build_chips(own, base_url, labels),
         "choices": choices,
         "fixed": fixed,
