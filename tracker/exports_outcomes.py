@@ -6,20 +6,33 @@ Also the two chunking helpers the exports share: ``batched`` and ``id_list``.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from tracker.models import Agency, Event, EventAgency, EventVendor, Vendor
+from tracker.models import Agency, Vendor
 from tracker.normalize import strip_legal_form
-from tracker.services.outcomes import data_as_of, period_start
+from tracker.services.outcomes import data_as_of
 
 CONTRACT_KINDS = ("award", "modification")
-PAIR_BATCH = 100
+FAMILY_BATCH = 100
+FETCH_SIZE = 5000
+DAY_SHIFT = 40  # a packed action: day ordinal << 40 | event id (ids below 2**40)
+ID_MASK = (1 << DAY_SHIFT) - 1
 SEPARATOR = "; "
+NO_ACTIONS = array("q")
+CONTRACTS_SQL = (
+    "SELECT ev.vendor_id, ea.agency_id, e.id, CAST(e.date AS text) FROM tracker_eventvendor ev"
+    " JOIN tracker_event e ON e.id = ev.event_id"
+    " JOIN tracker_eventagency ea ON ea.event_id = e.id"
+    " WHERE ev.vendor_id IN ({ids}) AND e.kind IN ('award', 'modification')"
+)
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -29,8 +42,35 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _top_id(path: str) -> int:
+def top_id(path: str) -> int:
+    """The id of the root of a materialised ``path`` ("/3/17/" → 3)."""
     return int(path.split("/")[1])
+
+
+def _path_ids(path: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in path.strip("/").split("/") if part)
+
+
+def inlined(ids: Iterable[int]) -> str:
+    """Integer ids as an SQL list (cast again: only ints are ever inlined)."""
+    return ",".join(str(int(pk)) for pk in ids) or "NULL"
+
+
+def ids_subquery(vendor: str) -> str:
+    """A subquery over one bound parameter holding an id list (see ``ids_param``).
+
+    One SQL text for every chunk: SQLite's statement cache then holds one prepared
+    statement, not 128 with thousands of inlined constants each (over 100 MB).
+    """
+    if vendor == "postgresql":
+        return "SELECT unnest(%s::bigint[])"
+    return "SELECT value FROM json_each(%s)"
+
+
+def ids_param(ids: Iterable[int], vendor: str) -> Any:
+    """The parameter for ``ids_subquery``: a list on PostgreSQL, JSON text on SQLite."""
+    values = [int(pk) for pk in ids]
+    return values if vendor == "postgresql" else "[" + ",".join(map(str, values)) + "]"
 
 
 def id_list(ids: Iterable[int]) -> RawSQL:
@@ -39,141 +79,200 @@ def id_list(ids: Iterable[int]) -> RawSQL:
     They come from the database as ints (and are cast again): inlined, they spare Django's
     per-value preparation of a 2,000-item IN list, which cost more than the queries did.
     """
-    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", ())  # noqa: S611 - ints
+    return RawSQL(inlined(ids), ())  # noqa: S611 - ints
+
+
+def period_start_day(date: str | None, precision: str) -> int | None:
+    """``tracker.services.outcomes.period_start`` of an ISO date text, as a day ordinal."""
+    if not date:
+        return None
+    if precision == "year":
+        date = date[:4] + "-01-01"
+    elif precision == "month":
+        date = date[:7] + "-01"
+    return dt.date.fromisoformat(date).toordinal()
 
 
 class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
     Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
-    for unknown ancestor agencies, one for unknown vendor families, one for every vendor's
-    family (once per export) and two per 100 vendor families not seen yet (their contract
-    actions and those actions' agencies). The contract actions of the families met and the
-    vendor → family map are cached for the export: memory grows with them.
+    for unknown agencies (and their ancestors), one for unknown vendor families, one for every
+    vendor's family (once per export, when the first pitch needs it) and one per 100 vendor
+    families not seen yet, reading their contract actions with the actions' agencies. Those
+    actions are indexed by (buying unit, vendor family) as dates sorted ascending with the
+    event ids alongside, so a pitch's count is a bisect. The index covers the families met
+    in the export: memory grows with their contract actions, not with the rows exported.
     """
 
     def __init__(self) -> None:
-        self.as_of: dt.date | None = None
+        self.as_of: str | None = None
         self.agencies: dict[int, tuple[str, bool, str]] = {}  # id -> (path, has code, short name)
+        self.units: dict[int, int] = {}  # agency id -> its buying unit
         self.families: dict[int, str] = {}  # top vendor id -> short name
-        self.pairs: dict[tuple[int, int], list[tuple[dt.date | None, int]]] = {}
-        self.family_events: dict[int, list[tuple[dt.date | None, int, set[int]]]] = {}
-        self.members: dict[int, dict[int, str]] | None = None
+        self.family_of: dict[int, int] | None = None  # vendor id -> top vendor id
+        self.members: dict[int, list[int]] = {}  # top vendor id -> vendor ids in the family
+        self.indexed: set[int] = set()  # families whose contract actions are indexed
+        # unit << 32 | family -> its distinct actions packed (day << 40 | id), ascending;
+        # an undated action has day 0. Packed, a million actions take a few tens of MB.
+        self.actions: dict[int, array] = {}
+        self.days: dict[str | None, int] = {None: 0, "": 0}
 
     def remember_agency(self, pk: int, path: str, has_code: bool, short_name: str) -> None:
+        """Record an agency read elsewhere (its path, whether it buys, its short name)."""
         self.agencies.setdefault(pk, (path, has_code, short_name))
 
-    def _unit(self, agency_id: int) -> int:
-        path = self.agencies[agency_id][0]
-        for pk in reversed([int(part) for part in path.strip("/").split("/") if part]):
-            if pk in self.agencies and self.agencies[pk][1]:
-                return pk
-        return agency_id
-
     def _load_agencies(self, agency_ids: Iterable[int]) -> None:
-        wanted = {
-            int(part)
-            for pk in agency_ids
-            for part in self.agencies[pk][0].strip("/").split("/")
-            if part
-        } - self.agencies.keys()
-        if not wanted:
-            return
-        rows = Agency.objects.filter(pk__in=wanted).values_list(
-            "id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name"
-        )
-        for pk, path, top, sub, fpds, acronym, name in rows:
-            self.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+        """The agencies ``agency_ids`` and all their ancestors, at most two queries."""
+        fields = ("id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name")
+        agency_ids = set(agency_ids)
+        for _ in range(2):
+            if wanted := agency_ids - self.agencies.keys():
+                for pk, path, top, sub, fpds, acronym, name in Agency.objects.filter(
+                    pk__in=id_list(wanted)
+                ).values_list(*fields):
+                    self.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+            agency_ids = {
+                part
+                for pk in agency_ids
+                if pk in self.agencies
+                for part in _path_ids(self.agencies[pk][0])
+            }
+
+    def _unit(self, agency_id: int) -> int:
+        unit = self.units.get(agency_id)
+        if unit is None:
+            unit = agency_id
+            for pk in reversed(_path_ids(self.agencies[agency_id][0])):
+                if pk in self.agencies and self.agencies[pk][1]:
+                    unit = pk
+                    break
+            self.units[agency_id] = unit
+        return unit
+
+    def _possible_units(self, agency_id: int) -> tuple[int, ...]:
+        """The agencies in ``agency_id``'s path that can be a pitch's buying unit.
+
+        Those with a procurement code, and those with none at or above them (a pitch to an
+        agency without a coded ancestor keeps the agency itself as its unit).
+        """
+        found = []
+        coded_above = False
+        for pk in _path_ids(self.agencies[agency_id][0]):
+            coded = pk in self.agencies and self.agencies[pk][1]
+            coded_above = coded_above or coded
+            if coded or not coded_above:
+                found.append(pk)
+        return tuple(found)
 
     def _load_families(self, family_ids: set[int]) -> None:
-        wanted = family_ids - self.families.keys()
-        if wanted:
-            for pk, name in Vendor.objects.filter(pk__in=wanted).values_list("id", "name"):
+        if wanted := family_ids - self.families.keys():
+            for pk, name in Vendor.objects.filter(pk__in=id_list(wanted)).values_list("id", "name"):
                 self.families[pk] = strip_legal_form(name)
 
-    def _members(self) -> dict[int, dict[int, str]]:
-        """{top vendor id: {member id: path}} for every vendor, read once per export.
+    def _family_members(self) -> dict[int, list[int]]:
+        """{top vendor id: member ids}, read once per export from every vendor's path.
 
         One pass over (id, path) is far cheaper than a prefix filter per family, which
         SQLite cannot answer from the path index (its LIKE folds case).
         """
-        if self.members is None:
-            self.members = defaultdict(dict)
+        if self.family_of is None:
+            self.family_of = {}
             for pk, path in Vendor.objects.values_list("id", "path").iterator(chunk_size=5000):
                 if path:
-                    self.members[_top_id(path)][pk] = path
+                    family = top_id(path)
+                    self.family_of[pk] = family
+                    self.members.setdefault(family, []).append(pk)
         return self.members
 
-    def _load_pairs(self, pairs: set[tuple[int, int]]) -> None:
-        """Contract actions per new pair, read a vendor family at a time (100 per query)."""
-        new_families = {family for _, family in pairs} - self.family_events.keys()
-        for batch in batched(sorted(new_families), PAIR_BATCH):
-            members = {}
-            for family in batch:
-                self.family_events[family] = []
-                members.update(self._members().get(family, {}))
-            contracts: dict[int, tuple[dt.date | None, set[int]]] = {}
-            for event_id, date, vendor_id in EventVendor.objects.filter(
-                vendor_id__in=id_list(members), event__kind__in=CONTRACT_KINDS
-            ).values_list("event_id", "event__date", "vendor_id"):
-                contracts.setdefault(event_id, (date, set()))[1].add(_top_id(members[vendor_id]))
-            units: dict[int, set[int]] = defaultdict(set)
-            for event_id, agency_path in EventAgency.objects.filter(
-                event_id__in=id_list(contracts)
-            ).values_list("event_id", "agency__path"):
-                units[event_id].update(int(part) for part in agency_path.strip("/").split("/"))
-            for event_id, (date, families) in contracts.items():
-                for family in families:
-                    self.family_events[family].append((date, event_id, units[event_id]))
-        for unit, family in pairs - self.pairs.keys():
-            self.pairs[(unit, family)] = [
-                (date, event_id)
-                for date, event_id, units in self.family_events[family]
-                if unit in units
-            ]
+    def _index_families(self, families: set[int]) -> None:
+        """Index the contract actions of ``families`` not indexed yet by (unit, family)."""
+        new = sorted(families - self.indexed)
+        if not new:
+            return
+        members = self._family_members()
+        family_of = self.family_of or {}
+        for batch in batched(new, FAMILY_BATCH):
+            self.indexed.update(batch)
+            vendor_ids = [pk for family in batch for pk in members.get(family, ())]
+            if not vendor_ids:
+                continue
+            days = self.days
+            units: dict[int, tuple[int, ...]] = {}
+            found: dict[int, list[int]] = defaultdict(list)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    CONTRACTS_SQL.format(ids=ids_subquery(connection.vendor)),
+                    [ids_param(vendor_ids, connection.vendor)],
+                )
+                while rows := cursor.fetchmany(FETCH_SIZE):
+                    if unknown := {row[1] for row in rows} - units.keys():
+                        self._load_agencies(unknown)
+                        units.update((pk, self._possible_units(pk)) for pk in unknown)
+                    for vendor_id, agency_id, event_id, date in rows:
+                        family = family_of[vendor_id]
+                        day = days.get(date)
+                        if day is None:
+                            day = days[date] = dt.date.fromisoformat(date).toordinal()
+                        action = day << DAY_SHIFT | event_id
+                        for unit in units[agency_id]:
+                            found[unit << 32 | family].append(action)
+            for pair, actions in found.items():
+                self.actions[pair] = array("q", sorted(set(actions)))
 
     def messages(
-        self, pitches: Sequence[tuple[int, dt.date | None, str, list[int], list[str]]]
+        self, pitches: Sequence[tuple[int, str | None, str, list[int], list[int]]]
     ) -> dict[int, str]:
-        """{event id: message} for (id, date, precision, agency ids, vendor paths) rows."""
+        """{event id: message} for (id, ISO date, precision, agency ids, family ids) rows.
+
+        Agency and family ids come in the export's order (by name, then id).
+        """
         if not pitches:
             return {}
         if self.as_of is None:
-            self.as_of = data_as_of()
-        self._load_agencies(pk for row in pitches for pk in row[3])
+            self.as_of = data_as_of().isoformat()
+        self._load_agencies({pk for row in pitches for pk in row[3]})
         plans = {}
-        for event_id, date, precision, agency_ids, vendor_paths in pitches:
+        for event_id, date, precision, agency_ids, family_ids in pitches:
             units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
-            # As the outcome service does: a pitch to DHS and to ICE is one pitch to ICE.
-            paths = {unit: self.agencies[unit][0] for unit in units}
-            units = [
-                unit
-                for unit in units
-                if not any(
-                    other != unit and path.startswith(paths[unit]) for other, path in paths.items()
-                )
-            ]
-            families = list(dict.fromkeys(_top_id(path) for path in vendor_paths))
-            plans[event_id] = (date, precision, [(u, f) for u in units for f in families])
-        self._load_families({f for plan in plans.values() for _, f in plan[2]})
-        self._load_pairs({pair for plan in plans.values() for pair in plan[2]})
-        return {event_id: self._message(event_id, *plan) for event_id, plan in plans.items()}
+            if len(units) > 1:
+                # As the outcome service does: a pitch to DHS and to ICE is one pitch to ICE.
+                paths = {unit: self.agencies[unit][0] for unit in units}
+                units = [
+                    unit
+                    for unit in units
+                    if not any(
+                        other != unit and path.startswith(paths[unit])
+                        for other, path in paths.items()
+                    )
+                ]
+            families = list(dict.fromkeys(family_ids))
+            pairs = [(u, f) for u in units for f in families]
+            plans[event_id] = (period_start_day(date, precision), pairs)
+        wanted = {f for plan in plans.values() for _, f in plan[1]}
+        self._load_families(wanted)
+        self._index_families(wanted)
+        return {event_id: self._message(*plan) for event_id, plan in plans.items()}
 
-    def _message(
-        self, event_id: int, date: dt.date | None, precision: str, pairs: list[tuple[int, int]]
-    ) -> str:
+    def _message(self, after: int | None, pairs: list[tuple[int, int]]) -> str:
+        """The message for one pitch; pitch-like events are never contract actions themselves."""
         if not pairs:
             return "No agency and vendor are linked to this event yet."
-        after = period_start(Event(date=date, date_precision=precision))
-        followed = {
-            pk
-            for pair in pairs
-            for day, pk in self.pairs[pair]
-            if pk != event_id and (after is None or (day is not None and day >= after))
-        }
-        if followed:
-            plural = "s" if len(followed) != 1 else ""
-            return f"{len(followed)} contract action{plural} followed (as of {self.as_of})."
+        actions = self.actions
+        first = (after or 0) << DAY_SHIFT
+        if len(pairs) == 1:
+            unit, family = pairs[0]
+            packed = actions.get(unit << 32 | family, NO_ACTIONS)
+            count = len(packed) - bisect_left(packed, first)
+        else:
+            followed: set[int] = set()
+            for unit, family in pairs:
+                packed = actions.get(unit << 32 | family, NO_ACTIONS)
+                followed.update(value & ID_MASK for value in packed[bisect_left(packed, first) :])
+            count = len(followed)
+        if count:
+            plural = "s" if count != 1 else ""
+            return f"{count} contract action{plural} followed (as of {self.as_of})."
         names = SEPARATOR.join(
             f"{self.agencies[unit][2]} and {self.families[family]}" for unit, family in pairs
         )

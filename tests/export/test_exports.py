@@ -176,9 +176,7 @@ def test_outcome_column_for_pitch_like_rows(client, starter):
 
     found = outcomes()
     assert found[pitch].startswith("No contract found between ICE and Amazon.com as of ")
-    assert found[meeting].startswith(
-        "No contract found between ICE and Amazon.com as of "
-    )
+    assert found[meeting].startswith("No contract found between ICE and Amazon.com as of ")
     assert found[report] == ""  # a report has no outcome
     make.event(kind="award", date=dt.date(2019, 5, 1), agencies=[hsi], vendors=[amazon])
     make.event(

@@ -1,0 +1,120 @@
+"""The CSV path (pre-joined SQL cells, indexed outcomes) agrees with the record path and the
+outcome service, cell for cell, across chunk boundaries."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from tests.export import factories as make
+from tracker.exports import csv_cells, event_records, export_rows
+from tracker.models import Agency, Event, Vendor
+from tracker.selectors import EventFilters, event_search
+from tracker.services.outcomes import event_outcome
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_rows(chunk_size: int) -> list[list[str]]:
+    text = "".join(export_rows(EventFilters(), chunk_size=chunk_size))
+    return list(csv.reader(io.StringIO(text, newline="")))[1:]
+
+
+def reference_rows() -> list[list[str]]:
+    """The record path (the JSON Lines one) turned into CSV cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for records in event_records(event_search(EventFilters())):
+        writer.writerows(csv_cells(record) for record in records)
+    return list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
+
+
+@pytest.fixture
+def rich(starter) -> None:
+    """Multi-valued, hostile and pitch-like rows over the starter agencies and vendors."""
+    ice, dhs = Agency.objects.get(slug="ice"), Agency.objects.get(slug="dhs")
+    amazon, aws = Vendor.objects.get(slug="amazon"), Vendor.objects.get(slug="aws")
+    palantir = Vendor.objects.get(slug="palantir")
+    twin_a, twin_b = make.agency("Twin"), make.agency("Twin")
+    hostile = make.vendor("=cmd|' /C calc'!A0")
+    minus = make.technology("-ai")
+    plain = make.technology("Cameras")
+    make.event(
+        kind="award",
+        date=dt.date(2018, 6, 1),
+        agencies=[twin_b, twin_a, (twin_a, "requester")],
+        vendors=[hostile, aws],
+        technologies=[plain, minus],
+        sources=[("sam", "Z", "https://z.example"), ("fpds", "B", "=x"), ("fpds", "A", "")],
+        amount="12.50",
+    )
+    make.event(kind="award", date=dt.date(2018, 9, 1), agencies=[ice], vendors=[aws])
+    make.event(kind="modification", date=dt.date(2018, 6, 1), agencies=[dhs], vendors=[amazon])
+    make.event(kind="modification", date=None, agencies=[ice], vendors=[amazon, aws])
+    make.event(kind="award", date=dt.date(2017, 12, 31), agencies=[ice], vendors=[palantir])
+    make.event(
+        kind="pitch",
+        date=dt.date(2018, 6, 20),
+        date_precision="month",
+        agencies=[dhs, ice],
+        vendors=[aws, (palantir, "client"), (amazon, "intermediary")],
+    )
+    make.event(kind="meeting", date=dt.date(2018, 3, 3), date_precision="year", agencies=[ice],
+               vendors=[palantir])  # fmt: skip
+    make.event(kind="lobbying", date=None, agencies=[dhs], vendors=[(aws, "client")])
+    make.event(kind="solicitation", date=dt.date(2030, 1, 1), agencies=[twin_a], vendors=[hostile])
+    make.event(kind="pitch", date=dt.date(2019, 1, 1), agencies=[ice])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 2000])
+def test_csv_rows_equal_the_record_path_cell_for_cell(rich, chunk_size):
+    expected = reference_rows()
+    assert len(expected) == Event.objects.count()
+    assert csv_rows(chunk_size) == expected
+
+
+def test_csv_link_cells_are_ordered_and_neutralised(rich):
+    (row,) = [row for row in csv_rows(4) if row[6] == "12.50"]
+    twins = list(Agency.objects.filter(name="Twin").order_by("id").values_list("slug", flat=True))
+    assert row[8] == "Twin; Twin" and row[9] == "; ".join(twins)
+    aws = Vendor.objects.get(slug="aws")
+    assert row[10] == f"'=cmd|' /C calc'!A0; {aws.name}"
+    assert row[12] == "'-ai; Cameras"
+    assert row[13] == "fpds; fpds; sam" and row[15] == "A; B; Z"
+    assert row[14] == "; =x; https://z.example"
+
+
+def test_csv_outcomes_equal_the_outcome_service(rich):
+    checked = 0
+    for row in csv_rows(2):
+        outcome = event_outcome(Event.objects.get(pk=int(row[0])))
+        assert row[-1] == (outcome.message if outcome else ""), row[4]
+        checked += outcome is not None
+    assert checked >= 5  # the starter data adds its own pitches
+
+
+def test_outcomes_below_coded_and_uncoded_agencies_match_the_service():
+    board = make.agency("Board")  # no code anywhere above: a pitch to it is its own unit
+    office = make.agency("Office", parent=board)
+    bureau = make.agency("Bureau", subtier_code="77")
+    desk = make.agency("Desk", parent=bureau)
+    parent = make.vendor("Parent Co")
+    child = make.vendor("Child Co", parent=parent)
+    make.event(kind="award", date=dt.date(2021, 5, 1), agencies=[office], vendors=[child])
+    make.event(kind="award", date=dt.date(2021, 5, 1), agencies=[desk, bureau], vendors=[child])
+    make.event(kind="award", date=dt.date(2020, 12, 31), agencies=[desk], vendors=[parent])
+    make.event(kind="pitch", date=dt.date(2021, 1, 1), date_precision="year", agencies=[board],
+               vendors=[child])  # fmt: skip
+    make.event(kind="pitch", date=dt.date(2021, 3, 9), agencies=[desk, office], vendors=[parent])
+    make.event(kind="meeting", date=dt.date(2021, 6, 1), agencies=[desk], vendors=[child])
+    messages = []
+    for row in csv_rows(1):
+        outcome = event_outcome(Event.objects.get(pk=int(row[0])))
+        assert row[-1] == (outcome.message if outcome else "")
+        messages.append(row[-1])
+    assert "1 contract action followed" in " ".join(messages)
+    assert "2 contract actions followed" in " ".join(messages)
+    assert any(message.startswith("No contract found between") for message in messages)
