@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -196,6 +197,43 @@ def load_json(page: Page) -> Any:
         raise ParseError(f"invalid JSON: {exc.msg} at char {exc.pos}") from None
     except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
         raise ParseError(f"invalid JSON: {exc}") from None
+
+
+def parse_rows(
+    rows: list[Any],
+    parsed: Parsed,
+    *,
+    what: str,
+    expected: Sequence[str],
+    id_field: str,
+    id_pattern: str,
+    build: Callable[[str, dict[str, Any]], Record],
+) -> Parsed:
+    """Add one record per row of a JSON list page, each bad row noted as a problem.
+
+    Fields from ``expected`` that rows lack are reported as drift; a row that is not an
+    object, has no well-formed id, or fails to build is skipped with its reason.
+    """
+    objects = [row for row in rows if isinstance(row, dict)]
+    for name in expected:
+        missing = sum(1 for row in objects if name not in row)
+        if missing:
+            parsed.drift.append(f"{what} field {name!r} missing in {missing} of {len(objects)}")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            parsed.problems.append(f"{what} #{index}: not an object")
+            continue
+        value = row.get(id_field)
+        plain_value = isinstance(value, str | int | float) and not isinstance(value, bool)
+        key = str(value).replace("\x00", "").strip() if plain_value else ""
+        if not re.fullmatch(id_pattern, key):
+            parsed.problems.append(f"{what} #{index}: missing or malformed {id_field}")
+            continue
+        try:
+            parsed.records.append(build(key, row))
+        except (ValueError, TypeError, RecursionError) as exc:
+            parsed.problems.append(f"{what} {key}: {exc}")
+    return parsed
 
 
 def replay_pages(paths: Iterable[str | Path]) -> Iterator[Page]:

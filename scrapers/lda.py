@@ -35,6 +35,7 @@ from scrapers.base import (
     VendorRef,
     load_json,
     page_from,
+    parse_rows,
 )
 from scrapers.text import clean_text as text_clean
 from scrapers.text import int_id, iso_date, scrub
@@ -154,24 +155,15 @@ def parse(page: Page) -> Parsed:
         filings, parsed = [data], Parsed()
     else:
         raise ParseError("neither an LDA filings page nor a filing")
-    objects = [f for f in filings if isinstance(f, dict)]
-    for name in EXPECTED_FIELDS:
-        missing = sum(1 for f in objects if name not in f)
-        if missing:
-            parsed.drift.append(f"filing field {name!r} missing in {missing} of {len(objects)}")
-    for index, filing in enumerate(filings):
-        if not isinstance(filing, dict):
-            parsed.problems.append(f"filing #{index}: not an object")
-            continue
-        uuid = _text(filing.get("filing_uuid"))
-        if not re.fullmatch(r"[0-9A-Fa-f-]{32,36}", uuid):
-            parsed.problems.append(f"filing #{index}: missing or malformed filing_uuid")
-            continue
-        try:
-            parsed.records.append(_filing_record(uuid, filing))
-        except (ValueError, TypeError, RecursionError) as exc:
-            parsed.problems.append(f"filing {uuid}: {exc}")
-    return parsed
+    return parse_rows(
+        filings,
+        parsed,
+        what="filing",
+        expected=EXPECTED_FIELDS,
+        id_field="filing_uuid",
+        id_pattern=r"[0-9A-Fa-f-]{32,36}",
+        build=_filing_record,
+    )
 
 
 def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Generator, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,6 +37,7 @@ from scrapers.base import (
     SourceUnavailable,
     VendorRef,
     load_json,
+    parse_rows,
 )
 from scrapers.text import html_to_text, iso_date, plain, scrub
 
@@ -278,24 +278,15 @@ def _parse_search(data: dict[str, Any]) -> Parsed:
     parsed = Parsed()
     if "totalRecords" not in data:
         parsed.drift.append("page field 'totalRecords' is missing")
-    notices = [row for row in rows if isinstance(row, dict)]
-    for name in EXPECTED_FIELDS:
-        missing = sum(1 for row in notices if name not in row)
-        if missing:
-            parsed.drift.append(f"notice field {name!r} missing in {missing} of {len(notices)}")
-    for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            parsed.problems.append(f"notice #{index}: not an object")
-            continue
-        notice_id = _text(row.get("noticeId"))
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", notice_id):
-            parsed.problems.append(f"notice #{index}: missing or malformed noticeId")
-            continue
-        try:
-            parsed.records.append(_notice_record(notice_id, row))
-        except (ValueError, TypeError, RecursionError) as exc:
-            parsed.problems.append(f"notice {notice_id}: {exc}")
-    return parsed
+    return parse_rows(
+        rows,
+        parsed,
+        what="notice",
+        expected=EXPECTED_FIELDS,
+        id_field="noticeId",
+        id_pattern=r"[A-Za-z0-9_-]{1,64}",
+        build=_notice_record,
+    )
 
 
 def _notice_record(notice_id: str, row: dict[str, Any]) -> Record:

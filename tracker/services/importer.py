@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -154,10 +155,6 @@ class Importer:
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.counts = counts or ImportCounts()
         self._batch: list[Record] = []
-        self._tagger: Tagger | None = None
-        self._finder: EntityFinder | None = None
-        self._agencies: AgencyResolver | None = None
-        self._vendors: VendorResolver | None = None
 
     def add(self, record: Record) -> None:
         self._batch.append(record)
@@ -215,31 +212,24 @@ class Importer:
 
     def _reset_caches(self) -> None:
         # Resolver caches may hold rows created inside a rolled-back transaction.
-        self._agencies = self._vendors = None
+        self.__dict__.pop("agencies", None)
+        self.__dict__.pop("vendors", None)
 
-    @property
+    @cached_property
     def agencies(self) -> AgencyResolver:
-        if self._agencies is None:
-            self._agencies = AgencyResolver()
-        return self._agencies
+        return AgencyResolver()
 
-    @property
+    @cached_property
     def vendors(self) -> VendorResolver:
-        if self._vendors is None:
-            self._vendors = VendorResolver()
-        return self._vendors
+        return VendorResolver()
 
-    @property
+    @cached_property
     def tagger(self) -> Tagger:
-        if self._tagger is None:
-            self._tagger = Tagger()
-        return self._tagger
+        return Tagger()
 
-    @property
+    @cached_property
     def finder(self) -> EntityFinder:
-        if self._finder is None:
-            self._finder = EntityFinder()
-        return self._finder
+        return EntityFinder()
 
     def _import_batch(self, batch: list[Record]) -> None:
         existing = self._existing({(r.source, r.external_id) for r in batch})
