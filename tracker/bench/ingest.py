@@ -118,7 +118,7 @@ def _baseline(
     columns = "external_id, title, day, amount, agency, vendor, uei"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, "
+            f"CREATE TABLE {table} (external_id TEXT PRIMARY KEY, "
             "title TEXT, day TEXT, amount NUMERIC, agency TEXT, vendor TEXT, uei TEXT)"
         )
     try:
