@@ -263,4 +263,4 @@ SCRAPER_MIN_INTERVAL = (
     float(os.environ["SCRAPER_MIN_INTERVAL"]) if os.environ.get("SCRAPER_MIN_INTERVAL") else None
 )
 SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "1.0"))
-IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "500"))
+IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))

@@ -96,13 +96,15 @@ def scrape_all_incremental() -> list[str]:
 
 
 @shared_task(name="tracker.tasks.after_import", acks_late=True)
-def after_import(event_ids: list[int]) -> int:
+def after_import(event_ids: list[int], vendor_ids: list[int] | None = None) -> int:
     """Follow-up work once an import committed changed events."""
     from tracker.alerts.sending import alerts_after_import
     from tracker.exports_bulk import bulk_exports_write
+    from tracker.services.entities import vendors_flag_near_matches
     from tracker.stats import refresh_stats_for_events
 
     log.info("%d events changed", len(event_ids))
+    vendors_flag_near_matches(vendor_ids or [])
     refresh_stats_for_events(event_ids)
     alerts_after_import(event_ids)
     bulk_exports_write()

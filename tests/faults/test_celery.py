@@ -58,10 +58,10 @@ def test_scrape_task_retries_with_backoff_and_jitter():
 def test_follow_up_task_is_enqueued_only_after_commit():
     with mock.patch.object(tasks.after_import, "delay") as delay:
         with pytest.raises(RuntimeError), transaction.atomic():
-            scraping._after_import([1, 2])
+            scraping._after_import([1, 2], [])
             raise RuntimeError("the import's transaction rolls back")
         delay.assert_not_called()
         with transaction.atomic():
-            scraping._after_import([3])
+            scraping._after_import([3], [7])
             delay.assert_not_called()
-        delay.assert_called_once_with([3])
+        delay.assert_called_once_with([3], [7])

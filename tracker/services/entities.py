@@ -9,6 +9,7 @@ is flagged for a curator (``VendorMatchFlag``), never merged automatically.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 
 from django.db import transaction
@@ -175,8 +176,8 @@ class NearNames:
 class VendorResolver:
     """Maps ``VendorRef``s to vendor ids, with in-memory indexes of names and identifiers."""
 
-    def __init__(self, *, flag_near_matches: bool = True) -> None:
-        self.flag_near_matches = flag_near_matches
+    def __init__(self) -> None:
+        self.created: set[int] = set()  # vendors this resolver added, for near-match review
         self._by_key: dict[str, int] = {}
         self._by_uei: dict[str, int] = {}
         self._by_duns: dict[str, int] = {}
@@ -195,7 +196,6 @@ class VendorResolver:
                 self._has_parent.add(vendor_id)
         for vendor_id, key in VendorAlias.objects.values_list("vendor_id", "normalized"):
             self._by_key.setdefault(key, vendor_id)
-        self._near: NearNames | None = None
         self._cache: dict[tuple, int] = {}
         self._slugs: set[str] | None = None
         # Vendors created in this batch are written together by ``commit``; until then they
@@ -368,8 +368,7 @@ class VendorResolver:
                 vendor.parent_id = parent
                 vendor.save(update_fields=["parent"])
         self._remap(real)
-        if self.flag_near_matches:
-            self._flag([(real[p], v.normalized) for p, v in self._pending.items()])
+        self.created.update(ids)
         self._pending, self._pending_parents = {}, {}
         return real
 
@@ -385,25 +384,29 @@ class VendorResolver:
             self._identifiers[vendor_id] = self._identifiers.pop(provisional)
         self._has_parent = {real.get(v, v) for v in self._has_parent}
 
-    def _flag(self, created: list[tuple[int, str]]) -> None:
-        if self._near is None:
-            self._near = NearNames()
-        else:
-            for vendor_id, key in created:
-                self._near.add(vendor_id, key)
-        VendorMatchFlag.objects.bulk_create(
-            [
-                VendorMatchFlag(
-                    vendor_id=vendor_id,
-                    candidate_id=other,
-                    score=score,
-                    reason=f"names alike ({score:.2f})",
-                )
-                for vendor_id, key in created
-                for other, score in self._near.near(vendor_id, key)
-            ],
-            ignore_conflicts=True,
+
+def vendors_flag_near_matches(vendor_ids: Iterable[int]) -> int:
+    """Flag, for a curator, vendors whose names are close to these (new) vendors' names.
+
+    Run after an import rather than inside it, so flagging never slows ingestion.
+    Idempotent: one flag per pair. Returns how many pairs were found.
+    """
+    wanted = list(Vendor.objects.filter(pk__in=list(vendor_ids)).values_list("id", "normalized"))
+    if not wanted:
+        return 0
+    near = NearNames()
+    flags = [
+        VendorMatchFlag(
+            vendor_id=vendor_id,
+            candidate_id=other,
+            score=score,
+            reason=f"names alike ({score:.2f})",
         )
+        for vendor_id, key in wanted
+        for other, score in near.near(vendor_id, key)
+    ]
+    VendorMatchFlag.objects.bulk_create(flags, ignore_conflicts=True)
+    return len(flags)
 
 
 @transaction.atomic

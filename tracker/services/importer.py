@@ -31,7 +31,7 @@ from tracker.models import (
     SourceRecord,
 )
 from tracker.services import bulk
-from tracker.services.entities import AgencyResolver, VendorResolver
+from tracker.services.entities import AgencyResolver, VendorResolver, vendors_flag_near_matches
 from tracker.services.tagging import EntityFinder, Tagger
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class ImportCounts:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     event_ids: set[int] = field(default_factory=set)
+    vendor_ids: set[int] = field(default_factory=set)
 
     def error(self, message: str) -> None:
         log.warning(message)
@@ -167,6 +168,8 @@ class Importer:
 
     def finish(self) -> ImportCounts:
         self.flush()
+        if "vendors" in self.__dict__:
+            self.counts.vendor_ids |= self.vendors.created
         return self.counts
 
     def flush(self) -> None:
@@ -174,7 +177,11 @@ class Importer:
         if not batch:
             return
         before = ImportCounts(
-            **{k: v for k, v in asdict(self.counts).items() if k not in ("errors", "event_ids")}
+            **{
+                k: v
+                for k, v in asdict(self.counts).items()
+                if k not in ("errors", "event_ids", "vendor_ids")
+            }
         )
         try:
             with transaction.atomic():
@@ -212,6 +219,8 @@ class Importer:
 
     def _reset_caches(self) -> None:
         # Resolver caches may hold rows created inside a rolled-back transaction.
+        if "vendors" in self.__dict__:
+            self.counts.vendor_ids |= self.vendors.created
         self.__dict__.pop("agencies", None)
         self.__dict__.pop("vendors", None)
 
@@ -558,10 +567,11 @@ class Importer:
 
 
 def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -> ImportCounts:
-    """Import records (see ``Importer``); returns the counts, also written to ``run`` if given."""
+    """Import records (see ``Importer``), then flag new vendors' near matches for review."""
     importer = Importer()
     importer.add_many(records)
     counts = importer.finish()
+    vendors_flag_near_matches(counts.vendor_ids)
     if run is not None:
         for name in ("inserted", "updated", "unchanged", "skipped", "failed"):
             setattr(run, name, getattr(counts, name))

@@ -175,7 +175,7 @@ def scrape_run(
         status, message = ScrapeRun.Status.SUCCEEDED, ""
     run = _finish(run, status, message)
     if counts.event_ids:
-        _after_import(sorted(counts.event_ids))
+        _after_import(sorted(counts.event_ids), sorted(counts.vendor_ids))
     return run
 
 
@@ -225,11 +225,11 @@ def _health_notify(source: str) -> None:
         log.exception("%s: source health check failed", source)
 
 
-def _after_import(event_ids: list[int]) -> None:
-    """Tell the rest of the system that events changed (alerts, bulk downloads)."""
+def _after_import(event_ids: list[int], vendor_ids: list[int]) -> None:
+    """Tell the rest of the system what changed (stats, alerts, downloads, vendor review)."""
     from tracker import tasks
 
-    transaction.on_commit(lambda: tasks.after_import.delay(event_ids))
+    transaction.on_commit(lambda: tasks.after_import.delay(event_ids, vendor_ids))
 
 
 def date_windows(since: dt.date, until: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
