@@ -236,6 +236,42 @@ def parse_rows(
     return parsed
 
 
+def parse_results_page(
+    page: Page,
+    *,
+    what: str,
+    source: str,
+    expected: Sequence[str],
+    build: Callable[[dict[str, Any]], Record],
+) -> Parsed:
+    """One record per item of a REST page (``{"results": [...]}``) or of a single item.
+
+    ``build`` raises ``ValueError`` for an unusable item; expected fields that no item has
+    are reported as drift.
+    """
+    data = load_json(page)
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        items = data["results"]
+    elif isinstance(data, dict) and "id" in data:
+        items = [data]
+    else:
+        raise ParseError(f"not a {source} {what} page or {what}")
+    parsed = Parsed()
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            parsed.problems.append(f"result {number}: not an object ({type(item).__name__})")
+            continue
+        try:
+            parsed.records.append(build(item))
+        except ValueError as exc:
+            parsed.problems.append(str(exc))
+    objects = [item for item in items if isinstance(item, dict)]
+    for name in expected:
+        if objects and not any(name in item for item in objects):
+            parsed.drift.append(f"field {name!r} missing from every {what}")
+    return parsed
+
+
 def replay_pages(paths: Iterable[str | Path]) -> Iterator[Page]:
     """Pages read from files or folders of raw bodies (sorted), with any ``.meta.json`` sidecar."""
     for path in map(Path, paths):

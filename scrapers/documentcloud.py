@@ -22,6 +22,7 @@ from scrapers.base import (
     Record,
     load_json,
     page_from,
+    parse_results_page,
 )
 from scrapers.text import clean_text, html_to_text, int_id, iso_date, plain, safe_url, scrub
 
@@ -140,24 +141,10 @@ def document_record(doc: dict[str, Any]) -> Record:
 
 def parse(page: Page) -> Parsed:
     """Return one record per document in a search page, a list page or a single document."""
-    data = load_json(page)
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        documents = data["results"]
-    elif isinstance(data, dict) and "id" in data:
-        documents = [data]
-    else:
-        raise ParseError("not a DocumentCloud search, list or document response")
-    parsed = Parsed()
-    for number, doc in enumerate(documents, 1):
-        if not isinstance(doc, dict):
-            parsed.problems.append(f"result {number}: not an object ({type(doc).__name__})")
-            continue
-        try:
-            parsed.records.append(document_record(doc))
-        except ValueError as exc:
-            parsed.problems.append(str(exc))
-    dicts = [doc for doc in documents if isinstance(doc, dict)]
-    for name in EXPECTED_FIELDS:
-        if dicts and not any(name in doc for doc in dicts):
-            parsed.drift.append(f"field {name!r} missing from every document")
-    return parsed
+    return parse_results_page(
+        page,
+        what="document",
+        source="DocumentCloud",
+        expected=EXPECTED_FIELDS,
+        build=document_record,
+    )

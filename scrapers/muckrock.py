@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
-from scrapers.base import AgencyRef, Client, Page, Parsed, ParseError, Query, Record, load_json
+from scrapers.base import (
+    AgencyRef,
+    Client,
+    Page,
+    Parsed,
+    Query,
+    Record,
+    parse_results_page,
+)
 from scrapers.documentcloud import follow_next
 from scrapers.text import clean_text, int_id, iso_date, plain, safe_url, scrub
 
@@ -95,24 +103,6 @@ def request_record(request: dict[str, Any]) -> Record:
 
 def parse(page: Page) -> Parsed:
     """Return one record per request in a results page, or the one record of a single request."""
-    data = load_json(page)
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        requests = data["results"]
-    elif isinstance(data, dict) and "id" in data:
-        requests = [data]
-    else:
-        raise ParseError("not a MuckRock requests page or request")
-    parsed = Parsed()
-    for number, request in enumerate(requests, 1):
-        if not isinstance(request, dict):
-            parsed.problems.append(f"result {number}: not an object ({type(request).__name__})")
-            continue
-        try:
-            parsed.records.append(request_record(request))
-        except ValueError as exc:
-            parsed.problems.append(str(exc))
-    dicts = [request for request in requests if isinstance(request, dict)]
-    for name in EXPECTED_FIELDS:
-        if dicts and not any(name in request for request in dicts):
-            parsed.drift.append(f"field {name!r} missing from every request")
-    return parsed
+    return parse_results_page(
+        page, what="request", source="MuckRock", expected=EXPECTED_FIELDS, build=request_record
+    )

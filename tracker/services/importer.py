@@ -129,21 +129,7 @@ class _Pending:
     match_keys: dict[str, int] = field(default_factory=dict)
 
 
-EVENT_COLUMNS = (
-    "kind",
-    "date",
-    "date_precision",
-    "title",
-    "summary",
-    "body_text",
-    "amount",
-    "currency",
-    "codes",
-    "review_state",
-    "match_key",
-    "created_at",
-    "updated_at",
-)
+EVENT_COLUMNS = (*EVENT_FIELDS, "review_state", "match_key", "created_at", "updated_at")
 SOURCE_COLUMNS = ("source", "external_id", "url", "raw", "content_hash", "retrieved_at", "event")
 
 
