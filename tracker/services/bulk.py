@@ -27,12 +27,36 @@ def _chunks(rows: Sequence[tuple], width: int) -> list[Sequence[tuple]]:
     return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
+def _unnest_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple], suffix: str
+) -> list[tuple]:
+    """PostgreSQL: one short statement with one array parameter per column.
+
+    A multi-row ``VALUES`` list with tens of thousands of placeholders is re-parsed by the
+    driver on every call; ``unnest`` keeps the statement short and cacheable.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    arrays = ", ".join(
+        f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in fields
+    )
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({_columns(model, fields)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+            f"{suffix}",
+            columns,
+        )
+        return cursor.fetchall() if "RETURNING" in suffix else []
+
+
 def insert_returning_ids(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
 ) -> list[int]:
     """Insert ``rows`` and return their new primary keys, in the order of ``rows``."""
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        return [row[0] for row in _unnest_insert(model, fields, rows, "RETURNING id")]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = _columns(model, fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -53,6 +77,9 @@ def insert_ignoring_duplicates(
 ) -> None:
     """Insert ``rows``, skipping any that a unique constraint already holds."""
     if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _unnest_insert(model, fields, rows, "ON CONFLICT DO NOTHING")
         return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = _columns(model, fields)
@@ -79,12 +106,8 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         )
 
 
-def json_value(value: Any) -> Any:
-    """A JSON field's value ready for this database."""
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        return Jsonb(value, dumps=lambda obj: orjson.dumps(obj, default=str).decode())
+def json_value(value: Any) -> str:
+    """A JSON field's value ready for the inserts above (JSON text; PostgreSQL casts it)."""
     return orjson.dumps(value, default=str).decode()
 
 
