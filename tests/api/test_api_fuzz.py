@@ -7,23 +7,11 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.selectors import EventFilters
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.export.urls_for_test")]
 
-EVENT_PARAMS = (
-    "agency",
-    "vendor",
-    "technology",
-    "kind",
-    "since",
-    "until",
-    "amount_min",
-    "amount_max",
-    "level",
-    "q",
-    "order",
-    "cursor",
-    "page_size",
-)
+EVENT_PARAMS = (*EventFilters.FIELDS, "cursor", "page_size")
 ENTITY_PARAMS = ("parent", "q", "level", "page", "page_size")
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 values = st.one_of(
