@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,16 @@ def require_service(name: str, url: str) -> None:
     if os.environ.get("SPYGLASS_REQUIRE_SERVICES"):
         pytest.fail(f"{name} at {url} is required (SPYGLASS_REQUIRE_SERVICES=1) but not reachable")
     pytest.skip(f"{name} not reachable at {url}")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Every test starts with an empty cache: rolled-back data leaves no cached pages behind."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

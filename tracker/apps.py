@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = "Spyglass tracker"
+
+    def ready(self) -> None:
+        from tracker.caching import forget_filter_choices
+        from tracker.models import Agency, Technology, Vendor
+
+        for model in (Agency, Vendor, Technology):
+            post_save.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-{model}")
+            post_delete.connect(
+                forget_filter_choices, sender=model, dispatch_uid=f"choices-del-{model}"
+            )

@@ -127,8 +127,9 @@ def test_event_list_query_count_is_fixed(client, starter, django_assert_num_quer
         make.event(
             agencies=[Agency.objects.get(slug="ice")], vendors=[Vendor.objects.get(slug="aws")]
         )
-    # slug check, subtree ids, capped link count (query plan), the page, 4 prefetches
-    with django_assert_num_queries(8):
+    # slug check, subtree ids, stored size and (none stored) capped link count for the
+    # query plan, the page, 4 prefetches
+    with django_assert_num_queries(9):
         assert len(get(client, "/api/events/?agency=ice").json()["results"]) == 12
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
-from tracker.models import Agency, Event, EventAgency
+from tracker.models import Agency, Event, EventAgency, Technology, Vendor
 from tracker.selectors import EventFilters, event_search
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +77,57 @@ def test_params_are_parsed_and_bad_values_reported(starter):
     assert filters.to_params() == {"agency": "ice", "kind": ["pitch"], "q": "x"}
     assert filters.without("kind", "pitch").to_params() == {"agency": "ice", "q": "x"}
     assert EventFilters.from_params(filters.to_params()) == filters
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_every_query_plan_finds_the_same_events(starter, monkeypatch, stored):
+    """Driving from any filter's links or probing them all gives the same events and count,
+    whether the sizes that pick the plan are stored or counted live."""
+    from tests.web import factories
+    from tracker import selectors
+    from tracker.selectors import event_count
+    from tracker.stats import refresh_stats
+
+    ice, hsi = Agency.objects.get(slug="ice"), Agency.objects.get(slug="hsi")
+    fbi = Agency.objects.get(slug="fbi")
+    vendor = factories.vendor("Plan Vendor")
+    tech = factories.technology("Plan Tech")
+    for day in range(24):
+        factories.event(
+            date=dt.date(2019, 1, 1) + dt.timedelta(days=day),
+            agencies=[(ice, hsi, fbi)[day % 3]],
+            vendors=[vendor] if day % 2 else [],
+            technologies=[tech] if day % 4 else [],
+        )
+    if stored:
+        refresh_stats()
+    wanted = [
+        EventFilters(agency="dhs", vendor=vendor.slug),
+        EventFilters(agency="ice", technology=tech.slug, since=dt.date(2019, 1, 5)),
+        EventFilters(vendor=vendor.slug, technology=tech.slug, agency="fbi"),
+    ]
+    def under(nodes, model, slug) -> bool:
+        top = model.objects.get(slug=slug).path
+        return any(node.path.startswith(top) for node in nodes)
+
+    expected = {}
+    events = Event.objects.prefetch_related("agencies", "vendors", "technologies")
+    for filters in wanted:
+        expected[filters] = {
+            e.pk for e in events
+            if (not filters.since or (e.date and e.date >= filters.since))
+            and (not filters.agency or under(e.agencies.all(), Agency, filters.agency))
+            and (not filters.vendor or under(e.vendors.all(), Vendor, filters.vendor))
+            and (
+                not filters.technology
+                or under(e.technologies.all(), Technology, filters.technology)
+            )
+        }
+        assert expected[filters], filters
+    for limit in (0, 5, 1000):
+        monkeypatch.setattr(selectors, "DRIVE_LIMIT", limit)
+        for filters in wanted:
+            found = set(event_search(filters, drive_limit=limit).values_list("pk", flat=True))
+            assert found == expected[filters]
+            assert event_count(filters) == len(expected[filters])
+            assert event_count(filters, cap=2) == 2

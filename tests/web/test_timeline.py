@@ -240,12 +240,13 @@ def test_query_count_is_constant_for_a_full_page(client, django_assert_num_queri
             vendors=vendors[: 1 + day % 2],
             technologies=techs[: 1 + day % 3],
         )
-    # count, page, 4 prefetches, per-year totals, 3 filter selects
-    with django_assert_num_queries(10):
+    # count, page, the page's links, per-year totals, 3 filter selects
+    with django_assert_num_queries(7):
         assert client.get(URL).status_code == 200
-    # + per entity filter: the existence check in from_params, the subtree ids and the capped
-    # link count that picks the query plan; + one stored-size lookup (is the count affordable?)
-    with django_assert_num_queries(14):
+    # the filter selects come from the cache now; + per entity filter: the existence check in
+    # from_params and the subtree ids; + the stored sizes and (none stored) the capped link
+    # count that pick the query plan; + one stored-size lookup (is the count affordable?)
+    with django_assert_num_queries(9):
         assert client.get(URL, {"agency": agencies[0].slug, "kind": "award"}).status_code == 200
 
 
@@ -261,6 +262,40 @@ def test_large_choice_tables_offer_the_most_used_entries(client, db, monkeypatch
     assert f'<option value="{used.slug}">' in html
     assert Vendor.objects.count() == 6
     assert html.count('<option value="vendor-') == 0  # unused vendors are left out
+
+
+def test_cached_choices_follow_new_entities_and_refreshed_counts(client, db, monkeypatch):
+    from tracker.stats import refresh_stats
+    from tracker.views import timeline
+
+    monkeypatch.setattr(timeline, "CHOICES_LIMIT", 2)
+    first, second = factories.vendor("First Vendor"), factories.vendor("Second Vendor")
+    factories.vendor("Third Vendor")
+    factories.event(vendors=[first])
+    refresh_stats()
+    assert 'value="first-vendor"' in client.get(URL).content.decode()
+    factories.event(vendors=[second])  # links alone do not forget the cached choices ...
+    assert 'value="second-vendor"' not in client.get(URL).content.decode()
+    refresh_stats()  # ... the statistics refresh after an import does
+    assert 'value="second-vendor"' in client.get(URL).content.decode()
+    second.name = "Renamed Vendor"
+    second.save()
+    assert ">Renamed Vendor</option>" in client.get(URL).content.decode()
+    selected = client.get(URL, {"vendor": "third-vendor"}).content.decode()
+    assert '<option value="third-vendor" selected>Third Vendor</option>' in selected
+
+
+def test_list_rows_show_each_link_once_in_name_order(client, db):
+    b_agency, a_agency = factories.agency("Beta Agency"), factories.agency("Alpha Agency")
+    vendor = factories.vendor("Zeta & Sons")
+    event = factories.event(agencies=[b_agency, a_agency], vendors=[vendor])
+    event.agencies.add(a_agency, through_defaults={"role": "funding"})
+    html = client.get(URL).content.decode()
+    row = html[html.index('<li class="event">'):]
+    row = row[: row.index("</li>")]
+    assert row.index(">Alpha Agency<") < row.index(">Beta Agency<")
+    assert row.count(">Alpha Agency<") == 1
+    assert f'<a href="{vendor.get_absolute_url()}">Zeta &amp; Sons</a>' in row
 
 
 def test_counts_are_capped_and_totals_skipped_beyond_the_cap(client, db, monkeypatch):

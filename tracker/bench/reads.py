@@ -16,8 +16,8 @@ from tracker.bench.loader import Loaded
 from tracker.bench.report import Row, percentile, timed
 from tracker.fulltext import PG_SEARCH, SQLITE_SEARCH, fts5_query, query_terms, tsquery
 from tracker.models import Agency, Technology
-from tracker.selectors import EventFilters, event_search
-from tracker.views.timeline import with_listing
+from tracker.selectors import EventFilters, event_count, event_search
+from tracker.views.listing import listed
 
 PAGE_TECHNOLOGY = "biometrics"
 SINCE, UNTIL = "2012-01-01", "2022-12-31"
@@ -109,9 +109,9 @@ def page_stage(loaded: Loaded, db: str, repeat: int) -> list[Row]:
         {"agency": loaded.big_agency, "technology": PAGE_TECHNOLOGY, "since": SINCE,
          "until": UNTIL}
     )
-    counts = timed(lambda: event_search(filters).count(), max(5, repeat // 5))
+    counts = timed(lambda: event_count(filters), max(5, repeat // 5))
     raw_counts = timed(_raw_count(where, params), max(5, repeat // 5))
-    extra = {"url": url, "matching": event_search(filters).count()}
+    extra = {"url": url, "matching": event_count(filters)}
     return [
         Row("page-p50", db, percentile(ours, 0.5), percentile(baseline, 0.5), extra=extra),
         Row("page-p95", db, percentile(ours, 0.95), percentile(baseline, 0.95), extra=extra),
@@ -137,7 +137,7 @@ def _raw_search(q: str) -> Callable[[], None]:
 def _our_search(q: str) -> Callable[[], None]:
     def run() -> None:
         events = event_search(EventFilters.from_params({"q": q}))
-        list(with_listing(events)[:50])
+        listed(events[:50])
         events.count()
 
     return run

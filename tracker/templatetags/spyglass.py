@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
@@ -75,12 +73,6 @@ def http_url(url: str | None) -> str:
 def review_label(state: str) -> str:
     """What a review state means to a reader."""
     return REVIEW_LABELS.get(state, state)
-
-
-@register.filter
-def source_names(sources: Iterable[Any]) -> list[str]:
-    """The distinct source names of an event's records, in order."""
-    return list(dict.fromkeys(record.source for record in sources))
 
 
 @register.simple_tag

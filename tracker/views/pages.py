@@ -29,12 +29,12 @@ from tracker.views.entities import (
     pretty_json,
     source_statuses,
 )
+from tracker.views.listing import listed
 from tracker.views.timeline import (
     CONTRACT_KINDS,
     stored_counterparties,
     timeline_context,
     top_counterparties,
-    with_listing,
 )
 
 HOME_PITCH_KINDS = ("pitch", "meeting", "lobbying")
@@ -44,7 +44,7 @@ LIST_PER_PAGE = 100
 
 def home(request: HttpRequest) -> HttpResponse:
     """What Spyglass is, the latest events, counts, and recent pitches with no contract."""
-    latest = list(with_listing(event_search(EventFilters()))[:10])
+    latest = listed(event_search(EventFilters())[:10])
     pitches = Event.objects.filter(kind__in=HOME_PITCH_KINDS).order_by(*ORDERS["newest"])
     unanswered = []
     for event in pitches[:HOME_PITCHES_CHECKED]:
