@@ -12,7 +12,7 @@ import importlib
 import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -20,9 +20,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from scrapers.base import Page, ParseError, Query, SourceUnavailable, replay_pages, save_page
+from scrapers.base import (
+    Page,
+    Parsed,
+    ParseError,
+    Query,
+    SourceUnavailable,
+    replay_pages,
+    save_page,
+)
 from tracker.models import NewsFeed, ScrapeRun, TaggingRule, Vendor
 from tracker.services.importer import ImportCounts, Importer
+from tracker.services.pipeline import read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +99,17 @@ def _endpoint_override(module: ModuleType, source: str) -> dict[str, str]:
     return {"base_url" if "base_url" in parameters else "url": url}
 
 
+def parse_pages(
+    module: ModuleType, pages: Iterable[Page]
+) -> Iterator[tuple[Page, Parsed | None, ParseError | None]]:
+    """Each page with what ``module.parse`` made of it, or the ``ParseError`` it raised."""
+    for page in pages:
+        try:
+            yield page, module.parse(page), None
+        except ParseError as exc:
+            yield page, None, exc
+
+
 def scrape_run(
     *,
     source: str,
@@ -136,16 +156,14 @@ def scrape_run(
         else:
             query = source_query(source, since=since, until=until)
             pages = module.fetch(http_client(source), query, **_endpoint_override(module, source))
-        for page in pages:
+        for page, parsed, refused in read_ahead(parse_pages(module, pages)):
             if save_raw:
                 save_page(page, save_raw, run.pages)
             run.pages += 1
-            try:
-                parsed = module.parse(page)
-            except ParseError as exc:
+            if refused is not None:
                 counts.failed += 1
-                counts.error(f"{source} {page.url}: page skipped: {exc}")
-                shape = f"unrecognised page shape: {exc}"
+                counts.error(f"{source} {page.url}: page skipped: {refused}")
+                shape = f"unrecognised page shape: {refused}"
                 if _well_formed_json(page.body) and shape not in drift:
                     drift.append(shape)
                 continue
