@@ -12,7 +12,7 @@ import importlib
 import inspect
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -22,8 +22,6 @@ from django.utils import timezone
 
 from scrapers.base import (
     Page,
-    Parsed,
-    ParseError,
     Query,
     SourceUnavailable,
     replay_pages,
@@ -31,7 +29,7 @@ from scrapers.base import (
 )
 from tracker.models import NewsFeed, ScrapeRun, TaggingRule, Vendor
 from tracker.services.importer import ImportCounts, Importer
-from tracker.services.pipeline import read_ahead
+from tracker.services.pipeline import parsed_pages
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +97,6 @@ def _endpoint_override(module: ModuleType, source: str) -> dict[str, str]:
     return {"base_url" if "base_url" in parameters else "url": url}
 
 
-def parse_pages(
-    module: ModuleType, pages: Iterable[Page]
-) -> Iterator[tuple[Page, Parsed | None, ParseError | None]]:
-    """Each page with what ``module.parse`` made of it, or the ``ParseError`` it raised."""
-    for page in pages:
-        try:
-            yield page, module.parse(page), None
-        except ParseError as exc:
-            yield page, None, exc
-
-
 def scrape_run(
     *,
     source: str,
@@ -156,7 +143,7 @@ def scrape_run(
         else:
             query = source_query(source, since=since, until=until)
             pages = module.fetch(http_client(source), query, **_endpoint_override(module, source))
-        for page, parsed, refused in read_ahead(parse_pages(module, pages)):
+        for page, parsed, refused in parsed_pages(module, pages):
             if save_raw:
                 save_page(page, save_raw, run.pages)
             run.pages += 1
