@@ -264,3 +264,26 @@ def test_retag_keeps_curator_tags_and_drops_stale_rule_tags(starter):
         event=event, technology__slug="face-recognition"
     ).exists()
     assert set(pitch.technologies.values_list("slug", flat=True)) >= curated
+
+
+def test_a_new_records_payload_is_the_json_the_generic_path_writes():
+    from tracker.services.importer import _json_safe, _raw_json
+
+    raw = {"b": [1, Decimal("2.50"), dt.date(2018, 6, 1)], "a\x00": {"t": "x\x00y"}, "é": None}
+    for variant in ("", "description"):
+        stored = {variant or "record": _json_safe(raw), "_hashes": {variant: "h"}}
+        expected = bulk.json_value(stored)
+        assert _raw_json(raw, variant, "h") == expected
+    assert "\\u0000" not in _raw_json(raw, "", "h")
+
+
+def test_known_rows_are_found_by_one_bound_list(starter):
+    records_import([award(external_id=f"X-{n}", match_key="") for n in range(3)])
+    found = bulk.ids_matching(
+        "tracker_sourcerecord", "external_id", ["X-0", "X-2", "nope", "it's"],
+        where="source = %s AND ", params=["usaspending"],
+    )
+    expected = SourceRecord.objects.filter(external_id__in=["X-0", "X-2"])
+    assert sorted(found) == sorted(expected.values_list("pk", flat=True))
+    assert len(found) == 2
+    assert bulk.ids_matching("tracker_sourcerecord", "external_id", []) == []

@@ -30,23 +30,57 @@ def _chunks(rows: Sequence[tuple], width: int) -> list[Sequence[tuple]]:
 def _unnest_insert(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple], suffix: str
 ) -> list[tuple]:
-    """PostgreSQL: one short statement with one array parameter per column.
+    """PostgreSQL: one short statement with one array parameter per column, sent in binary.
 
     A multi-row ``VALUES`` list with tens of thousands of placeholders is re-parsed by the
-    driver on every call; ``unnest`` keeps the statement short and cacheable.
+    driver on every call; ``unnest`` keeps the statement short and cacheable. The arrays go
+    through a server-side-binding cursor in binary (``%b``): Django's client-side binding
+    would quote them into the SQL text, escaping every quote of every JSON payload with a
+    regular expression (a third of the import time).
     """
     table = connection.ops.quote_name(model._meta.db_table)
     arrays = ", ".join(
-        f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in fields
+        f"%b::{model._meta.get_field(name).db_type(connection)}[]" for name in fields
     )
     columns = [list(column) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
+    with _binary_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({_columns(model, fields)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
             f"{suffix}",
             columns,
         )
         return cursor.fetchall() if "RETURNING" in suffix else []
+
+
+def _binary_cursor() -> Any:
+    """PostgreSQL: a cursor on Django's connection (same transaction) that binds parameters
+    on the server, so ``%b`` sends them in binary."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def ids_matching(
+    table: str, column: str, values: Sequence[str], *, where: str = "", params: Sequence = ()
+) -> list[int]:
+    """Ids of the rows of ``table`` whose ``column`` is one of ``values`` (and ``where``).
+
+    ``values`` travel as one parameter (a binary array; JSON text for SQLite's
+    ``json_each``), not as thousands of placeholders the ORM prepares one by one.
+    ``where`` is a trusted SQL prefix such as ``"source = %s AND "`` with its ``params``.
+    """
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        sql = f"SELECT id FROM {table} WHERE {where}{column} = ANY(%b)"  # noqa: S608
+        with _binary_cursor() as cursor:
+            cursor.execute(sql, [*params, list(values)])
+            return [row[0] for row in cursor.fetchall()]
+    sql = f"SELECT id FROM {table} WHERE {where}{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, orjson.dumps(list(values)).decode()])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def insert_returning_ids(

@@ -117,18 +117,15 @@ def _json_safe(value: Any) -> Any:
     return _clean(loaded) if b"\\u0000" in dumped else loaded
 
 
-# The known records among a batch's keys: one bound list, not 2,000 parameters for the ORM
-# to prepare one by one.
-EXISTING_SQL = (
-    "SELECT id FROM tracker_sourcerecord WHERE source = %s"
-    " AND external_id IN (SELECT value FROM json_each(%s))",
-    "SELECT id FROM tracker_sourcerecord WHERE source = %s AND external_id = ANY(%s)",
-)
-
-
-def _texts(values: list[str]) -> Any:
-    """A list of texts as ``EXISTING_SQL`` binds it: JSON on SQLite, an array on PostgreSQL."""
-    return values if connection.vendor == "postgresql" else orjson.dumps(values).decode()
+def _raw_json(raw: Any, variant: str, digest: str) -> str:
+    """A new record's stored payload, ``{variant: raw, "_hashes": {variant: digest}}``, as
+    JSON text serialised once (``_json_safe`` and ``json_value`` would do it three times)."""
+    dumped = orjson.dumps(raw, default=str)
+    if b"\\u0000" in dumped:
+        dumped = orjson.dumps(_clean(orjson.loads(dumped)))
+    key = orjson.dumps(variant or "record")
+    hashes = orjson.dumps({variant: digest})
+    return (b"{" + key + b":" + dumped + b',"_hashes":' + hashes + b"}").decode()
 
 
 @dataclass
@@ -238,9 +235,11 @@ class Importer:
 
     def _import_batch(self, batch: list[Record]) -> None:
         existing = self._existing({(r.source, r.external_id) for r in batch})
-        keys = {r.match_key for r in batch if r.match_key}
+        self._batch_now = bulk.datetime_value(timezone.now())
+        keys = [r.match_key for r in batch if r.match_key]
+        known = bulk.ids_matching("tracker_event", "match_key", list(dict.fromkeys(keys)))
         by_match: dict[str, Event | int] = (
-            {e.match_key: e for e in Event.objects.filter(match_key__in=keys)} if keys else {}
+            {e.match_key: e for e in Event.objects.filter(pk__in=known)} if known else {}
         )
         pending = _Pending()
         for record in batch:
@@ -287,7 +286,7 @@ class Importer:
             return
         tags, agency_links, vendor_links = analysis
         values = self._event_values(record)
-        now = self._now
+        now = self._batch_now
         pending.events.append(
             (
                 values["kind"],
@@ -308,13 +307,12 @@ class Importer:
         pending.agency_links.append(agency_links)
         pending.vendor_links.append(vendor_links)
         pending.technologies.append(tags.technologies)
-        raw = {variant or "record": _json_safe(record.raw), "_hashes": {variant: digest}}
         pending.sources.append(
             (
                 record.source,
                 record.external_id[:500],
                 (record.url or "")[:2000],
-                bulk.json_value(raw),
+                _raw_json(record.raw, variant, digest),
                 "",
                 now,
             )
@@ -322,10 +320,6 @@ class Importer:
         pending.keys.append((record.source, record.external_id))
         if record.match_key:
             pending.match_keys[record.match_key] = len(pending.events) - 1
-
-    @property
-    def _now(self) -> Any:
-        return bulk.datetime_value(timezone.now())
 
     def _write_pending(
         self,
@@ -370,11 +364,11 @@ class Importer:
         for source, external_id in keys:
             by_source.setdefault(source, []).append(external_id)
         known: list[int] = []
-        sql = EXISTING_SQL[connection.vendor == "postgresql"]
-        with connection.cursor() as cursor:
-            for source, ids in by_source.items():
-                cursor.execute(sql, [source, _texts(ids)])
-                known += [pk for (pk,) in cursor.fetchall()]
+        for source, ids in by_source.items():
+            known += bulk.ids_matching(
+                "tracker_sourcerecord", "external_id", ids, where="source = %s AND ",
+                params=[source],
+            )
         if not known:
             return {}
         rows = SourceRecord.objects.filter(pk__in=known).select_related("event")
