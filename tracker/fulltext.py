@@ -95,6 +95,7 @@ SQLITE_DROP = [
 SQLITE_SEARCH = "SELECT rowid FROM tracker_event_fts WHERE tracker_event_fts MATCH %s"
 PG_MATCH = "search_vector @@ to_tsquery('simple'::regconfig, %s)"
 PG_SEARCH = "SELECT id FROM tracker_event WHERE " + PG_MATCH  # noqa: S608 - constants only
+PG_EXPRESSION_MATCH = PG_DOCUMENT + " @@ to_tsquery('simple'::regconfig, %s)"
 # A stored column, not an index over the expression: GIN keeps no word positions, so a phrase
 # ("license plate") is rechecked row by row, which recomputed the tsvector of every candidate
 # (220 ms for 22,000 rows); it also lets the planner walk the date index and test each row
@@ -122,6 +123,18 @@ def index_sql(vendor: str, *, create: bool = True) -> list[str]:
     return []
 
 
+def pg_column_ready(alias: str) -> bool:
+    """Whether ``tracker_event.search_vector`` exists (absent when built without migrations;
+    the search then computes each event's document instead). Asked on the raw connection."""
+    connection = connections[alias]
+    connection.ensure_connection()
+    found = connection.connection.execute(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = 'tracker_event'::regclass"
+        " AND attname = 'search_vector' AND NOT attisdropped"
+    ).fetchone()
+    return found is not None
+
+
 def sqlite_index_ready(alias: str) -> bool:
     """Whether the FTS5 table and its three triggers exist.
 
@@ -147,7 +160,8 @@ def search_filter(events: QuerySet, q: str) -> QuerySet:
     vendor = connections[events.db].vendor
     if vendor == "postgresql":
         # Unqualified: it names the events' own column whatever alias the query gives them.
-        return events.filter(RawSQL(PG_MATCH, (tsquery(terms),), output_field=BooleanField()))  # noqa: S611
+        match = PG_MATCH if pg_column_ready(events.db) else PG_EXPRESSION_MATCH
+        return events.filter(RawSQL(match, (tsquery(terms),), output_field=BooleanField()))  # noqa: S611
     if vendor == "sqlite" and sqlite_index_ready(events.db):
         return events.filter(pk__in=RawSQL(SQLITE_SEARCH, (fts5_query(terms),)))  # noqa: S611
     return _fallback(events, terms)

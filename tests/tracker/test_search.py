@@ -131,3 +131,35 @@ def test_every_query_plan_finds_the_same_events(starter, monkeypatch, stored):
             assert found == expected[filters]
             assert event_count(filters) == len(expected[filters])
             assert event_count(filters, cap=2) == 2
+
+
+def test_text_search_without_its_index_finds_the_same_events(starter):
+    """Built without migrations, PostgreSQL computes each document and finds exactly the
+    same; SQLite falls back to substrings, which finds at least the same."""
+    from django.db import connection
+
+    from tests.web import factories
+    from tracker.fulltext import SQLITE_DROP, pg_column_ready, sqlite_index_ready
+
+    factories.event(title="Rekognition pilot", summary="face-recognition at the border")
+    factories.event(title="License plate readers", summary="ALPR cameras, 2019")
+    factories.event(title="Drones", summary="unrelated words: recognizable")
+    queries = ["recognition", "license plate", "rekog", "face-recognition", "2019", "zzz"]
+    indexed = {q: keys(EventFilters(q=q)) for q in queries}
+    assert len(indexed["recognition"]) >= 1 and indexed["zzz"] == set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            assert pg_column_ready("default")
+            cursor.execute("ALTER TABLE tracker_event DROP COLUMN search_vector")
+            assert not pg_column_ready("default")
+        else:
+            assert sqlite_index_ready("default")
+            for statement in SQLITE_DROP:
+                cursor.execute(statement)
+            assert not sqlite_index_ready("default")
+    for q in queries:
+        found = keys(EventFilters(q=q))
+        if connection.vendor == "postgresql":
+            assert found == indexed[q], q
+        else:
+            assert found >= indexed[q], q
