@@ -7,11 +7,11 @@ class TrackerConfig(AppConfig):
     verbose_name = "Spyglass tracker"
 
     def ready(self) -> None:
-        from tracker.caching import forget_filter_choices
+        from tracker.caching import forget_cached_counts
         from tracker.models import Agency, Technology, Vendor
 
         for model in (Agency, Vendor, Technology):
-            post_save.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-{model}")
+            post_save.connect(forget_cached_counts, sender=model, dispatch_uid=f"choices-{model}")
             post_delete.connect(
-                forget_filter_choices, sender=model, dispatch_uid=f"choices-del-{model}"
+                forget_cached_counts, sender=model, dispatch_uid=f"choices-del-{model}"
             )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Model
 
-from tracker.caching import forget_filter_choices
+from tracker.caching import forget_cached_counts
 from tracker.models import (
     Agency,
     EntityCounterparty,
@@ -142,7 +142,7 @@ def _write(keys: set[Key] | None, years: dict, parties: dict) -> None:
         EntityStat.objects.bulk_create(stats, batch_size=5000)
         EntityTotal.objects.bulk_create(totals, batch_size=5000)
         EntityCounterparty.objects.bulk_create(cps, batch_size=5000)
-    forget_filter_choices()
+    forget_cached_counts()
 
 
 def refresh_stats() -> int:

@@ -127,9 +127,9 @@ def test_event_list_query_count_is_fixed(client, starter, django_assert_num_quer
         make.event(
             agencies=[Agency.objects.get(slug="ice")], vendors=[Vendor.objects.get(slug="aws")]
         )
-    # slug check, subtree ids, stored size and (none stored) capped link count for the
+    # slug check, path, subtree ids, stored size and (none stored) capped link count for the
     # query plan, the page, 4 prefetches
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert len(get(client, "/api/events/?agency=ice").json()["results"]) == 12
 
 

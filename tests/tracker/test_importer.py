@@ -287,3 +287,20 @@ def test_known_rows_are_found_by_one_bound_list(starter):
     assert sorted(found) == sorted(expected.values_list("pk", flat=True))
     assert len(found) == 2
     assert bulk.ids_matching("tracker_sourcerecord", "external_id", []) == []
+
+
+def test_a_duplicate_written_by_someone_else_is_a_django_integrity_error(starter):
+    """The importer retries a batch record by record on Django's IntegrityError; the bulk
+    writer must raise that (not the driver's own exception) when another worker won a race."""
+    from django.db import IntegrityError, transaction
+
+    records_import([award(external_id="raced")])
+    raced = SourceRecord.objects.get(external_id="raced")
+    row = (raced.source, raced.external_id, raced.url, "{}", "",
+           bulk.datetime_value(dt.datetime.now(dt.UTC)), raced.event_id)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_returning_ids(
+            SourceRecord,
+            ("source", "external_id", "url", "raw", "content_hash", "retrieved_at", "event"),
+            [row],
+        )

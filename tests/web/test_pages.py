@@ -219,8 +219,8 @@ def test_entity_page_query_count_is_pinned(client, starter, django_assert_num_qu
             date=dt.date(2021, 1, 1) + dt.timedelta(days=day), agencies=[ice], vendors=[aws]
         )
     refresh_stats()
-    # entity; timeline: subtree ids, stored size (plan), stored size (count affordable?),
+    # entity; timeline: path, subtree ids, stored size (plan), stored size (count affordable?),
     # count, page, the page's links, 2 selects, stored year totals; stored top vendors (2 +
     # their names), ancestors, children, aliases. Independent of event count.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert client.get("/agencies/ice/").status_code == 200

@@ -243,10 +243,10 @@ def test_query_count_is_constant_for_a_full_page(client, django_assert_num_queri
     # count, page, the page's links, per-year totals, 3 filter selects
     with django_assert_num_queries(7):
         assert client.get(URL).status_code == 200
-    # the filter selects come from the cache now; + per entity filter: the existence check in
-    # from_params and the subtree ids; + the stored sizes and (none stored) the capped link
-    # count that pick the query plan; + one stored-size lookup (is the count affordable?)
-    with django_assert_num_queries(9):
+    # the filter selects come from the cache now; + per entity filter: the existence check
+    # in from_params, the path and the subtree ids; + the stored sizes and (none stored) the
+    # capped link count that pick the query plan; + one stored-size lookup (count affordable?)
+    with django_assert_num_queries(10):
         assert client.get(URL, {"agency": agencies[0].slug, "kind": "award"}).status_code == 200
 
 

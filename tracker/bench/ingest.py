@@ -9,7 +9,6 @@ database connection.
 
 from __future__ import annotations
 
-import resource
 import tempfile
 import time
 import uuid
@@ -25,6 +24,7 @@ from lxml import etree
 from scrapers import fpds, usaspending
 from scrapers.base import Page, replay_pages
 from tracker.bench.datagen import Dataset, fpds_pages, usaspending_pages
+from tracker.bench.report import peak_rss_mb, rss_mb
 from tracker.services import importer as importer_module
 from tracker.services.importer import Importer
 from tracker.services.pipeline import parsed_pages
@@ -34,19 +34,6 @@ SOURCES = {
     "fpds": (fpds, fpds_pages, 10),
 }
 SAMPLES = 10  # RSS samples across the run, to see whether memory grows with it
-
-
-def rss_mb() -> float:
-    """The resident set size of this process now, in MiB (Linux)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class _Timed:

@@ -117,10 +117,14 @@ def json_lines(rows: Iterable[Row]) -> str:
 
 
 def rss_mb() -> float:
-    """The current resident set size in MB (from /proc, 0 where it is not available)."""
+    """The current anonymous resident memory in MB (from /proc, 0 where it is not available).
+
+    Anonymous: the heap and stacks, not the pages of files the process maps, which SQLite's
+    memory-mapped reads would otherwise count as growth as the database file is read.
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -128,7 +132,7 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """The process's peak resident set size so far, in MB."""
+    """The process's peak resident set size so far, in MB (mapped file pages included)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -8,7 +8,8 @@ types). The SQL is portable between SQLite (3.35+) and PostgreSQL: ``RETURNING``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -52,13 +53,16 @@ def _unnest_insert(
         return cursor.fetchall() if "RETURNING" in suffix else []
 
 
-def _binary_cursor() -> Any:
+@contextmanager
+def _binary_cursor() -> Iterator[Any]:
     """PostgreSQL: a cursor on Django's connection (same transaction) that binds parameters
-    on the server, so ``%b`` sends them in binary."""
+    on the server, so ``%b`` sends them in binary. Driver errors come out as Django's
+    (``IntegrityError`` …), as from any Django cursor: the importer's retries rely on it."""
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def ids_matching(

@@ -22,7 +22,7 @@ from django.db.models.functions import ExtractYear
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from tracker.caching import CHOICES_TTL, choices_key
+from tracker.caching import CACHE_TTL, choices_key
 from tracker.models import (
     Agency,
     EntityCounterparty,
@@ -206,7 +206,7 @@ def cached_filter_choices(model: type[Model], selected: str = "") -> list[tuple[
     options = cache.get(key)
     if options is None:
         options = filter_choices(model)
-        cache.set(key, options, CHOICES_TTL)
+        cache.set(key, options, CACHE_TTL)
     if selected and selected not in {slug for slug, _ in options}:
         return filter_choices(model, selected)
     return options
