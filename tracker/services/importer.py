@@ -138,6 +138,7 @@ class _Pending:
     technologies: list[dict] = field(default_factory=list)
     sources: list[tuple] = field(default_factory=list)
     keys: list[tuple[str, str]] = field(default_factory=list)
+    key_set: set[tuple[str, str]] = field(default_factory=set)  # ``keys``, for ``in``
     match_keys: dict[str, int] = field(default_factory=dict)
 
 
@@ -244,7 +245,7 @@ class Importer:
         pending = _Pending()
         for record in batch:
             key = (record.source, record.external_id)
-            if key in pending.keys or self._needs_pending(record, pending):
+            if key in pending.key_set or self._needs_pending(record, pending):
                 self._write_pending(pending, existing, by_match)
                 pending = _Pending()
             digest = record_hash(record)
@@ -318,6 +319,7 @@ class Importer:
             )
         )
         pending.keys.append((record.source, record.external_id))
+        pending.key_set.add((record.source, record.external_id))
         if record.match_key:
             pending.match_keys[record.match_key] = len(pending.events) - 1
 
