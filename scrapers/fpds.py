@@ -204,18 +204,21 @@ class _Paths:
     def __init__(self, action: etree._Element) -> None:
         self.elements: dict[tuple[str, ...], etree._Element] = {}
         self.in_vendor: dict[str, etree._Element] = {}
-        stack: list[str] = []
-        for event, element in etree.iterwalk(action, events=("start", "end")):
-            if event == "end":
-                stack.pop()
-                continue
+        self._walk(action, ())
+
+    def _walk(self, parent: etree._Element, prefix: tuple[str, ...]) -> None:
+        elements = self.elements
+        for element in parent:
             tag = element.tag
-            name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
-            stack.append(name)
-            path = tuple(stack[1:])
-            self.elements.setdefault(path, element)
-            if len(path) > 1 and path[0] == "vendor":
+            if not isinstance(tag, str):  # a comment or processing instruction
+                continue
+            name = tag.rpartition("}")[2]
+            path = (*prefix, name)
+            elements.setdefault(path, element)
+            if prefix and prefix[0] == "vendor":
                 self.in_vendor.setdefault(name, element)
+            if len(element):
+                self._walk(element, path)
 
     def at(self, *path: str) -> etree._Element | None:
         return self.elements.get(path)

@@ -102,7 +102,9 @@ def text_of(element: etree._Element | None) -> str:
     """Return the text inside ``element`` (CDATA included), NUL-free and whitespace-collapsed."""
     if element is None:
         return ""
-    return " ".join("".join(element.itertext()).replace("\x00", "").split())
+    # A leaf's text is all of it; most fields are leaves, and itertext() costs a generator.
+    text = (element.text or "") if len(element) == 0 else "".join(element.itertext())
+    return " ".join(text.replace("\x00", "").split())
 
 
 def text_at(element: etree._Element | None, *path: str) -> str:
