@@ -1,11 +1,11 @@
-"""Fixtures for the alert tests: a clean cache, a site URL, and small factories."""
+"""Fixtures for the alert tests: a site URL and small factories (tests/conftest.py empties
+the cache around every test)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 import tracker.alerts.models  # noqa: F401  (registers the models until tracker/models.py imports them)
@@ -28,9 +28,6 @@ SITE = "https://spyglass.example"
 def _alerts_settings(settings):
     settings.SITE_URL = SITE
     settings.DEFAULT_FROM_EMAIL = "Spyglass <alerts@spyglass.example>"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def make_event(*, agencies=(), vendors=(), technologies=(), **fields) -> Event:

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import require_service
 from tests.faults import harness
 from tests.hostile import report
-from tests.hostile.conftest import _fresh_cache, no_forbidden_connections  # noqa: F401 (autouse)
+from tests.hostile.conftest import no_forbidden_connections  # noqa: F401 (autouse)
 
 report.install_audit_hook()
 

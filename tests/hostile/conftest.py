@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tests.hostile import report
@@ -23,13 +22,6 @@ def no_forbidden_connections() -> Iterator[None]:
     before = len(report.FORBIDDEN)
     yield
     assert report.FORBIDDEN[before:] == [], "forbidden connection attempted"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from django.utils.html import escape
 from tracker.models import Event
 from tracker.selectors import EventFilters, event_search
 from tracker.templatetags.spyglass import at_precision, money
-from tracker.views.timeline import CHIP_NAMES, query_string, with_listing
+from tracker.views.listing import listed
+from tracker.views.timeline import CHIP_NAMES, query_string
 
 FEED_SIZE = 50
 
@@ -42,20 +43,7 @@ class EventsFeed(Feed):
         return reverse("timeline") + (f"?{query}" if query else "")
 
     def items(self, filters: EventFilters) -> list[Event]:
-        return list(
-            with_listing(event_search(filters)).only(
-                "id",
-                "kind",
-                "date",
-                "date_precision",
-                "title",
-                "summary",
-                "amount",
-                "currency",
-                "updated_at",
-                "created_at",
-            )[:FEED_SIZE]
-        )
+        return listed(event_search(filters)[:FEED_SIZE], "summary", "updated_at", "created_at")
 
     def item_title(self, item: Event) -> str:
         return f"{item.get_kind_display()}: {item.title}"
@@ -65,8 +53,8 @@ class EventsFeed(Feed):
         facts = [at_precision(item.date, item.date_precision)]
         if item.amount is not None:
             facts.append(money(item.amount, item.currency))
-        facts += [agency.short_name for agency in item.agencies.all()]
-        facts += [vendor.name for vendor in item.vendors.all()]
+        facts += [agency.short_name for agency in item.links.agencies]
+        facts += [vendor.name for vendor in item.links.vendors]
         return escape(" · ".join(facts) + (f" — {item.summary}" if item.summary else ""))
 
     def item_updateddate(self, item: Event) -> dt.datetime:
@@ -76,4 +64,4 @@ class EventsFeed(Feed):
         return item.created_at
 
     def item_categories(self, item: Event) -> list[str]:
-        return [item.kind, *(tech.name for tech in item.technologies.all())]
+        return [item.kind, *(tech.name for tech in item.links.technologies)]

@@ -52,9 +52,12 @@ class RowLinks:
     sources: list[str]
 
 
-def listed(events: QuerySet[Event]) -> list[Event]:
-    """``events`` (already sliced to a page) with ``event.links`` set: two queries in all."""
-    rows = list(events.only(*LIST_FIELDS))
+def listed(events: QuerySet[Event], *fields: str) -> list[Event]:
+    """``events`` (already sliced to a page) with ``event.links`` set: two queries in all.
+
+    ``fields`` are read besides the ones a list row shows (the feed wants more).
+    """
+    rows = list(events.only(*LIST_FIELDS, *fields))
     attach_links(rows)
     return rows
 

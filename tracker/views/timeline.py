@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Count, Model, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractYear
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -29,7 +29,6 @@ from tracker.models import (
     EntityStat,
     EntityTotal,
     Event,
-    SourceRecord,
     Technology,
     Vendor,
 )
@@ -58,18 +57,6 @@ FIELD_COLUMNS = {
     Vendor: ("id", "name", "slug", "path"),
     Technology: ("id", "name", "slug", "path"),
 }
-
-
-def with_listing(events: QuerySet[Event]) -> QuerySet[Event]:
-    """The events with just the related columns a list row shows, prefetched in four queries."""
-    return events.only(
-        "id", "kind", "date", "date_precision", "title", "amount", "currency", "review_state"
-    ).prefetch_related(
-        Prefetch("agencies", Agency.objects.only(*FIELD_COLUMNS[Agency]).distinct()),
-        Prefetch("vendors", Vendor.objects.only(*FIELD_COLUMNS[Vendor]).distinct()),
-        Prefetch("technologies", Technology.objects.only(*FIELD_COLUMNS[Technology])),
-        Prefetch("sources", SourceRecord.objects.only("id", "event_id", "source")),
-    )
 
 
 @dataclass
