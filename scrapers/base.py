@@ -5,7 +5,9 @@ A source module in ``scrapers/`` exposes:
 * ``NAME``: the source name used everywhere (command, tasks, admin);
 * ``fetch(client, query) -> Iterator[Page]``: HTTP and paging only, through the shared client;
 * ``parse(page) -> Parsed``: pure (no network, no database); raises ``ParseError`` when the
-  whole page is unusable, and reports a bad record inside a good page in ``Parsed.problems``.
+  whole page is unusable, and reports a bad record inside a good page in ``Parsed.problems``;
+* optionally ``PARSE_IN_PROCESS = True``: parsing a page costs several times what copying its
+  records to another process does (FPDS's XML), so the pipeline parses in a worker process.
 
 Records carry names and codes exactly as the source spells them; the importer in
 ``tracker/`` resolves them to rows. Nothing here imports Django.
@@ -14,6 +16,7 @@ Records carry names and codes exactly as the source spells them; the importer in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+
+import orjson
 
 EVENT_KINDS = (
     "award",
@@ -125,6 +130,14 @@ class Parsed:
     records: list[Record] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    # ``record_hash`` of each record, when a worker process parsed the page (else empty).
+    hashes: list[str] = field(default_factory=list)
+
+
+def record_hash(record: Record) -> str:
+    """A stable fingerprint of everything a record says (the importer's "unchanged" test)."""
+    payload = orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
 
 
 @dataclass(slots=True)
@@ -298,3 +311,4 @@ def save_page(page: Page, directory: str | Path, number: int) -> Path:
     sidecar = target.with_name(target.name + ".meta.json")
     sidecar.write_text(json.dumps({"url": page.url, **page.meta}, default=str), "utf-8")
     return target
+

@@ -268,3 +268,5 @@ SCRAPER_MIN_INTERVAL = (
 )
 SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "1.0"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
+# Worker processes that parse pages of sources with PARSE_IN_PROCESS (0: parse in a thread).
+PARSE_PROCESSES = int(os.environ.get("PARSE_PROCESSES", "1" if (os.cpu_count() or 1) > 1 else "0"))

@@ -304,3 +304,40 @@ def test_a_duplicate_written_by_someone_else_is_a_django_integrity_error(starter
             ("source", "external_id", "url", "raw", "content_hash", "retrieved_at", "event"),
             [row],
         )
+
+
+def test_vendors_created_in_one_batch_are_found_in_later_ones(starter):
+    """A new vendor has a provisional id until its batch is written; later batches must see
+    the real one, whether they name it by UEI, by name or as a parent."""
+    new = VendorRef(
+        name="Keystone Optics LLC", uei="KEYSTONE0001", parent_name="Keystone Holdings Inc"
+    )
+
+    def action(number: int, vendor: VendorRef) -> Record:
+        return award(
+            external_id=f"CONT_AWD_KEY{number}_7012_-NONE-_-NONE-",
+            match_key=f"contract:7012:KEY{number}:0:-NONE-",
+            vendors=[vendor],
+        )
+
+    importer = Importer(batch_size=1)
+    importer.add_many(
+        [
+            action(1, new),
+            action(2, VendorRef(name="Other Name", uei="KEYSTONE0001")),
+            action(3, VendorRef(name="KEYSTONE OPTICS, L.L.C.")),
+            action(4, VendorRef(name="Keystone Holdings, Inc.")),
+        ]
+    )
+    counts = importer.finish()
+
+    assert counts.inserted == 4 and counts.failed == 0
+    optics = Vendor.objects.get(uei="KEYSTONE0001")
+    holdings = Vendor.objects.get(name="Keystone Holdings Inc")
+    assert optics.parent == holdings and optics.path == f"/{holdings.pk}/{optics.pk}/"
+    linked = [
+        list(Event.objects.get(match_key=f"contract:7012:KEY{n}:0:-NONE-").vendors.all())
+        for n in range(1, 5)
+    ]
+    assert linked == [[optics], [optics], [optics], [holdings]]
+    assert Vendor.objects.filter(name__startswith="Keystone").count() == 2

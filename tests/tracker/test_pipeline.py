@@ -1,12 +1,18 @@
-"""read_ahead: a background producer that keeps order, errors and early stops."""
+"""read_ahead (a background producer that keeps order, errors and early stops) and
+parsed_pages in a worker process."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import pytest
 
-from tracker.services.pipeline import read_ahead
+from scrapers import fpds
+from scrapers.base import Page, record_hash
+from tracker.services import pipeline
+from tracker.services.pipeline import parsed_pages, read_ahead
 
 
 def test_items_arrive_in_order_from_another_thread():
@@ -65,3 +71,57 @@ def test_the_producer_runs_while_the_consumer_works():
     assert next(items) == 0
     assert third_made.wait(5)  # made while the consumer still holds the first
     assert list(items) == [1, 2]
+
+
+# -- parsing in a worker process (sources with PARSE_IN_PROCESS) -----------------------------
+
+FPDS_PAGES = sorted((Path(__file__).parents[1] / "fixtures" / "fpds").glob("*.xml"))
+
+
+def _fpds_pages() -> list[Page]:
+    pages = [Page(url=path.as_uri(), body=path.read_bytes()) for path in FPDS_PAGES]
+    pages.insert(1, Page(url="bench:broken", body=b"<feed><entry>"))
+    return pages
+
+
+def _die(module_name: str, pages_path: str) -> str:
+    os._exit(3)  # a worker killed mid-parse (out of memory, say)
+
+
+def test_a_worker_process_parses_what_this_process_would_in_the_same_order(settings):
+    settings.PARSE_PROCESSES = 1
+    pages = _fpds_pages()
+    here = [(page.url, *pipeline._parse_here(fpds, page)) for page in pages]
+    there = [(page.url, parsed, refused) for page, parsed, refused in parsed_pages(fpds, pages)]
+
+    assert [url for url, _, _ in there] == [url for url, _, _ in here]
+    assert [type(refused) for _, _, refused in there] == [type(r) for _, _, r in here]
+    assert str(there[1][2]) == str(here[1][2])  # the broken page is refused, not raised
+    for (_, parsed, _), (_, expected, _) in zip(there, here, strict=True):
+        if expected is not None:
+            assert parsed.records == expected.records
+            assert parsed.problems == expected.problems
+            # Only a worker fills in the hashes, so these pages did go through one.
+            assert parsed.hashes == [record_hash(record) for record in expected.records]
+    assert sum(len(parsed.records) for _, parsed, _ in there if parsed) > 0
+
+
+def test_pages_left_when_the_worker_dies_are_parsed_here(settings, monkeypatch, caplog):
+    settings.PARSE_PROCESSES = 1
+    monkeypatch.setattr(pipeline, "parse_group", _die)
+    pages = _fpds_pages()
+
+    got = [(page.url, parsed, refused) for page, parsed, refused in parsed_pages(fpds, pages)]
+
+    expected = [pipeline._parse_here(fpds, page) for page in pages]
+    assert [url for url, _, _ in got] == [page.url for page in pages]
+    assert [parsed.records if parsed else None for _, parsed, _ in got] == [
+        parsed.records if parsed else None for parsed, _ in expected
+    ]
+    assert "worker processes failed" in caplog.text
+
+
+def test_with_no_worker_processes_pages_are_parsed_in_the_thread(settings):
+    settings.PARSE_PROCESSES = 0
+    got = list(parsed_pages(fpds, _fpds_pages()))
+    assert got[0][1].records and got[0][1].hashes == []  # parsed here: no hashes yet

@@ -202,12 +202,9 @@ def alerts_stage(loaded: Loaded, db: str, repeat: int) -> list[Row]:
 
 
 def ingest_stage(events: int, db: str, progress: Callable[[str], object]) -> list[Row]:
-    """End-to-end ingest of generated USAspending and FPDS pages (the lead's measure_ingest)."""
-    try:
-        from tracker.bench.ingest import measure_ingest
-    except ImportError:
-        return [Row(f"ingest-{source}", db, None, None, note="ingest: not available yet")
-                for source in ("usaspending", "fpds")]
+    """End-to-end ingest of generated USAspending and FPDS pages (``measure_ingest``)."""
+    from tracker.bench.ingest import measure_ingest  # lxml and the scrapers: only when asked
+
     dataset = Dataset()
     rows = []
     for source in ("usaspending", "fpds"):

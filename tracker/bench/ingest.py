@@ -1,7 +1,7 @@
 """The ingest stage: generated raw pages → parse → resolve and tag → upsert, each timed.
 
-Our figure is the real pipeline (``parsed_pages`` reading and parsing ahead in a thread, then
-the ``Importer``, as ``scrape_run`` runs them); the
+Our figure is the real pipeline (``parsed_pages`` reading and parsing ahead, in a thread or, for
+FPDS, a worker process, then the ``Importer``, as ``scrape_run`` runs them); the
 baseline is hand-written code on the same pages: ``orjson``/``lxml`` parsing straight into
 tuples and a plain ``executemany`` of one row per event into a scratch table on the same
 database connection.
@@ -89,7 +89,7 @@ def _measure(
         pages = parsed_pages(module, replay_pages([folder]))
         for number, (_, parsed, _) in enumerate(pages, start=1):
             t0 = time.perf_counter()
-            importer.add_many(parsed.records)
+            importer.add_many(parsed.records, parsed.hashes)
             import_seconds += time.perf_counter() - t0
             if number % sample_every == 0:
                 samples.append(rss_mb())

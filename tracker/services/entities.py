@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from difflib import SequenceMatcher
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -203,14 +204,24 @@ class VendorResolver:
         self._pending: dict[int, Vendor] = {}
         self._pending_parents: dict[int, int] = {}
         self._aliases: list[tuple[int, str, str]] = []
+        # Where provisional ids were stored, so ``commit`` replaces just those entries
+        # instead of scanning every index (tens of thousands of vendors) at every batch.
+        self._provisional: list[tuple[dict, Any]] = []
 
     def resolve(self, ref: VendorRef) -> int:
         """The id of the vendor ``ref`` names: by UEI, DUNS, then name; created when unknown."""
         cache_key = (ref.name, ref.uei, ref.duns, ref.parent_name, ref.parent_uei, ref.parent_duns)
         found = self._cache.get(cache_key)
         if found is None:
-            found = self._cache[cache_key] = self._resolve(ref)
+            found = self._resolve(ref)
+            self._note(self._cache, cache_key, found)
         return found
+
+    def _note(self, table: dict, key: Any, vendor_id: int) -> None:
+        """``table[key] = vendor_id``, remembering where provisional ids went."""
+        table[key] = vendor_id
+        if vendor_id < 0:
+            self._provisional.append((table, key))
 
     def _resolve(self, ref: VendorRef) -> int:
         uei, duns = ref.uei.strip().upper()[:12], ref.duns.strip()[:9]
@@ -242,10 +253,10 @@ class VendorResolver:
         changes: dict[str, str] = {}
         if uei and not known_uei and uei not in self._by_uei:
             changes["uei"] = uei
-            self._by_uei[uei] = vendor_id
+            self._note(self._by_uei, uei, vendor_id)
         if duns and not known_duns and duns not in self._by_duns:
             changes["duns"] = duns
-            self._by_duns[duns] = vendor_id
+            self._note(self._by_duns, duns, vendor_id)
         if changes:
             self._identifiers[vendor_id] = (
                 changes.get("uei", known_uei),
@@ -259,7 +270,7 @@ class VendorResolver:
         key = vendor_key(ref.name)
         if key and key not in self._by_key:
             self._aliases.append((vendor_id, ref.name[:255], key))
-            self._by_key[key] = vendor_id
+            self._note(self._by_key, key, vendor_id)
 
     def _attach_parent(self, vendor_id: int, ref: VendorRef) -> None:
         if ref.parent_uei or ref.parent_duns:
@@ -297,11 +308,12 @@ class VendorResolver:
             needs_review=True,
         )
         self._pending[provisional] = vendor
-        self._by_key.setdefault(vendor.normalized, provisional)
+        if vendor.normalized not in self._by_key:
+            self._note(self._by_key, vendor.normalized, provisional)
         if uei:
-            self._by_uei[uei] = provisional
+            self._note(self._by_uei, uei, provisional)
         if duns:
-            self._by_duns[duns] = provisional
+            self._note(self._by_duns, duns, provisional)
         self._identifiers[provisional] = (uei, duns)
         return provisional
 
@@ -373,16 +385,16 @@ class VendorResolver:
         return real
 
     def _remap(self, real: dict[int, int]) -> None:
-        for table in (self._by_key, self._by_uei, self._by_duns):
-            for key, value in table.items():
-                if value < 0:
-                    table[key] = real[value]
-        for key, value in self._cache.items():
-            if value < 0:
-                self._cache[key] = real[value]
+        for table, key in self._provisional:
+            value = table.get(key)
+            if value is not None and value < 0:
+                table[key] = real[value]
+        self._provisional = []
         for provisional, vendor_id in real.items():
             self._identifiers[vendor_id] = self._identifiers.pop(provisional)
-        self._has_parent = {real.get(v, v) for v in self._has_parent}
+            if provisional in self._has_parent:
+                self._has_parent.discard(provisional)
+                self._has_parent.add(vendor_id)
 
 
 def vendors_flag_near_matches(vendor_ids: Iterable[int]) -> int:

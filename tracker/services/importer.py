@@ -8,9 +8,8 @@ loses at most the batch in flight and never leaves half of one visible; a rerun 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -21,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from scrapers.base import Record
+from scrapers.base import Record, record_hash
 from tracker.models import (
     Event,
     EventAgency,
@@ -93,12 +92,6 @@ class ImportCounts:
         )
 
 
-def record_hash(record: Record) -> str:
-    """A stable fingerprint of everything a record says."""
-    payload = orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(payload).hexdigest()
-
-
 def _clean(value: Any) -> Any:
     """Strip NUL bytes, which PostgreSQL refuses in text."""
     if isinstance(value, str):
@@ -154,16 +147,20 @@ class Importer:
     ) -> None:
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.counts = counts or ImportCounts()
-        self._batch: list[Record] = []
+        self._batch: list[tuple[Record, str]] = []
 
-    def add(self, record: Record) -> None:
-        self._batch.append(record)
+    def add(self, record: Record, digest: str = "") -> None:
+        """Queue ``record``; ``digest`` is its ``record_hash`` when already known."""
+        self._batch.append((record, digest))
         if len(self._batch) >= self.batch_size:
             self.flush()
 
-    def add_many(self, records: Iterable[Record]) -> None:
-        for record in records:
-            self.add(record)
+    def add_many(self, records: Sequence[Record], hashes: Sequence[str] = ()) -> None:
+        """Queue ``records``; ``hashes`` are their ``record_hash``es, if a worker computed them."""
+        if len(hashes) != len(records):
+            hashes = [""] * len(records)
+        for record, digest in zip(records, hashes, strict=True):
+            self.add(record, digest)
 
     def finish(self) -> ImportCounts:
         self.flush()
@@ -187,15 +184,16 @@ class Importer:
             for name, value in before.items():
                 setattr(self.counts, name, value)
             self.counts.error(f"batch of {len(batch)} retried one by one: {exc}")
-            for record in batch:
-                self._import_alone(record)
+            for entry in batch:
+                self._import_alone(entry)
 
-    def _import_alone(self, record: Record, attempts: int = 2) -> None:
+    def _import_alone(self, entry: tuple[Record, str], attempts: int = 2) -> None:
         """Import one record in its own transaction; a unique-key race is retried once."""
+        record = entry[0]
         for attempt in range(attempts):
             try:
                 with transaction.atomic():
-                    self._import_batch([record])
+                    self._import_batch([entry])
                 return
             except IntegrityError as exc:
                 self._reset_caches()
@@ -234,21 +232,21 @@ class Importer:
     def finder(self) -> EntityFinder:
         return EntityFinder()
 
-    def _import_batch(self, batch: list[Record]) -> None:
-        existing = self._existing({(r.source, r.external_id) for r in batch})
+    def _import_batch(self, batch: list[tuple[Record, str]]) -> None:
+        existing = self._existing({(r.source, r.external_id) for r, _ in batch})
         self._batch_now = bulk.datetime_value(timezone.now())
-        keys = [r.match_key for r in batch if r.match_key]
+        keys = [r.match_key for r, _ in batch if r.match_key]
         known = bulk.ids_matching("tracker_event", "match_key", list(dict.fromkeys(keys)))
         by_match: dict[str, Event | int] = (
             {e.match_key: e for e in Event.objects.filter(pk__in=known)} if known else {}
         )
         pending = _Pending()
-        for record in batch:
+        for record, digest in batch:
             key = (record.source, record.external_id)
             if key in pending.key_set or self._needs_pending(record, pending):
                 self._write_pending(pending, existing, by_match)
                 pending = _Pending()
-            digest = record_hash(record)
+            digest = digest or record_hash(record)
             variant = str(
                 record.extra.get("variant") or ("partial" if record.extra.get("partial") else "")
             )

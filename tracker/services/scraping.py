@@ -159,7 +159,7 @@ def scrape_run(
                 counts.error(f"{source} {page.url}: {problem}")
             drift.extend(d for d in parsed.drift if d not in drift)
             parsed_records += len(parsed.records)
-            importer.add_many(parsed.records)
+            importer.add_many(parsed.records, parsed.hashes)
             if progress:
                 progress(run, counts)
         importer.finish()
