@@ -311,4 +311,3 @@ def save_page(page: Page, directory: str | Path, number: int) -> Path:
     sidecar = target.with_name(target.name + ".meta.json")
     sidecar.write_text(json.dumps({"url": page.url, **page.meta}, default=str), "utf-8")
     return target
-

@@ -155,10 +155,12 @@ class Importer:
         if len(self._batch) >= self.batch_size:
             self.flush()
 
-    def add_many(self, records: Sequence[Record], hashes: Sequence[str] = ()) -> None:
+    def add_many(self, records: Iterable[Record], hashes: Sequence[str] = ()) -> None:
         """Queue ``records``; ``hashes`` are their ``record_hash``es, if a worker computed them."""
-        if len(hashes) != len(records):
-            hashes = [""] * len(records)
+        if not hashes:
+            for record in records:
+                self.add(record)
+            return
         for record, digest in zip(records, hashes, strict=True):
             self.add(record, digest)
 
