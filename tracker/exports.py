@@ -4,8 +4,9 @@ Events are read with one streaming query; each chunk of ids then costs a handful
 queries (agencies, vendors, technologies, sources and, for pitch-like rows, the outcome),
 so memory stays flat and the query count grows with the number of chunks, not of rows.
 CSV takes a faster path (``_csv_chunks``): the link cells arrive pre-joined, in the
-documented order and already neutralised, from one aggregate query per chunk; JSON Lines
-and the bulk files build records with lists (``event_records``). Id lists are bound as one
+documented order and already neutralised, stored with each event (``ExportCells``) or, for
+events without stored cells, from one aggregate query per chunk; JSON Lines and the bulk
+files build records with lists (``event_records``). Id lists are bound as one
 parameter so every chunk reuses one prepared statement.
 """
 
@@ -15,6 +16,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from itertools import chain
 from typing import Any
@@ -22,10 +24,18 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.urls import reverse
 
+from tracker.exports_cells import (
+    FORMULA_STARTS,
+    NO_CELLS,
+    PITCH_VENDOR_ROLES,
+    STORED_COLUMNS,
+    link_cells,
+)
 from tracker.exports_outcomes import (  # noqa: F401 - batched re-exported
     OutcomeMessages,
     batched,
@@ -67,7 +77,6 @@ COLUMNS = (
 FORMATS = ("csv", "jsonl")
 CHUNK_SIZE = 2000
 SEPARATOR = "; "
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARS = "".join(FORMULA_STARTS)
 EVENT_FIELDS = (
     "id",
@@ -81,7 +90,6 @@ EVENT_FIELDS = (
     "review_state",
 )
 URL_PLACEHOLDER = 987654321
-PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
 
 
 def csv_line(values: Iterable[Any]) -> str:
@@ -288,13 +296,35 @@ def event_records(
         yield _chunk_records(chunk, entity_names, url)
 
 
+@contextmanager
+def streaming_cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
+    """A cursor that streams a query's rows in chunks (server-side where the database allows).
+
+    An export reads every row it asks for, so PostgreSQL is told to plan for all of them:
+    planning for the first tenth (its default for cursors) chose an index-ordered nested
+    loop that took three times as long over the whole table as a hash join and a sort.
+    """
+    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    if db.vendor != "postgresql":
+        with db.chunked_cursor() if server_side else db.cursor() as cursor:
+            yield cursor
+        return
+    with db.cursor() as setting:
+        setting.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        with db.chunked_cursor() if server_side else db.cursor() as cursor:
+            yield cursor
+    finally:
+        with db.cursor() as setting:
+            setting.execute("RESET cursor_tuple_fraction")
+
+
 def _event_rows(events: QuerySet[Event], chunk_size: int) -> Iterator[list[tuple]]:
     """Chunks of ``EVENT_FIELDS`` rows streamed with one server-side (chunked) cursor."""
     query = events.values_list(*EVENT_FIELDS).query
     sql, params = query.get_compiler(events.db).as_sql()
     db = connections[events.db]
-    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    with db.chunked_cursor() if server_side else db.cursor() as cursor:
+    with streaming_cursor(db) as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
             yield _as_text(rows)
@@ -332,103 +362,19 @@ def format_chunk(
     )
 
 
-def _ordered_agg(expression: str, order: str, vendor: str) -> str:
-    """``expression`` of a group joined with "; " in ``order`` (code-point order on both)."""
-    if vendor == "postgresql":
-        collated = ", ".join(
-            column if column == "id" else f'{column} COLLATE "C"' for column in order.split(", ")
-        )
-        joined = f"string_agg({expression}::text, '; ' ORDER BY {collated})"
-        control = "chr"
-    else:
-        joined = f"group_concat({expression}, '; ')"
-        control = "char"
-    # Neutralised in SQL like ``csv_cells`` does in Python: a leading formula character
-    # gets an apostrophe.
-    starts = ", ".join(
-        f"{control}({ord(char)})" if char in "\t\r" else f"'{char}'" for char in FORMULA_STARTS
-    )
-    return f"CASE WHEN substr({joined}, 1, 1) IN ({starts}) THEN '''' || {joined} ELSE {joined} END"
-
-
-def _joined_links_sql(vendor: str) -> str:
-    """One query: per event of a chunk, its link cells pre-joined in the documented order.
-
-    Agencies and vendors are ordered by name then id (names and slugs alike), technologies
-    by name, sources by source then external id. SQLite (no ORDER BY inside aggregates before
-    3.44) concatenates the rows of an ordered subquery, which it never flattens into an
-    aggregate; PostgreSQL orders inside ``string_agg``.
-    """
-    ordered = vendor != "postgresql"
-
-    def entity(tag: int, link: str, table: str, fk: str) -> str:
-        rows = (
-            f"SELECT DISTINCT l.event_id, t.name, t.id, t.slug FROM {link} l"  # noqa: S608 - constant names
-            f" JOIN {table} t ON t.id = l.{fk} WHERE l.event_id IN ({{ids}})"
-        )
-        return (
-            f"SELECT {tag}, event_id, {_ordered_agg('name', 'name, id', vendor)},"  # noqa: S608
-            f" {_ordered_agg('slug', 'name, id', vendor)}, NULL"
-            f" FROM ({rows}{' ORDER BY 1, 2, 3' if ordered else ''}) x GROUP BY event_id"
-        )
-
-    technologies = (
-        "SELECT l.event_id, t.name FROM tracker_eventtechnology l JOIN tracker_technology t"
-        " ON t.id = l.technology_id WHERE l.event_id IN ({ids})"
-    )
-    sources = (
-        "SELECT event_id, source, external_id, url FROM tracker_sourcerecord"
-        " WHERE event_id IN ({ids})"
-    )
-    source_order = "source, external_id, url"
-    return " UNION ALL ".join(
-        [
-            entity(0, "tracker_eventagency", "tracker_agency", "agency_id"),
-            entity(1, "tracker_eventvendor", "tracker_vendor", "vendor_id"),
-            f"SELECT 2, event_id, {_ordered_agg('name', 'name', vendor)}, NULL, NULL"  # noqa: S608
-            f" FROM ({technologies}{' ORDER BY 1, 2' if ordered else ''}) x GROUP BY event_id",
-            f"SELECT 3, event_id, {_ordered_agg('source', source_order, vendor)},"  # noqa: S608
-            f" {_ordered_agg('url', source_order, vendor)},"
-            f" {_ordered_agg('external_id', source_order, vendor)}"
-            f" FROM ({sources}{' ORDER BY 1, 2, 3, 4' if ordered else ''}) x GROUP BY event_id",
-        ]
-    )
-
-
-PITCH_LINKS_SQL = (
-    "SELECT DISTINCT 0, l.event_id, t.name, t.id, t.path FROM tracker_eventagency l"
-    " JOIN tracker_agency t ON t.id = l.agency_id WHERE l.event_id IN ({ids})"
-    " UNION ALL SELECT DISTINCT 1, l.event_id, t.name, t.id, t.path FROM tracker_eventvendor l"
-    " JOIN tracker_vendor t ON t.id = l.vendor_id WHERE l.event_id IN ({ids})"
-    " AND l.role IN ('vendor', 'client', 'awardee')"
-)
+def _ids(text: str | None) -> list[int]:
+    return [int(pk) for pk in text.split(",")] if text else []
 
 
 def _pitch_messages(
-    pitches: dict[int, tuple[str | None, str]], outcomes: OutcomeMessages, cursor: Any
+    pitches: dict[int, tuple[str | None, str, str | None, str | None]], outcomes: OutcomeMessages
 ) -> dict[int, str]:
-    """Outcome messages of a chunk's pitch-like rows: one query for their agencies and vendors."""
-    agencies: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    families: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-    vendor = cursor.db.vendor
-    cursor.execute(
-        PITCH_LINKS_SQL.format(ids=ids_subquery(vendor)), [ids_param(pitches, vendor)] * 2
-    )
-    for tag, event_id, name, pk, path in cursor.fetchall():
-        if tag == 0:
-            agencies[event_id].append((name, pk))
-        else:
-            families[event_id].append((name, pk, top_id(path)))
+    """Outcome messages of a chunk's pitch-like rows, from (date, precision, agency ids,
+    pitching vendor ids) with the ids as their cells hold them."""
     return outcomes.messages(
         [
-            (
-                event_id,
-                date,
-                precision,
-                [pk for _, pk in sorted(agencies[event_id])],
-                [family for _, _, family in sorted(families[event_id])],
-            )
-            for event_id, (date, precision) in pitches.items()
+            (event_id, date, precision, _ids(agencies), outcomes.families_of(_ids(vendors)))
+            for event_id, (date, precision, agencies, vendors) in pitches.items()
         ]
     )
 
@@ -439,10 +385,11 @@ TEXT_CELLS = (2, 3, 4, 5, 7, 16)  # the link cells are neutralised in SQL
 def _csv_chunks(
     events: QuerySet[Event], *, chunk_size: int, outcomes: bool, progress: Callable | None
 ) -> Iterator[str]:
-    """CSV text per chunk of ``events``: one streaming query, two or three queries per chunk.
+    """CSV text per chunk of ``events``: one streaming query, and few queries per chunk.
 
-    Link cells arrive pre-joined from one aggregate query per chunk, so each row costs a few
-    dict look-ups, the formula check of its text cells and ``csv.writer``.
+    The link cells come with the events, from ``ExportCells``; only events without stored
+    cells cost an aggregate query (``link_cells``). Each row then costs the formula check of
+    its text cells and ``csv.writer``.
     """
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
@@ -450,37 +397,31 @@ def _csv_chunks(
     messages = OutcomeMessages()
     # The date as text in SQL: the driver's per-row date converter cost more than the query.
     fields = [name if name != "date" else "date_text" for name in EVENT_FIELDS]
-    query = events.annotate(date_text=Cast("date", CharField())).values_list(*fields).query
+    stored = ["export_cells__event_id", *(f"export_cells__{name}" for name in STORED_COLUMNS)]
+    query = (
+        events.annotate(date_text=Cast("date", CharField())).values_list(*fields, *stored).query
+    )
     sql, params = query.get_compiler(events.db).as_sql()
     db = connections[events.db]
-    links_sql = _joined_links_sql(db.vendor).format(ids=ids_subquery(db.vendor))
-    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    no_pair, no_triple = (None, None), (None, None, None)
     formula_chars = FORMULA_CHARS
-    with db.chunked_cursor() if server_side else db.cursor() as cursor, db.cursor() as links:
+    with streaming_cursor(db) as cursor, db.cursor() as links:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
-            links.execute(links_sql, [ids_param([row[0] for row in rows], db.vendor)] * 4)
-            agencies, vendors, technologies, sources = {}, {}, {}, {}
-            tables = (agencies, vendors, technologies, sources)
-            for tag, event_id, first, second, third in links.fetchall():
-                tables[tag][event_id] = (first, second, third)
+            missing = [row[0] for row in rows if row[9] is None]
+            computed = link_cells(links, missing) if missing else {}
             pitches = {}
             records = []
             append = records.append
-            for event_id, date, precision, kind, title, summary, amount, currency, review in rows:
+            for row in rows:
+                event_id, date, precision, kind, title, summary, amount, currency, review = row[:9]
                 if amount is not None:
                     amount = str(amount) if type(amount) is Decimal else f"{amount:.2f}"
+                cells = row[10:] if row[9] is not None else computed.get(event_id, NO_CELLS)
                 if outcomes and kind in PITCH_KINDS:
-                    pitches[event_id] = (date, precision)
-                agency = agencies.get(event_id, no_triple)
-                vendor = vendors.get(event_id, no_triple)
-                source = sources.get(event_id, no_triple)
+                    pitches[event_id] = (date, precision, cells[8], cells[9])
                 record = [
-                    event_id, date, precision, kind, title, summary, amount, currency,
-                    agency[0], agency[1], vendor[0], vendor[1],
-                    technologies.get(event_id, no_pair)[0],
-                    source[0], source[1], source[2], review, url.format(event_id), None,
+                    event_id, date, precision, kind, title, summary, amount, currency, *cells[:8],
+                    review, url.format(event_id), None,
                 ]  # fmt: skip
                 for index in TEXT_CELLS:
                     cell = record[index]
@@ -488,7 +429,7 @@ def _csv_chunks(
                         record[index] = "'" + cell
                 append(record)
             if pitches:
-                found = _pitch_messages(pitches, messages, links)
+                found = _pitch_messages(pitches, messages)
                 for record in records:
                     if record[0] in found:
                         record[18] = found[record[0]]

@@ -564,3 +564,34 @@ class EntityCounterparty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_type} {self.entity_id} with {self.other_type} {self.other_id}"
+
+
+class ExportCells(models.Model):
+    """An event's link cells exactly as the CSV export writes them (a cache, one row an event).
+
+    Joined with "; " in the export's documented order and already neutralised against
+    spreadsheet formulas. Database triggers (migration 0008) delete an event's row whenever
+    its agency, vendor or technology links or its source records change, or a linked entity's
+    name or slug does; ``tracker.exports_cells.refresh_export_cells`` writes rows again (after
+    every import, and for all events without one on a schedule). The export computes the
+    cells of an event without a row itself, so a missing row costs time, never correctness.
+    """
+
+    event = models.OneToOneField(
+        Event, primary_key=True, on_delete=models.CASCADE, related_name="export_cells"
+    )
+    agencies = models.TextField(blank=True)
+    agency_ids = models.TextField(blank=True)
+    vendors = models.TextField(blank=True)
+    vendor_ids = models.TextField(blank=True)
+    technologies = models.TextField(blank=True)
+    sources = models.TextField(blank=True)
+    source_urls = models.TextField(blank=True)
+    external_ids = models.TextField(blank=True)
+    agency_pks = models.TextField(blank=True, help_text="Agency ids for the outcome column.")
+    pitch_vendor_pks = models.TextField(
+        blank=True, help_text="Ids of vendors in a pitching role, for the outcome column."
+    )
+
+    def __str__(self) -> str:
+        return f"export cells of event {self.event_id}"

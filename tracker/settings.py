@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.scrape_all_incremental",
         "schedule": crontab(hour=SCRAPE_SCHEDULE_HOUR, minute=0),
     },
+    "export-cells-fill": {
+        "task": "tracker.tasks.export_cells_fill",
+        "schedule": crontab(minute=45),
+    },
     "source-health-sweep": {
         "task": "tracker.tasks.source_health_sweep",
         "schedule": crontab(minute=30),

@@ -100,15 +100,25 @@ def after_import(event_ids: list[int], vendor_ids: list[int] | None = None) -> i
     """Follow-up work once an import committed changed events."""
     from tracker.alerts.sending import alerts_after_import
     from tracker.exports_bulk import bulk_exports_write
+    from tracker.exports_cells import refresh_export_cells
     from tracker.services.entities import vendors_flag_near_matches
     from tracker.stats import refresh_stats_for_events
 
     log.info("%d events changed", len(event_ids))
     vendors_flag_near_matches(vendor_ids or [])
     refresh_stats_for_events(event_ids)
+    refresh_export_cells(event_ids)
     alerts_after_import(event_ids)
     bulk_exports_write()
     return len(event_ids)
+
+
+@shared_task(name="tracker.tasks.export_cells_fill")
+def export_cells_fill() -> int:
+    """Store the export cells of every event without them (after renames, edits, merges)."""
+    from tracker.exports_cells import refresh_export_cells
+
+    return refresh_export_cells()
 
 
 @shared_task(name="tracker.tasks.source_health_sweep")

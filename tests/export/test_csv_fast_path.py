@@ -87,7 +87,16 @@ def test_csv_link_cells_are_ordered_and_neutralised(rich):
     assert row[14] == "; =x; https://z.example"
 
 
-def test_csv_outcomes_equal_the_outcome_service(rich):
+@pytest.fixture(params=["by family", "all at once"])
+def index_mode(request, monkeypatch) -> None:
+    """Outcomes indexed a few families at a time, or every family's actions in one pass."""
+    if request.param == "all at once":
+        monkeypatch.setattr(
+            "tracker.exports_outcomes.INDEX_ALL_AFTER", {"postgresql": 0, "sqlite": 0}
+        )
+
+
+def test_csv_outcomes_equal_the_outcome_service(rich, index_mode):
     checked = 0
     for row in csv_rows(2):
         outcome = event_outcome(Event.objects.get(pk=int(row[0])))
@@ -96,7 +105,7 @@ def test_csv_outcomes_equal_the_outcome_service(rich):
     assert checked >= 5  # the starter data adds its own pitches
 
 
-def test_outcomes_below_coded_and_uncoded_agencies_match_the_service():
+def test_outcomes_below_coded_and_uncoded_agencies_match_the_service(index_mode):
     board = make.agency("Board")  # no code anywhere above: a pitch to it is its own unit
     office = make.agency("Office", parent=board)
     bureau = make.agency("Bureau", subtier_code="77")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from tracker.bench.datagen import WORDS, Dataset
+from tracker.exports_cells import refresh_export_cells
 from tracker.models import (
     Agency,
     AgencyAlias,
@@ -132,6 +134,7 @@ def existing(events: int) -> Loaded | None:
         return None
     if not EntityTotal.objects.exists():
         refresh_stats()
+    _store_export_cells(lambda text: None)
     return Loaded(events, first, last, params["big_agency"], params["big_agency_events"])
 
 
@@ -272,6 +275,7 @@ def load(events: int, *, progress: Callable[[str], object] = print, seed: int = 
     _finish(progress)
     progress("refreshing entity statistics")
     refresh_stats()
+    _store_export_cells(progress)
     big_id, big_count = _biggest_agency()
     loaded = Loaded(events, start, start + events - 1,
                     Agency.objects.get(pk=big_id).slug, big_count)
@@ -283,6 +287,16 @@ def load(events: int, *, progress: Callable[[str], object] = print, seed: int = 
                     "big_agency_events": big_count},
     )
     return loaded
+
+
+def _store_export_cells(progress: Callable[[str], object]) -> None:
+    """What ``after_import`` does for imported events: store the export cells of each event
+    (those without them; a dataset loaded before they existed gets them here)."""
+    started = time.perf_counter()
+    written = refresh_export_cells()
+    if written:
+        seconds = time.perf_counter() - started
+        progress(f"stored export cells of {written:,} events ({written / seconds:,.0f}/s)")
 
 
 def _biggest_agency() -> tuple[int, int]:

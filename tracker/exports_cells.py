@@ -1,0 +1,236 @@
+"""The CSV export's link cells: computed in SQL a chunk of events at a time, and stored.
+
+``link_cells`` computes, for a chunk of events, the eight link cells of the CSV export
+(agencies, agency_ids, vendors, vendor_ids, technologies, sources, source_urls,
+external_ids) pre-joined in the documented order and neutralised, and the ids the outcome
+column needs, with one aggregate query.
+``refresh_export_cells`` stores them in ``ExportCells`` so a large export reads them with its
+events instead of aggregating link rows per chunk; triggers delete a stored row whenever
+what it shows changes (see migration 0008).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from tracker.exports_outcomes import batched, ids_param, ids_subquery
+
+CELL_COLUMNS = (
+    "agencies",
+    "agency_ids",
+    "vendors",
+    "vendor_ids",
+    "technologies",
+    "sources",
+    "source_urls",
+    "external_ids",
+)
+# Not exported: the ids a pitch-like row's outcome needs, comma-separated in the cells' order
+# (agencies by name then id; vendors in a pitching role likewise).
+OUTCOME_COLUMNS = ("agency_pks", "pitch_vendor_pks")
+STORED_COLUMNS = CELL_COLUMNS + OUTCOME_COLUMNS
+PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+REFRESH_CHUNK = 2000
+Cells = tuple[Any, ...]
+NO_CELLS: Cells = (None,) * len(STORED_COLUMNS)
+
+
+def _ordered_agg(expression: str, order: str, vendor: str) -> str:
+    """``expression`` of a group joined with "; " in ``order`` (code-point order on both)."""
+    if vendor == "postgresql":
+        collated = ", ".join(
+            column if column == "id" else f'{column} COLLATE "C"' for column in order.split(", ")
+        )
+        joined = f"string_agg({expression}::text, '; ' ORDER BY {collated})"
+        control = "chr"
+    else:
+        joined = f"group_concat({expression}, '; ')"
+        control = "char"
+    # Neutralised in SQL like ``tracker.exports.csv_cells`` does in Python: a leading
+    # formula character gets an apostrophe.
+    starts = ", ".join(
+        f"{control}({ord(char)})" if char in "\t\r" else f"'{char}'" for char in FORMULA_STARTS
+    )
+    return f"CASE WHEN substr({joined}, 1, 1) IN ({starts}) THEN '''' || {joined} ELSE {joined} END"
+
+
+def _ordered_ids(order: str, vendor: str) -> str:
+    """The ids of a group joined with "," in ``order``, as ``_ordered_agg`` orders."""
+    if vendor == "postgresql":
+        collated = ", ".join(
+            column if column == "id" else f'{column} COLLATE "C"' for column in order.split(", ")
+        )
+        return f"string_agg(id::text, ',' ORDER BY {collated})"
+    return "group_concat(id, ',')"
+
+
+def joined_links_sql(vendor: str) -> str:
+    """One query: per event of a chunk, its link cells pre-joined in the documented order.
+
+    Rows are (tag, event id, three cells): tag 0 agencies (names, slugs, ids), 1 vendors
+    (names, slugs), 2 technologies (names), 3 sources (sources, URLs, external ids), 4 the
+    ids of the vendors in a pitching role. Agencies and vendors are ordered by name then id
+    (names, slugs and ids alike), technologies by name, sources by source then external id.
+    SQLite (no ORDER BY inside aggregates before 3.44) concatenates the rows of an ordered
+    subquery, which it never flattens into an aggregate; PostgreSQL orders inside
+    ``string_agg``. The ids are one bound parameter (``ids_param``), five times.
+    """
+    ordered = vendor != "postgresql"
+
+    def entity(tag: int, link: str, table: str, fk: str, ids: bool) -> str:
+        rows = (
+            f"SELECT DISTINCT l.event_id, t.name, t.id, t.slug FROM {link} l"  # noqa: S608 - constant names
+            f" JOIN {table} t ON t.id = l.{fk} WHERE l.event_id IN ({{ids}})"
+        )
+        return (
+            f"SELECT {tag}, event_id, {_ordered_agg('name', 'name, id', vendor)},"  # noqa: S608
+            f" {_ordered_agg('slug', 'name, id', vendor)},"
+            f" {_ordered_ids('name, id', vendor) if ids else 'NULL'}"
+            f" FROM ({rows}{' ORDER BY 1, 2, 3' if ordered else ''}) x GROUP BY event_id"
+        )
+
+    roles = ", ".join(f"'{role}'" for role in PITCH_VENDOR_ROLES)
+    pitching = (
+        "SELECT DISTINCT l.event_id, t.name, t.id FROM tracker_eventvendor l"  # noqa: S608
+        " JOIN tracker_vendor t ON t.id = l.vendor_id WHERE l.event_id IN ({ids})"
+        f" AND l.role IN ({roles})"
+    )
+
+    technologies = (
+        "SELECT l.event_id, t.name FROM tracker_eventtechnology l JOIN tracker_technology t"
+        " ON t.id = l.technology_id WHERE l.event_id IN ({ids})"
+    )
+    sources = (
+        "SELECT event_id, source, external_id, url FROM tracker_sourcerecord"
+        " WHERE event_id IN ({ids})"
+    )
+    source_order = "source, external_id, url"
+    return " UNION ALL ".join(
+        [
+            entity(0, "tracker_eventagency", "tracker_agency", "agency_id", True),
+            entity(1, "tracker_eventvendor", "tracker_vendor", "vendor_id", False),
+            f"SELECT 2, event_id, {_ordered_agg('name', 'name', vendor)}, NULL, NULL"  # noqa: S608
+            f" FROM ({technologies}{' ORDER BY 1, 2' if ordered else ''}) x GROUP BY event_id",
+            f"SELECT 3, event_id, {_ordered_agg('source', source_order, vendor)},"  # noqa: S608
+            f" {_ordered_agg('url', source_order, vendor)},"
+            f" {_ordered_agg('external_id', source_order, vendor)}"
+            f" FROM ({sources}{' ORDER BY 1, 2, 3, 4' if ordered else ''}) x GROUP BY event_id",
+            f"SELECT 4, event_id, {_ordered_ids('name, id', vendor)}, NULL, NULL"  # noqa: S608
+            f" FROM ({pitching}{' ORDER BY 1, 2, 3' if ordered else ''}) x GROUP BY event_id",
+        ]
+    ).format(ids=ids_subquery(vendor))
+
+
+def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
+    """{event id: its cells in ``STORED_COLUMNS`` order (None where nothing is linked)}.
+
+    Events of ``ids`` with no link at all are left out.
+    """
+    vendor = cursor.db.vendor
+    cursor.execute(joined_links_sql(vendor), [ids_param(ids, vendor)] * 5)
+    found: dict[int, list[Any]] = {}
+    for tag, event_id, first, second, third in cursor.fetchall():
+        cells = found.get(event_id)
+        if cells is None:
+            cells = found[event_id] = [None] * len(STORED_COLUMNS)
+        if tag == 0:
+            cells[0], cells[1], cells[8] = first, second, third
+        elif tag == 1:
+            cells[2], cells[3] = first, second
+        elif tag == 2:
+            cells[4] = first
+        elif tag == 3:
+            cells[5], cells[6], cells[7] = first, second, third
+        else:
+            cells[9] = first
+    return {event_id: tuple(cells) for event_id, cells in found.items()}
+
+
+_UPSERT = (
+    f"INSERT INTO tracker_exportcells (event_id, {', '.join(STORED_COLUMNS)}) {{rows}}"
+    f" ON CONFLICT (event_id) DO UPDATE SET"
+    f" {', '.join(f'{column} = excluded.{column}' for column in STORED_COLUMNS)}"
+)
+# SQLite: one row per parameter set (executemany); PostgreSQL: a whole chunk as column arrays.
+UPSERT_SQL = {
+    "sqlite": _UPSERT.format(rows=f"VALUES ({', '.join(['%s'] * (len(STORED_COLUMNS) + 1))})"),
+    "postgresql": _UPSERT.format(
+        rows="SELECT * FROM unnest(%s::bigint[], "  # noqa: S608 - placeholders only
+        + ", ".join(["%s::text[]"] * len(STORED_COLUMNS))
+        + ")"
+    ),
+}
+WINDOW_SQL = "SELECT id FROM tracker_event WHERE id > %s ORDER BY id LIMIT %s"
+
+
+def _store(ids: Sequence[int]) -> int:
+    """Compute and store the cells of the events ``ids`` that still exist; how many."""
+    vendor = connection.vendor
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The events are locked against deletion until the cells are written (PostgreSQL;
+        # SQLite has one writer at a time).
+        lock = " FOR KEY SHARE" if vendor == "postgresql" else ""
+        cursor.execute(
+            f"SELECT id FROM tracker_event WHERE id IN ({ids_subquery(vendor)}){lock}",  # noqa: S608
+            [ids_param(ids, vendor)],
+        )
+        existing = [row[0] for row in cursor.fetchall()]
+        if not existing:
+            return 0
+        found = link_cells(cursor, existing)
+        rows = [
+            (pk, *("" if cell is None else cell for cell in found.get(pk, NO_CELLS)))
+            for pk in existing
+        ]
+        if vendor == "postgresql":
+            cursor.execute(UPSERT_SQL[vendor], [list(column) for column in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(UPSERT_SQL[vendor], rows)
+    return len(existing)
+
+
+def refresh_export_cells(
+    event_ids: Iterable[int] | None = None,
+    *,
+    chunk_size: int = REFRESH_CHUNK,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Store the export cells of ``event_ids`` (recomputed even where stored), or, when None,
+    of every event without stored cells; the number of events written.
+
+    Each chunk is its own transaction. Recomputing the given events, not only the missing
+    ones, matters after an import: a refresh that read an event just before another import
+    changed it may have stored its cells after that import's trigger ran; the refresh that
+    import queues then writes them again.
+    """
+    written = 0
+    if event_ids is not None:
+        for chunk in batched(sorted(set(event_ids)), chunk_size):
+            written += _store(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return written
+    # Windows of event ids in order, then those without cells: a single anti-join query per
+    # chunk (ids above the last one, without cells, LIMIT n) was planned as a full anti-join.
+    vendor = connection.vendor
+    stored_sql = (
+        f"SELECT event_id FROM tracker_exportcells WHERE event_id IN ({ids_subquery(vendor)})"  # noqa: S608
+    )
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(WINDOW_SQL, [last, chunk_size])
+            window = [row[0] for row in cursor.fetchall()]
+            if not window:
+                return written
+            cursor.execute(stored_sql, [ids_param(window, vendor)])
+            stored = {row[0] for row in cursor.fetchall()}
+        if missing := [pk for pk in window if pk not in stored]:
+            written += _store(missing)
+        last = window[-1]
+        if progress is not None:
+            progress(len(window))
