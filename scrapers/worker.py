@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from scrapers.base import Page, Parsed, ParseError, record_hash
+from scrapers.base import Page, Parsed, ParseError, raw_json, record_hash
 
 Results = list[tuple[Parsed | None, ParseError | None]]
 
@@ -41,7 +41,8 @@ def parse_group(module_name: str, pages_path: str) -> str:
 
     Returns the path of the results, one ``(parsed, None)`` or ``(None, ParseError)`` per
     page: a refused page (reported, the run goes on) is told apart from a crash (raised).
-    The records' hashes are computed here too, off the importer's process.
+    The records' hashes are computed here too, off the importer's process, and their raw
+    payloads serialised (``RawJSON``).
     """
     module = importlib.import_module(module_name)
     pages: Sequence[Page] = take(pages_path)
@@ -52,6 +53,9 @@ def parse_group(module_name: str, pages_path: str) -> str:
         except ParseError as exc:
             results.append((None, exc))
             continue
-        parsed.hashes = [record_hash(record) for record in parsed.records]
+        parsed.hashes = []
+        for record in parsed.records:
+            record.raw = raw_json(record.raw)
+            parsed.hashes.append(record_hash(record))
         results.append((parsed, None))
     return leave(results, os.path.dirname(pages_path), "parsed-")

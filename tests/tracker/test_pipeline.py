@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 
 from scrapers import fpds
-from scrapers.base import Page, record_hash
+from scrapers.base import Page, RawJSON, raw_value, record_hash
+from tracker.models import SourceRecord
 from tracker.services import pipeline
 from tracker.services.pipeline import parsed_pages, read_ahead
+from tracker.services.scraping import scrape_run
 
 
 def test_items_arrive_in_order_from_another_thread():
@@ -99,7 +103,14 @@ def test_a_worker_process_parses_what_this_process_would_in_the_same_order(setti
     assert str(there[1][2]) == str(here[1][2])  # the broken page is refused, not raised
     for (_, parsed, _), (_, expected, _) in zip(there, here, strict=True):
         if expected is not None:
-            assert parsed.records == expected.records
+            # A worker hands payloads over serialised; they decode to the same objects.
+            assert all(isinstance(record.raw, RawJSON) for record in parsed.records)
+            assert [raw_value(record.raw) for record in parsed.records] == [
+                orjson.loads(orjson.dumps(record.raw, default=str)) for record in expected.records
+            ]
+            assert [replace(record, raw=None) for record in parsed.records] == [
+                replace(record, raw=None) for record in expected.records
+            ]
             assert parsed.problems == expected.problems
             # Only a worker fills in the hashes, so these pages did go through one.
             assert parsed.hashes == [record_hash(record) for record in expected.records]
@@ -125,3 +136,21 @@ def test_with_no_worker_processes_pages_are_parsed_in_the_thread(settings):
     settings.PARSE_PROCESSES = 0
     got = list(parsed_pages(fpds, _fpds_pages()))
     assert got[0][1].records and got[0][1].hashes == []  # parsed here: no hashes yet
+
+
+@pytest.mark.django_db
+def test_payloads_handed_over_serialised_are_stored_and_hashed_as_parsed_here(settings, starter):
+    settings.PARSE_PROCESSES = 1
+    folder = FPDS_PAGES[0].parent
+    first = scrape_run(source="fpds", replay=[folder])
+    assert first.inserted > 0 and first.failed == 0
+    stored = dict(SourceRecord.objects.filter(source="fpds").values_list("external_id", "raw"))
+    expected = {
+        record.external_id: orjson.loads(orjson.dumps(record.raw, default=str))
+        for path in FPDS_PAGES
+        for record in fpds.parse(Page(url=path.as_uri(), body=path.read_bytes())).records
+    }
+    assert {key: raw["record"] for key, raw in stored.items()} == expected
+    settings.PARSE_PROCESSES = 0  # parsed in this process: the same hashes, nothing changed
+    again = scrape_run(source="fpds", replay=[folder])
+    assert again.unchanged == first.inserted and again.inserted == again.updated == 0

@@ -61,18 +61,40 @@ def _copy_insert(
     ``COPY`` formats rows in the driver's C code and skips the planner; it cannot return
     ids, so they are drawn first (one round trip).
     """
-    table = connection.ops.quote_name(model._meta.db_table)
+    ids = draw_ids(model, len(rows))
+    copy_rows(model, fields, rows, ids)
+    return ids
+
+
+def draw_ids(model: type[models.Model], count: int) -> list[int]:
+    """PostgreSQL: ``count`` new ids from the sequence of ``model``'s table."""
     with _binary_cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, len(rows)],
+            [model._meta.db_table, count],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        columns = _columns(model, fields)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def copy_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[tuple],
+    ids: Sequence[int] | None = None,
+) -> None:
+    """PostgreSQL: ``COPY`` ``rows`` into ``model``'s table, with ``ids`` (drawn beforehand)
+    or the table's default ids."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = _columns(model, fields)
+    with _binary_cursor() as cursor:
+        if ids is None:
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
         with cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row))
-    return ids
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from scrapers.base import Record, record_hash
+from scrapers.base import RawJSON, Record, raw_value, record_hash
 from tracker.models import (
     Event,
     EventAgency,
@@ -32,6 +32,7 @@ from tracker.models import (
 from tracker.services import bulk
 from tracker.services.entities import AgencyResolver, VendorResolver, vendors_flag_near_matches
 from tracker.services.tagging import EntityFinder, Tagger
+from tracker.services.writer import NewRows, WriteAhead, insert_links
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def _json_safe(value: Any) -> Any:
 def _raw_json(raw: Any, variant: str, digest: str) -> str:
     """A new record's stored payload, ``{variant: raw, "_hashes": {variant: digest}}``, as
     JSON text serialised once (``_json_safe`` and ``json_value`` would do it three times)."""
-    dumped = orjson.dumps(raw, default=str)
+    dumped = raw if isinstance(raw, RawJSON) else orjson.dumps(raw, default=str)
     if b"\\u0000" in dumped:
         dumped = orjson.dumps(_clean(orjson.loads(dumped)))
     key = orjson.dumps(variant or "record")
@@ -133,6 +134,7 @@ class _Pending:
     keys: list[tuple[str, str]] = field(default_factory=list)
     key_set: set[tuple[str, str]] = field(default_factory=set)  # ``keys``, for ``in``
     match_keys: dict[str, int] = field(default_factory=dict)
+    entries: list[tuple[Record, str]] = field(default_factory=list)  # the records, with digests
 
 
 EVENT_COLUMNS = (*EVENT_FIELDS, "review_state", "match_key", "created_at", "updated_at")
@@ -148,6 +150,8 @@ class Importer:
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.counts = counts or ImportCounts()
         self._batch: list[tuple[Record, str]] = []
+        self._writer: WriteAhead | None = None
+        self._ready: NewRows | None = None  # a committed batch's new events, to write ahead
 
     def add(self, record: Record, digest: str = "") -> None:
         """Queue ``record``; ``digest`` is its ``record_hash`` when already known."""
@@ -166,28 +170,73 @@ class Importer:
 
     def finish(self) -> ImportCounts:
         self.flush()
+        self.close()
         if "vendors" in self.__dict__:
             self.counts.vendor_ids |= self.vendors.created
         return self.counts
+
+    def close(self) -> None:
+        """Wait for the batch being written ahead (if any) and stop the writer."""
+        self._settle()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def flush(self) -> None:
         batch, self._batch = self._batch, []
         if not batch:
             return
+        defer = self._writes_ahead()
+        if self._writer is not None and self._writer.busy_with(_keys(batch)):
+            self._settle()  # this batch reads what the one in flight writes
         # Only the tallies (``asdict`` would copy the ever-growing id sets every batch).
         before = {name: getattr(self.counts, name) for name in TALLIES}
         try:
             with transaction.atomic():
-                self._import_batch(batch)
+                self._import_batch(batch, defer=defer)
         except (DatabaseError, ValueError, ArithmeticError) as exc:
             # One bad row spoiled the batch: redo it record by record, each in its own
             # transaction, so only the offending records are lost.
+            self._ready = None
             self._reset_caches()
             for name, value in before.items():
                 setattr(self.counts, name, value)
             self.counts.error(f"batch of {len(batch)} retried one by one: {exc}")
             for entry in batch:
                 self._import_alone(entry)
+            return
+        if self._ready is not None:
+            ready, self._ready = self._ready, None
+            self._settle()
+            if self._writer is None:
+                self._writer = WriteAhead(EVENT_COLUMNS, SOURCE_COLUMNS)
+            self._writer.submit(ready)
+
+    def _writes_ahead(self) -> bool:
+        """Whether this batch's new events are written on the writer thread: on PostgreSQL,
+        unless the import runs inside a caller's transaction (it must then write in it)."""
+        return (
+            settings.IMPORT_WRITE_AHEAD
+            and connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+        )
+
+    def _settle(self) -> None:
+        """Collect the batch written ahead: count it, or redo its records one by one."""
+        written = self._writer.wait() if self._writer is not None else None
+        if written is None:
+            return
+        rows, error = written
+        if error is None:
+            self.counts.event_ids.update(rows.event_ids)
+            self.counts.inserted += len(rows.event_ids)
+            return
+        if not isinstance(error, (DatabaseError, ValueError, ArithmeticError)):
+            raise error
+        self._reset_caches()
+        self.counts.error(f"batch of {len(rows.entries)} new records retried one by one: {error}")
+        for entry in rows.entries:
+            self._import_alone(entry)
 
     def _import_alone(self, entry: tuple[Record, str], attempts: int = 2) -> None:
         """Import one record in its own transaction; a unique-key race is retried once."""
@@ -234,7 +283,9 @@ class Importer:
     def finder(self) -> EntityFinder:
         return EntityFinder()
 
-    def _import_batch(self, batch: list[tuple[Record, str]]) -> None:
+    def _import_batch(self, batch: list[tuple[Record, str]], *, defer: bool = False) -> None:
+        """Import ``batch`` in the current transaction; with ``defer``, the last new events
+        are left in ``_ready`` for the writer instead of being written."""
         existing = self._existing({(r.source, r.external_id) for r, _ in batch})
         self._batch_now = bulk.datetime_value(timezone.now())
         keys = [r.match_key for r, _ in batch if r.match_key]
@@ -271,7 +322,7 @@ class Importer:
                 if isinstance(event, int):
                     event = by_match[record.match_key] = Event.objects.get(pk=event)
                 existing[key] = self._apply(record, event, source_record, digest, variant)
-        self._write_pending(pending, existing, by_match)
+        self._write_pending(pending, existing, by_match, defer=defer)
 
     def _needs_pending(self, record: Record, pending: _Pending) -> bool:
         """Does this record depend on an event of the batch that is not written yet?"""
@@ -319,6 +370,7 @@ class Importer:
             )
         )
         pending.keys.append((record.source, record.external_id))
+        pending.entries.append((record, digest))
         pending.key_set.add((record.source, record.external_id))
         if record.match_key:
             pending.match_keys[record.match_key] = len(pending.events) - 1
@@ -328,11 +380,16 @@ class Importer:
         pending: _Pending,
         existing: dict[tuple[str, str], SourceRecord | int],
         by_match: dict[str, Event | int],
+        *,
+        defer: bool = False,
     ) -> None:
         if not pending.events:
             return
         real = self.vendors.commit()
-        event_ids = bulk.insert_returning_ids(Event, EVENT_COLUMNS, pending.events)
+        if defer:
+            event_ids = bulk.draw_ids(Event, len(pending.events))
+        else:
+            event_ids = bulk.insert_returning_ids(Event, EVENT_COLUMNS, pending.events)
         agency_rows, vendor_rows, tech_rows = [], [], []
         for event_id, agencies, vendors, techs in zip(
             event_ids,
@@ -344,16 +401,23 @@ class Importer:
             agency_rows += [(event_id, agency, role) for agency, role in agencies]
             vendor_rows += [(event_id, real.get(vendor, vendor), role) for vendor, role in vendors]
             tech_rows += [(event_id, tech, "rule", rule) for tech, rule in techs.items()]
-        bulk.insert_ignoring_duplicates(EventAgency, ("event", "agency", "role"), agency_rows)
-        bulk.insert_ignoring_duplicates(EventVendor, ("event", "vendor", "role"), vendor_rows)
-        bulk.insert_ignoring_duplicates(
-            EventTechnology, ("event", "technology", "tagged_by", "rule"), tech_rows
-        )
-        source_ids = bulk.insert_returning_ids(
-            SourceRecord,
-            SOURCE_COLUMNS,
-            [(*row, event_id) for row, event_id in zip(pending.sources, event_ids, strict=True)],
-        )
+        sources = [
+            (*row, event_id) for row, event_id in zip(pending.sources, event_ids, strict=True)
+        ]
+        if defer:
+            self._ready = NewRows(
+                entries=pending.entries,
+                keys=_keys(pending.entries),
+                event_ids=event_ids,
+                events=pending.events,
+                agency_rows=agency_rows,
+                vendor_rows=vendor_rows,
+                technology_rows=tech_rows,
+                sources=sources,
+            )
+            return
+        insert_links(agency_rows, vendor_rows, tech_rows)
+        source_ids = bulk.insert_returning_ids(SourceRecord, SOURCE_COLUMNS, sources)
         for key, source_id in zip(pending.keys, source_ids, strict=True):
             existing[key] = source_id
         for match_key, index in pending.match_keys.items():
@@ -534,7 +598,10 @@ class Importer:
             external_id=record.external_id[:500],
             url=(record.url or "")[:2000],
             retrieved_at=timezone.now(),
-            raw={variant or "record": _json_safe(record.raw), "_hashes": {variant: digest}},
+            raw={
+                variant or "record": _json_safe(raw_value(record.raw)),
+                "_hashes": {variant: digest},
+            },
         )
 
     def _store_source(
@@ -552,7 +619,7 @@ class Importer:
             return source_record
         raw = dict(source_record.raw)
         raw["_hashes"] = {**raw.get("_hashes", {}), variant: digest}
-        raw[variant or "record"] = _json_safe(record.raw)
+        raw[variant or "record"] = _json_safe(raw_value(record.raw))
         source_record.raw = raw
         source_record.event = event
         source_record.retrieved_at = timezone.now()
@@ -560,6 +627,19 @@ class Importer:
             source_record.url = record.url[:2000]
         source_record.save(update_fields=["raw", "retrieved_at", "url", "event"])
         return source_record
+
+
+def _keys(entries: Iterable[tuple[Record, str]]) -> set[str]:
+    """What records may read or write across batches: their (source, external id), match
+    key and base contract's key (``WriteAhead.busy_with``)."""
+    keys = set()
+    for record, _ in entries:
+        keys.add(f"{record.source}\x00{record.external_id}")
+        if record.match_key:
+            keys.add(record.match_key)
+            if base := Importer._base_key(record):
+                keys.add(base)
+    return keys
 
 
 def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -> ImportCounts:

@@ -168,6 +168,7 @@ def scrape_run(
         _copy_counts(run, counts, drift)
         return _finish(run, ScrapeRun.Status.FAILED, f"{source} unavailable: {exc}")
     except Exception as exc:
+        importer.close()  # the batch being written ahead, if any, is written and counted
         _copy_counts(run, counts, drift)
         _finish(run, ScrapeRun.Status.FAILED, f"crashed: {type(exc).__name__}: {exc}")
         raise
