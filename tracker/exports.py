@@ -16,7 +16,6 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from decimal import Decimal
 from itertools import chain
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -42,6 +40,7 @@ from tracker.exports_outcomes import (  # noqa: F401 - batched re-exported
     id_list,
     ids_param,
     ids_subquery,
+    streaming_cursor,
     top_id,
 )
 from tracker.models import (
@@ -294,29 +293,6 @@ def event_records(
     entity_names = EntityNames(OutcomeMessages(), with_outcomes=outcomes)
     for chunk in _event_rows(events, chunk_size):
         yield _chunk_records(chunk, entity_names, url)
-
-
-@contextmanager
-def streaming_cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
-    """A cursor that streams a query's rows in chunks (server-side where the database allows).
-
-    An export reads every row it asks for, so PostgreSQL is told to plan for all of them:
-    planning for the first tenth (its default for cursors) chose an index-ordered nested
-    loop that took three times as long over the whole table as a hash join and a sort.
-    """
-    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    if db.vendor != "postgresql":
-        with db.chunked_cursor() if server_side else db.cursor() as cursor:
-            yield cursor
-        return
-    with db.cursor() as setting:
-        setting.execute("SET cursor_tuple_fraction = 1.0")
-    try:
-        with db.chunked_cursor() if server_side else db.cursor() as cursor:
-            yield cursor
-    finally:
-        with db.cursor() as setting:
-            setting.execute("RESET cursor_tuple_fraction")
 
 
 def _event_rows(events: QuerySet[Event], chunk_size: int) -> Iterator[list[tuple]]:

@@ -1,6 +1,7 @@
 """Outcome messages for pitch-like export rows, computed a chunk at a time with bulk queries.
 
-Also the two chunking helpers the exports share: ``batched`` and ``id_list``.
+Also the helpers the exports share: ``batched``, ``id_list``, ``ids_param`` and
+``streaming_cursor``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ import datetime as dt
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -91,6 +94,29 @@ def id_list(ids: Iterable[int]) -> RawSQL:
     per-value preparation of a 2,000-item IN list, which cost more than the queries did.
     """
     return RawSQL(inlined(ids), ())  # noqa: S611 - ints
+
+
+@contextmanager
+def streaming_cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
+    """A cursor that streams a query's rows in chunks (server-side where the database allows).
+
+    An export reads every row it asks for, so PostgreSQL is told to plan for all of them:
+    planning for the first tenth (its default for cursors) chose an index-ordered nested
+    loop that took three times as long over the whole table as a hash join and a sort.
+    """
+    server_side = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    if db.vendor != "postgresql":
+        with db.chunked_cursor() if server_side else db.cursor() as cursor:
+            yield cursor
+        return
+    with db.cursor() as setting:
+        setting.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        with db.chunked_cursor() if server_side else db.cursor() as cursor:
+            yield cursor
+    finally:
+        with db.cursor() as setting:
+            setting.execute("RESET cursor_tuple_fraction")
 
 
 def period_start_day(date: str | None, precision: str) -> int | None:
@@ -250,7 +276,7 @@ class OutcomeMessages:
         units: dict[int, tuple[int, ...]] = {}
         found: dict[int, array] = {}
         read = 0
-        with connection.cursor() as cursor:
+        with streaming_cursor(connection) as cursor:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH_SIZE):
                 read += len(rows)
