@@ -87,3 +87,41 @@ def test_bar_chart_is_accessible_labelled_svg():
 
 def test_bar_chart_of_nothing_is_empty():
     assert bar_chart([], title="x") == ""
+
+
+def test_event_item_escapes_every_value_and_shows_what_a_row_shows():
+    from tracker.models import Event
+    from tracker.templatetags.spyglass import event_item
+    from tracker.views.listing import RowLink, RowLinks
+
+    event = Event(
+        pk=7,
+        kind="pitch",
+        date=dt.date(2018, 6, 1),
+        date_precision="month",
+        title="<script>alert(\"x\")</script> & 'y'",
+        amount=Decimal("-12.50"),
+        currency="EUR",
+        review_state="needs_review",
+    )
+    event.links = RowLinks(
+        [RowLink("/agencies/a%22b/", 'Border "&" <b>Office</b>', "B<O>")],
+        [RowLink("/vendors/v/", "Lens <Corp>", "Lens <Corp>")],
+        [],
+        ["fpds", "sam<x>"],
+    )
+    html = str(event_item(event))
+    assert "<script>" not in html and "<b>" not in html
+    assert '<time datetime="2018-06">June 2018</time>' in html
+    assert '<span class="badge kind-pitch">Pitch</span>' in html
+    assert '<span class="amount">-12.50 EUR</span>' in html
+    assert '<span class="flag">needs review</span>' in html
+    title = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;"
+    assert f'<a href="/events/7/">{title}</a>' in html
+    assert (
+        '<dt>Agencies</dt><dd><a href="/agencies/a%22b/" title="Border &quot;&amp;&quot; '
+        '&lt;b&gt;Office&lt;/b&gt;">B&lt;O&gt;</a></dd>' in html
+    )
+    assert "<dt>Vendors</dt><dd><a href=\"/vendors/v/\">Lens &lt;Corp&gt;</a></dd>" in html
+    assert "<dt>Technology</dt>" not in html
+    assert "<dt>Sources</dt><dd>fpds, sam&lt;x&gt;</dd>" in html

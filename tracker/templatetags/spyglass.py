@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -79,3 +82,60 @@ def review_label(state: str) -> str:
 def heading(level: int, offset: int = 0) -> str:
     """A heading tag name ("h2"…"h6") for nesting a component at any depth."""
     return f"h{min(6, max(1, int(level) + offset))}"
+
+
+def escape(value: Any) -> str:
+    """What ``django.utils.html.escape`` gives, without its lazy-string wrapper (50 rows of
+    about a dozen values each)."""
+    return html.escape(str(value))
+
+
+def _links(label: str, links: list[Any], titled: bool = False) -> str:
+    if not links:
+        return ""
+    anchors = ", ".join(
+        f'<a href="{escape(link.url)}"'
+        + (f' title="{escape(link.name)}">{escape(link.short_name)}</a>' if titled else
+           f">{escape(link.name)}</a>")
+        for link in links
+    )  # fmt: skip
+    return f"<div><dt>{label}</dt><dd>{anchors}</dd></div>"
+
+
+@register.simple_tag
+def event_item(event: Any) -> SafeString:
+    """One event of a list, ``<li class="event">``, from an event ``listed`` prepared.
+
+    Built here rather than by including a template for each row: a page shows 50 rows, and
+    the template engine's variable look-ups for them took over half the page's server time.
+    Every value is escaped.
+    """
+    links = event.links
+    date, precision = event.date, event.date_precision
+    meta = [
+        f'<time datetime="{escape(machine_date(date, precision))}">'
+        f"{escape(at_precision(date, precision))}</time>",
+        f'<span class="badge kind-{escape(event.kind)}">{escape(event.get_kind_display())}</span>',
+    ]
+    if event.amount is not None:
+        meta.append(f'<span class="amount">{escape(money(event.amount, event.currency))}</span>')
+    if event.review_state == "needs_review":
+        meta.append('<span class="flag">needs review</span>')
+    sources = (
+        f"<div><dt>Sources</dt><dd>{escape(', '.join(links.sources))}</dd></div>"
+        if links.sources
+        else ""
+    )
+    facts = (
+        _links("Agencies", links.agencies, titled=True)
+        + _links("Vendors", links.vendors)
+        + _links("Technology", links.technologies)
+        + sources
+    )
+    return mark_safe(  # every value above is escaped
+        '<li class="event">\n  <div class="event-meta">\n    '
+        + "\n    ".join(meta)
+        + '\n  </div>\n  <p class="event-title">'
+        + f'<a href="{escape(event.get_absolute_url())}">{escape(event.title)}</a></p>\n'
+        + f'  <dl class="facts">{facts}</dl>\n</li>'
+    )
