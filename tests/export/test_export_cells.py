@@ -184,3 +184,20 @@ def test_triggers_exist_on_this_database():
                 " WHERE type = 'trigger' AND name LIKE '%_cells_%'"
             )
         assert cursor.fetchone()[0] == 4 * 3 + 3
+
+
+def test_refresh_export_cells_command_fills_and_recomputes(rich):  # noqa: F811
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("refresh_export_cells", stdout=out)
+    assert stored() == all_ids()
+    assert f"stored for {len(all_ids()):,} events" in out.getvalue()
+    first = min(all_ids())
+    ExportCells.objects.filter(event_id=first).update(agencies="stale")
+    call_command("refresh_export_cells", stdout=out)
+    assert ExportCells.objects.get(event_id=first).agencies == "stale"
+    call_command("refresh_export_cells", "--all", stdout=out)
+    assert ExportCells.objects.get(event_id=first).agencies != "stale"
