@@ -180,11 +180,35 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     if not rows:
         return
     quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        _unnest_update(model, fields, rows)
+        return
     assignments = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in fields)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
             list(rows),
+        )
+
+
+def _unnest_update(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """PostgreSQL: ``update_rows`` as one statement joining one array parameter per column
+    (an ``executemany`` sent one ``UPDATE`` per row)."""
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    names = [f"c{index}" for index in range(len(columns))]
+    arrays = ", ".join(f"%b::{column.db_type(connection)}[]" for column in columns)
+    assignments = ", ".join(
+        f"{quote(column.column)} = u.{name}" for column, name in zip(columns, names, strict=True)
+    )
+    table = quote(model._meta.db_table)
+    with _binary_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}, %b::bigint[])"  # noqa: S608
+            f" AS u({', '.join(names)}, id) WHERE {table}.id = u.id",
+            [list(column) for column in zip(*rows, strict=True)],
         )
 
 
