@@ -35,6 +35,8 @@ STORED_COLUMNS = CELL_COLUMNS + OUTCOME_COLUMNS
 PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REFRESH_CHUNK = 2000
+# The advisory lock the PostgreSQL triggers of migration 0008 take shared (see there).
+CELLS_LOCK = 7310024211
 Cells = tuple[Any, ...]
 NO_CELLS: Cells = (None,) * len(STORED_COLUMNS)
 
@@ -171,9 +173,13 @@ def _store(ids: Sequence[int]) -> int:
     """Compute and store the cells of the events ``ids`` that still exist; how many."""
     vendor = connection.vendor
     with transaction.atomic(), connection.cursor() as cursor:
-        # The events are locked against deletion until the cells are written (PostgreSQL;
-        # SQLite has one writer at a time).
-        lock = " FOR KEY SHARE" if vendor == "postgresql" else ""
+        # PostgreSQL: no change to what the cells show commits while they are computed and
+        # stored (the triggers take ``CELLS_LOCK`` shared), and the events are locked against
+        # deletion. SQLite has one writer at a time.
+        lock = ""
+        if vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CELLS_LOCK])
+            lock = " FOR KEY SHARE"
         cursor.execute(
             f"SELECT id FROM tracker_event WHERE id IN ({ids_subquery(vendor)}){lock}",  # noqa: S608
             [ids_param(ids, vendor)],
@@ -202,10 +208,9 @@ def refresh_export_cells(
     """Store the export cells of ``event_ids`` (recomputed even where stored), or, when None,
     of every event without stored cells; the number of events written.
 
-    Each chunk is its own transaction. Recomputing the given events, not only the missing
-    ones, matters after an import: a refresh that read an event just before another import
-    changed it may have stored its cells after that import's trigger ran; the refresh that
-    import queues then writes them again.
+    Each chunk is its own transaction, during which changes to links, sources and entity
+    names wait (PostgreSQL; see migration 0008), so stored cells are never older than a
+    committed change.
     """
     written = 0
     if event_ids is not None:

@@ -16,6 +16,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 CELLS = "tracker_exportcells"
+# PostgreSQL: every change the triggers see takes this advisory lock shared until it commits;
+# ``tracker.exports_cells`` takes it exclusive while it computes and stores cells (its
+# ``CELLS_LOCK``). So a refresh never stores cells computed before a change that committed
+# after its trigger ran: either the change waits for the refresh (and its trigger then
+# deletes the new row) or the refresh waits for the change (and then sees it).
+LOCK = "PERFORM pg_advisory_xact_lock_shared(7310024211);"
 # (link table, the columns its cells depend on besides event_id)
 LINKS = (
     ("tracker_eventagency", ("agency_id",)),
@@ -70,13 +76,13 @@ def _postgresql_create():
         changed = _changed(("event_id", *columns), "o", "n")
         statements += [
             f"CREATE FUNCTION {table}_cells_ins() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {CELLS} c USING (SELECT DISTINCT event_id FROM added) a"
+            f" BEGIN {LOCK} DELETE FROM {CELLS} c USING (SELECT DISTINCT event_id FROM added) a"
             " WHERE c.event_id = a.event_id; RETURN NULL; END $$",
             f"CREATE FUNCTION {table}_cells_del() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {CELLS} c USING (SELECT DISTINCT event_id FROM removed) r"
+            f" BEGIN {LOCK} DELETE FROM {CELLS} c USING (SELECT DISTINCT event_id FROM removed) r"
             " WHERE c.event_id = r.event_id; RETURN NULL; END $$",
             f"CREATE FUNCTION {table}_cells_upd() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {CELLS} WHERE event_id IN ("
+            f" BEGIN {LOCK} DELETE FROM {CELLS} WHERE event_id IN ("
             f"SELECT o.event_id FROM removed o JOIN added n ON n.id = o.id WHERE {changed}"
             f" UNION SELECT n.event_id FROM removed o JOIN added n ON n.id = o.id WHERE {changed}"
             "); RETURN NULL; END $$",
@@ -93,7 +99,7 @@ def _postgresql_create():
     for table, link, column, columns in ENTITIES:
         statements += [
             f"CREATE FUNCTION {table}_cells_upd() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {CELLS} WHERE event_id IN"
+            f" BEGIN {LOCK} DELETE FROM {CELLS} WHERE event_id IN"
             f" (SELECT event_id FROM {link} WHERE {column} = NEW.id); RETURN NULL; END $$",
             f"CREATE TRIGGER {table}_cells_upd AFTER UPDATE OF {', '.join(columns)} ON {table}"
             f" FOR EACH ROW WHEN ({_changed(columns)}) EXECUTE FUNCTION {table}_cells_upd()",
