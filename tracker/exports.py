@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from tracker.exports_cells import (
+    CELL_COLUMNS,
     FORMULA_STARTS,
     NO_CELLS,
     PITCH_VENDOR_ROLES,
@@ -61,14 +62,7 @@ COLUMNS = (
     "summary",
     "amount",
     "currency",
-    "agencies",
-    "agency_ids",
-    "vendors",
-    "vendor_ids",
-    "technologies",
-    "sources",
-    "source_urls",
-    "external_ids",
+    *CELL_COLUMNS,
     "review_state",
     "url",
     "outcome",

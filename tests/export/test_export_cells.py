@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.export import factories as make
-from tests.export.test_csv_fast_path import csv_rows, reference_rows, rich  # noqa: F401 - fixture
+from tests.export.test_csv_fast_path import csv_rows, reference_rows
 from tracker import tasks
 from tracker.exports_cells import refresh_export_cells
 from tracker.models import (
@@ -38,7 +38,7 @@ def all_ids() -> set[int]:
 
 @pytest.mark.parametrize("share", ["none", "half", "all"])
 @pytest.mark.parametrize("chunk_size", [3, 2000])
-def test_export_is_the_same_with_any_share_of_stored_cells(rich, share, chunk_size):  # noqa: F811
+def test_export_is_the_same_with_any_share_of_stored_cells(rich, share, chunk_size):
     expected = reference_rows()
     ids = sorted(all_ids())
     if share == "half":
@@ -49,7 +49,7 @@ def test_export_is_the_same_with_any_share_of_stored_cells(rich, share, chunk_si
     assert csv_rows(chunk_size) == expected
 
 
-def test_stored_cells_are_what_the_export_shows(rich):  # noqa: F811
+def test_stored_cells_are_what_the_export_shows(rich):
     refresh_export_cells()
     (row,) = [row for row in csv_rows(2000) if row[6] == "12.50"]
     cells = ExportCells.objects.get(event_id=int(row[0]))
@@ -62,7 +62,7 @@ def test_stored_cells_are_what_the_export_shows(rich):  # noqa: F811
     assert ExportCells.objects.filter(event=unlinked, agencies="", sources="").exists()
 
 
-def test_fill_writes_only_missing_rows_and_given_ids_are_recomputed(rich):  # noqa: F811
+def test_fill_writes_only_missing_rows_and_given_ids_are_recomputed(rich):
     assert refresh_export_cells() == len(all_ids())
     assert refresh_export_cells() == 0
     first = min(all_ids())
@@ -186,7 +186,7 @@ def test_triggers_exist_on_this_database():
         assert cursor.fetchone()[0] == 4 * 3 + 3
 
 
-def test_refresh_export_cells_command_fills_and_recomputes(rich):  # noqa: F811
+def test_refresh_export_cells_command_fills_and_recomputes(rich):
     from io import StringIO
 
     from django.core.management import call_command
