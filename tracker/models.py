@@ -259,6 +259,14 @@ class Technology(TreeNode):
         return reverse("technology-detail", args=[self.slug])
 
 
+class Strength(models.TextChoices):
+    """How much one piece of tagging evidence proves by itself."""
+
+    STRONG = "strong", "strong: tags on its own"
+    SUPPORTING = "supporting", "supporting: needs a second clue for the same technology"
+    CONTEXTUAL = "contextual", "contextual: needs a second clue or a strong tag of any technology"
+
+
 class Product(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=100, unique=True)
@@ -266,6 +274,12 @@ class Product(models.Model):
     technology = models.ForeignKey(Technology, on_delete=models.PROTECT, related_name="products")
     aliases = models.JSONField(default=list, blank=True, help_text="Other spellings of the name.")
     description = models.TextField(blank=True)
+    strength = models.CharField(
+        max_length=10,
+        choices=Strength.choices,
+        default=Strength.STRONG,
+        help_text="Supporting for a name that is also an ordinary word or another product.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -280,13 +294,24 @@ class TaggingRule(models.Model):
     class Kind(models.TextChoices):
         KEYWORD = "keyword", "keyword or phrase (whole words, any case)"
         PATTERN = "pattern", "regular expression"
-        PSC = "psc", "PSC code prefix"
-        NAICS = "naics", "NAICS code prefix"
+        PSC = "psc", "PSC code prefix or description"
+        NAICS = "naics", "NAICS code prefix or description"
         ATLAS = "atlas", "Atlas of Surveillance technology label"
+        VENDOR = "vendor", "vendor name (and, with a vendor row, its whole family)"
+        EXCLUDE = "exclude", "exclusion: a phrase that hides the matches inside it"
 
     technology = models.ForeignKey(Technology, on_delete=models.CASCADE, related_name="rules")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.KEYWORD)
     value = models.CharField(max_length=255)
+    strength = models.CharField(max_length=10, choices=Strength.choices, default=Strength.STRONG)
+    vendor = models.ForeignKey(
+        "Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tagging_rules",
+        help_text="Vendor rules: this vendor, its aliases and its subsidiaries all match.",
+    )
     active = models.BooleanField(default=True)
     search_term = models.BooleanField(
         default=False, help_text="Also send this keyword to sources that can filter by keyword."
@@ -399,6 +424,9 @@ class EventTechnology(models.Model):
     technology = models.ForeignKey(Technology, on_delete=models.CASCADE, related_name="event_links")
     tagged_by = models.CharField(max_length=8, choices=TaggedBy.choices, default=TaggedBy.RULE)
     rule = models.ForeignKey(TaggingRule, null=True, blank=True, on_delete=models.SET_NULL)
+    evidence = models.JSONField(
+        default=list, blank=True, help_text="Why it was tagged: each rule that fired, on what."
+    )
 
     class Meta:
         constraints = [
@@ -408,6 +436,23 @@ class EventTechnology(models.Model):
 
     def __str__(self) -> str:
         return f"{self.technology} ({self.tagged_by})"
+
+
+class TagRejection(models.Model):
+    """A curator's "this event is not about this technology": retagging never adds it back."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tag_rejections")
+    technology = models.ForeignKey(Technology, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "technology"], name="tag_rejection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"not {self.technology}: event {self.event_id}"
 
 
 class SourceRecord(models.Model):
@@ -504,6 +549,8 @@ __all__ = [
     "Product",
     "ScrapeRun",
     "SourceRecord",
+    "Strength",
+    "TagRejection",
     "TaggingRule",
     "Technology",
     "Vendor",

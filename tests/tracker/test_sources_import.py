@@ -91,7 +91,7 @@ def test_atlas_rows_create_local_agencies_with_their_place(starter, own_fixtures
     el_paso = Agency.objects.get(name="El Paso Police Department")
     assert (el_paso.level, el_paso.state, el_paso.place) == ("local", "TX", "El Paso")
     event = el_paso.events.get()
-    assert "alpr" in event.technologies.values_list("slug", flat=True)
+    assert "automated-license-plate-readers" in event.technologies.values_list("slug", flat=True)
     assert {"motorola-solutions", "flock-safety", "vigilant-solutions"} <= set(
         event.vendors.values_list("slug", flat=True)
     )

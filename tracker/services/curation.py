@@ -18,7 +18,8 @@ from scrapers import news
 from scrapers.base import Page, ParseError, SourceUnavailable
 from scrapers.text import clean_text, suggest_kind
 from tracker.models import Event, EventAgency, EventTechnology, EventVendor, Product, SourceRecord
-from tracker.services.tagging import EntityFinder, Tagger
+from tracker.services.classifier import Tagger
+from tracker.services.tagging import EntityFinder
 
 MAX_TEXT = 200_000
 

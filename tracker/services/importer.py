@@ -28,10 +28,12 @@ from tracker.models import (
     EventVendor,
     ScrapeRun,
     SourceRecord,
+    TagRejection,
 )
 from tracker.services import bulk
+from tracker.services.classifier import Tagger, inherited_evidence
 from tracker.services.entities import AgencyResolver, VendorResolver, vendors_flag_near_matches
-from tracker.services.tagging import EntityFinder, Tagger
+from tracker.services.tagging import EntityFinder
 from tracker.services.writer import NewRows, WriteAhead, insert_links
 
 log = logging.getLogger(__name__)
@@ -358,7 +360,9 @@ class Importer:
         )
         pending.agency_links.append(agency_links)
         pending.vendor_links.append(vendor_links)
-        pending.technologies.append(tags.technologies)
+        pending.technologies.append(
+            {tech: (rule, tags.evidence.get(tech, [])) for tech, rule in tags.technologies.items()}
+        )
         pending.sources.append(
             (
                 record.source,
@@ -400,7 +404,10 @@ class Importer:
         ):
             agency_rows += [(event_id, agency, role) for agency, role in agencies]
             vendor_rows += [(event_id, real.get(vendor, vendor), role) for vendor, role in vendors]
-            tech_rows += [(event_id, tech, "rule", rule) for tech, rule in techs.items()]
+            tech_rows += [
+                (event_id, tech, "rule", rule, bulk.json_value(evidence))
+                for tech, (rule, evidence) in techs.items()
+            ]
         sources = [
             (*row, event_id) for row, event_id in zip(pending.sources, event_ids, strict=True)
         ]
@@ -466,7 +473,14 @@ class Importer:
     def _analyse(self, record: Record, event: Event | None) -> tuple[Any, set, set] | None:
         """Tags and links a record asks for; None when an unfiltered source's item is off-topic."""
         text = "\n".join(filter(None, [record.title, record.summary, record.text]))
-        tags = self.tagger.tag(text=text, codes=record.codes, hints=record.technology_hints)
+        tags = self.tagger.tag(
+            fields={"title": record.title, "summary": record.summary, "text": record.text},
+            vendors=[v.name for v in record.vendors],
+            codes=_codes(record),
+            hints=record.technology_hints,
+        )
+        rejected = _rejected(event)
+        tags.drop(rejected)
         mined = self.finder.find(text) if record.source in TEXT_MINED else None
         if (
             record.source in UNFILTERED
@@ -479,9 +493,12 @@ class Importer:
         agency_links = {(self.agencies.resolve(r).pk, r.role) for r in record.agencies if r.name}
         vendor_links = {(self.vendors.resolve(r), r.role) for r in record.vendors if r.name}
         if not agency_links and not vendor_links:
-            agency_links, vendor_links, inherited_tags = self._base_contract_links(record)
-            for technology, rule in inherited_tags.items():
-                tags.technologies.setdefault(technology, rule)
+            agency_links, vendor_links, base = self._base_contract_links(record)
+            if base is not None:
+                links = base.technology_links.values_list("technology_id", "rule_id")
+                for technology, rule in links:
+                    if technology not in rejected:
+                        tags.add(technology, rule, inherited_evidence(base.title))
         if mined is not None:
             mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
             agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
@@ -511,7 +528,13 @@ class Importer:
         )
         EventTechnology.objects.bulk_create(
             [
-                EventTechnology(event=event, technology_id=tech, rule_id=rule, tagged_by="rule")
+                EventTechnology(
+                    event=event,
+                    technology_id=tech,
+                    rule_id=rule,
+                    tagged_by="rule",
+                    evidence=tags.evidence.get(tech, []),
+                )
                 for tech, rule in tags.technologies.items()
             ],
             ignore_conflicts=True,
@@ -528,7 +551,7 @@ class Importer:
                 f"{record.source} {record.external_id}: amount {record.amount} out of range"
             )
         review = Event.Review.NEEDS_REVIEW if record.review else Event.Review.AUTO
-        codes = {key: _clean(value) for key, value in record.codes.items()}
+        codes = {key: _clean(value) for key, value in _codes(record).items()}
         if record.technology_hints:
             codes["source_technology"] = ";".join(record.technology_hints)
         return {
@@ -580,16 +603,17 @@ class Importer:
             return ""
         return ":".join([*parts[:3], "0", parts[4]])
 
-    def _base_contract_links(self, record: Record) -> tuple[set, set, dict]:
-        """A modification that names no one takes its parties from the contract's base award."""
+    def _base_contract_links(self, record: Record) -> tuple[set, set, Event | None]:
+        """A modification that names no one takes its parties (and technologies) from the
+        contract's base award."""
         base_key = self._base_key(record)
         base = Event.objects.filter(match_key=base_key).first() if base_key else None
         if base is None:
-            return set(), set(), {}
+            return set(), set(), None
         return (
             set(base.agency_links.values_list("agency_id", "role")),
             set(base.vendor_links.values_list("vendor_id", "role")),
-            dict(base.technology_links.values_list("technology_id", "rule_id")),
+            base,
         )
 
     def _new_source(self, record: Record, digest: str, variant: str) -> SourceRecord:
@@ -654,3 +678,19 @@ def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -
         run.errors = counts.errors
         run.save()
     return counts
+
+
+def _codes(record: Record) -> dict[str, str]:
+    """The record's PSC and NAICS codes with their descriptions, which the tagging rules read."""
+    codes = dict(record.codes)
+    for name in ("psc_description", "naics_description"):
+        if record.extra.get(name) and record.codes.get(name.removesuffix("_description")):
+            codes[name] = str(record.extra[name])
+    return codes
+
+
+def _rejected(event: Event | None) -> set[int]:
+    """Technologies a curator rejected for ``event``: no import adds them back."""
+    if event is None:
+        return set()
+    return set(TagRejection.objects.filter(event=event).values_list("technology_id", flat=True))

@@ -25,6 +25,7 @@ from tracker.models import (
     NewsFeed,
     Product,
     SourceRecord,
+    Strength,
     TaggingRule,
     Technology,
     Vendor,
@@ -77,7 +78,10 @@ def _load_technologies(counts: StarterCounts) -> None:
                 technology=tech,
                 kind=rule["kind"],
                 value=rule["value"],
-                defaults={"search_term": rule.get("search", False)},
+                defaults={
+                    "search_term": rule.get("search", False),
+                    "strength": rule.get("strength", Strength.STRONG),
+                },
             )
             counts.rules += created
 
@@ -131,9 +135,19 @@ def _load_vendors(counts: StarterCounts) -> None:
                     "vendor": vendor,
                     "technology": Technology.objects.get(slug=product["technology"]),
                     "aliases": product.get("aliases", []),
+                    "strength": product.get("strength", Strength.STRONG),
                 },
             )
             counts.products += created
+
+
+def _link_vendor_rules() -> None:
+    """A vendor rule naming a known vendor covers its whole family (aliases, subsidiaries)."""
+    for rule in TaggingRule.objects.filter(kind=TaggingRule.Kind.VENDOR, vendor__isnull=True):
+        vendor = Vendor.objects.filter(normalized=vendor_key(rule.value)).first()
+        if vendor is not None:
+            rule.vendor = vendor
+            rule.save(update_fields=["vendor"])
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -189,6 +203,7 @@ def starter_data_load() -> StarterCounts:
     _load_technologies(counts)
     _load_agencies(counts)
     _load_vendors(counts)
+    _link_vendor_rules()
     _load_events(counts)
     for feed in _read("feeds.json")["feeds"]:
         _, created = NewsFeed.objects.get_or_create(

@@ -1,8 +1,9 @@
-"""Technology tagging and entity spotting over text, driven by rules kept in the database.
+"""Entity spotting over free text: known agencies, vendors and products named in news and FOIA
+documents. (Technology tagging lives in ``tracker.services.classifier``.)
 
 Phrases are matched by a token index (one dictionary lookup per word of the text), so
-tagging stays linear in the text's length however many rules there are. A phrase with a
-capital letter ("ICE", "AWS", "Rekognition") matches case-sensitively; a lower-case phrase
+spotting stays linear in the text's length however many names there are. A name with a
+capital letter ("ICE", "AWS", "Rekognition") matches case-sensitively; a lower-case name
 matches any case and simple plurals.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from tracker.models import Agency, AgencyAlias, Product, TaggingRule, Vendor, VendorAlias
+from tracker.models import Agency, AgencyAlias, Product, Vendor, VendorAlias
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
@@ -52,70 +53,6 @@ class PhraseIndex:
                     if tuple(index[i : i + len(phrase)]) == phrase:
                         found.add(value)
         return found
-
-
-@dataclass
-class Tags:
-    """Technology id → the rule that tagged it (None when tagged through a product)."""
-
-    technologies: dict[int, int | None] = field(default_factory=dict)
-    products: set[int] = field(default_factory=set)
-
-
-class Tagger:
-    """The active tagging rules and products, compiled once per run."""
-
-    def __init__(self) -> None:
-        self.phrases = PhraseIndex()
-        self.patterns: list[tuple[re.Pattern[str], int, int]] = []
-        self.codes: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-        self.atlas: dict[str, tuple[int, int]] = {}
-        self.product_tech: dict[int, int] = {}
-        for rule in TaggingRule.objects.filter(active=True):
-            if rule.kind == TaggingRule.Kind.KEYWORD:
-                self.phrases.add(rule.value, ("rule", rule.technology_id, rule.pk))
-            elif rule.kind == TaggingRule.Kind.PATTERN:
-                try:
-                    self.patterns.append(
-                        (re.compile(rule.value, re.I), rule.technology_id, rule.pk)
-                    )
-                except re.error:
-                    continue
-            elif rule.kind == TaggingRule.Kind.ATLAS:
-                self.atlas[rule.value.strip().lower()] = (rule.technology_id, rule.pk)
-            else:
-                self.codes[rule.kind].append(
-                    (rule.value.strip().upper(), rule.technology_id, rule.pk)
-                )
-        for product in Product.objects.all():
-            self.product_tech[product.pk] = product.technology_id
-            for name in [product.name, *product.aliases]:
-                self.phrases.add(name, ("product", product.pk))
-
-    def tag(
-        self, *, text: str, codes: dict[str, str] | None = None, hints: Iterable[str] = ()
-    ) -> Tags:
-        """The technologies (and products) that the text, codes and source labels point to."""
-        tags = Tags()
-        for hit in self.phrases.find(text):
-            if hit[0] == "rule":
-                tags.technologies.setdefault(hit[1], hit[2])
-            else:
-                tags.products.add(hit[1])
-                tags.technologies.setdefault(self.product_tech[hit[1]], None)
-        for pattern, technology_id, rule_id in self.patterns:
-            if pattern.search(text):
-                tags.technologies.setdefault(technology_id, rule_id)
-        for kind, value in (codes or {}).items():
-            value = (value or "").strip().upper()
-            for prefix, technology_id, rule_id in self.codes.get(kind, ()):
-                if value.startswith(prefix):
-                    tags.technologies.setdefault(technology_id, rule_id)
-        for hint in hints:
-            found = self.atlas.get(hint.strip().lower())
-            if found:
-                tags.technologies.setdefault(*found)
-        return tags
 
 
 @dataclass

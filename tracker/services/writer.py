@@ -45,7 +45,7 @@ def insert_links(
     bulk.insert_ignoring_duplicates(EventAgency, ("event", "agency", "role"), agency_rows)
     bulk.insert_ignoring_duplicates(EventVendor, ("event", "vendor", "role"), vendor_rows)
     bulk.insert_ignoring_duplicates(
-        EventTechnology, ("event", "technology", "tagged_by", "rule"), technology_rows
+        EventTechnology, ("event", "technology", "tagged_by", "rule", "evidence"), technology_rows
     )
 
 

@@ -1,0 +1,383 @@
+"""The technology classifier: layered rules from the database, with evidence for every tag.
+
+Each rule is one clue, of one strength:
+
+* **strong** clues tag on their own: a specific phrase ("license plate reader"), a product
+  name ("GrayKey"), a vendor that sells nothing but one kind of surveillance (Clearview AI);
+* **supporting** clues need a second clue for the same technology: an ambiguous acronym
+  ("CLEAR", "ATD"), a multi-line vendor (Anduril, West Publishing), a product code
+  ("Cameras, motion picture"), a word such as "towers" or "trackers";
+* **contextual** clues ("camera") also count when the record has a strong clue for any
+  technology: cameras bought for a ground-sensor programme are surveillance cameras.
+
+Phrases match whole words. An all-capitals phrase ("LPR", "UGS") is an acronym and matches
+upper-case words only (plural "LPRS"/"LPRs" too); any other phrase matches any case and simple
+plurals. Runs of single letters join ("B.I." is "BI", "U.S." is "US"). Where two matches
+overlap, the longer one wins: "drone forensics" is forensic extraction and hides "drone", and
+an exclusion such as "light tower" hides the "tower" inside it without tagging anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tracker.models import Product, Strength, TaggingRule, Technology, Vendor
+from tracker.normalize import strip_legal_form, vendor_key
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+STRONG, SUPPORTING, CONTEXTUAL = Strength.STRONG, Strength.SUPPORTING, Strength.CONTEXTUAL
+_CODE_VALUE = re.compile(r"^[A-Za-z0-9]{1,6}$")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, with runs of single letters joined ("B.I. Inc" → BI, Inc)."""
+    found = _WORD.findall(text)
+    if not any(len(w) == 1 for w in found):
+        return found
+    joined: list[str] = []
+    run = ""
+    for word in found:
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            joined.append(run)
+            run = ""
+        joined.append(word)
+    if run:
+        joined.append(run)
+    return joined
+
+
+def fold(word: str) -> str:
+    """A word compared without case or a simple plural ("Readers" → reader, "batteries")."""
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+class Clue(NamedTuple):
+    """What one matched phrase, code or vendor name says."""
+
+    technology: int
+    strength: str
+    kind: str  # keyword | product | vendor | psc | naics | atlas | exclude
+    rule: int | None
+    product: int | None
+    label: str  # the rule's value, product name or vendor display name
+
+
+class _Phrase(NamedTuple):
+    words: tuple[str, ...]
+    exact: bool
+    clue: Clue
+
+
+class PhraseMatcher:
+    """Finds many phrases in a text with one dictionary lookup per word."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, list[_Phrase]] = defaultdict(list)
+        self._folded: dict[str, list[_Phrase]] = defaultdict(list)
+
+    def add(self, phrase: str, clue: Clue, *, acronyms: bool = True) -> None:
+        """Add ``phrase``; with ``acronyms=False`` even an all-capitals phrase matches any case."""
+        parts = words(phrase)
+        if not parts:
+            return
+        if (
+            acronyms
+            and all(p.isupper() or p.isdigit() for p in parts)
+            and any(p.isupper() for p in parts)
+        ):
+            self._exact[parts[0]].append(_Phrase(tuple(parts), True, clue))
+        else:
+            folded = tuple(fold(p) for p in parts)
+            self._folded[folded[0]].append(_Phrase(folded, False, clue))
+
+    def find(self, text: str) -> list[tuple[int, int, Clue]]:
+        """Every match as (first word, end word, clue), longer matches hiding those inside."""
+        raw = words(text)
+        folded = [fold(w) for w in raw]
+        found: list[tuple[int, int, Clue]] = []
+        for i, word in enumerate(raw):
+            candidates = self._exact.get(word, ())
+            if not candidates and len(word) > 2 and word[-1] in "sS":
+                candidates = self._exact.get(word[:-1], ())
+            for phrase in candidates:
+                end = i + len(phrase.words)
+                if end <= len(raw) and all(
+                    _same_acronym(raw[i + k], p) for k, p in enumerate(phrase.words)
+                ):
+                    found.append((i, end, phrase.clue))
+            for phrase in self._folded.get(folded[i], ()):
+                end = i + len(phrase.words)
+                if tuple(folded[i:end]) == phrase.words:
+                    found.append((i, end, phrase.clue))
+        if len(found) < 2:
+            return found
+        return [
+            m
+            for m in found
+            if not any(
+                o is not m
+                and o[0] <= m[0]
+                and m[1] <= o[1]
+                and (o[1] - o[0] > m[1] - m[0] or o[2].kind == "exclude")
+                for o in found
+            )
+        ]
+
+
+def _same_acronym(word: str, wanted: str) -> bool:
+    return word == wanted or (
+        len(word) == len(wanted) + 1 and word[:-1] == wanted and word[-1] in "sS"
+    )
+
+
+@dataclass
+class Tags:
+    """The technologies a record is about, each with the evidence for it."""
+
+    technologies: dict[int, int | None] = field(default_factory=dict)  # → first rule id
+    evidence: dict[int, list[dict]] = field(default_factory=dict)
+    products: set[int] = field(default_factory=set)
+
+    def add(self, technology: int, rule: int | None, evidence: Iterable[dict]) -> None:
+        """Add a technology (or more evidence for it) from outside the rules."""
+        self.technologies.setdefault(technology, rule)
+        have = self.evidence.setdefault(technology, [])
+        have += [e for e in evidence if e not in have]
+
+    def drop(self, technologies: Iterable[int]) -> None:
+        """Forget ``technologies`` (a curator rejected them for this event)."""
+        for technology in technologies:
+            self.technologies.pop(technology, None)
+            self.evidence.pop(technology, None)
+
+
+def inherited_evidence(base_title: str) -> list[dict]:
+    """The evidence of a tag a modification takes from its base award."""
+    return [
+        {
+            "kind": "base",
+            "field": "base award",
+            "match": base_title[:200],
+            "strength": STRONG.value,
+            "rule": None,
+            "product": None,
+            "why": f"inherited from the base award '{base_title[:200]}'",
+        }
+    ]
+
+
+FIELD_NAMES = {"title": "title", "summary": "description", "text": "text"}
+
+
+class Tagger:
+    """The active tagging rules and products, compiled once per run."""
+
+    def __init__(self) -> None:
+        self.names = dict(Technology.objects.values_list("pk", "name"))
+        self.text = PhraseMatcher()
+        self.vendors = PhraseMatcher()
+        self.codes: dict[str, list[tuple[str, Clue]]] = defaultdict(list)
+        self.code_phrases: dict[str, PhraseMatcher] = defaultdict(PhraseMatcher)
+        self.atlas: dict[str, Clue] = {}
+        self.family: dict[str, list[Clue]] = defaultdict(list)  # vendor key → vendor rules
+        families = _vendor_families()
+        for rule in TaggingRule.objects.filter(active=True).select_related("vendor"):
+            kind = rule.kind
+            clue = Clue(rule.technology_id, rule.strength, kind, rule.pk, None, rule.value)
+            if kind in (TaggingRule.Kind.KEYWORD, TaggingRule.Kind.EXCLUDE):
+                self.text.add(rule.value, clue)
+            elif kind == TaggingRule.Kind.PATTERN:
+                continue  # patterns are matched by _patterns below
+            elif kind == TaggingRule.Kind.ATLAS:
+                self.atlas[rule.value.strip().lower()] = clue
+            elif kind == TaggingRule.Kind.VENDOR:
+                label = strip_legal_form(rule.vendor.name) if rule.vendor else rule.value
+                clue = clue._replace(label=label)
+                self.vendors.add(rule.value, clue, acronyms=False)
+                self.text.add(rule.value, clue, acronyms=False)
+                for name in families.get(rule.vendor_id, ()) if rule.vendor_id else ():
+                    self.family[vendor_key(name)].append(clue)
+            elif _CODE_VALUE.match(rule.value.strip()):
+                self.codes[kind].append((rule.value.strip().upper(), clue))
+            else:
+                self.code_phrases[kind].add(rule.value, clue)
+        self.patterns = _patterns()
+        for product in Product.objects.all():
+            clue = Clue(
+                product.technology_id, product.strength, "product", None, product.pk, product.name
+            )
+            for name in {product.name, *product.aliases}:
+                self.text.add(name, clue)
+
+    def tag(
+        self,
+        *,
+        text: str = "",
+        fields: Mapping[str, str] | None = None,
+        vendors: Iterable[str] = (),
+        codes: Mapping[str, str] | None = None,
+        hints: Iterable[str] = (),
+    ) -> Tags:
+        """The technologies that a record's text fields, vendors, codes and source labels show.
+
+        ``fields`` maps a field name ("title", "summary", "text") to its text; ``text`` alone
+        is read as one field called "text".
+        """
+        found: list[tuple[Clue, str, str]] = []  # clue, field, text matched
+        seen_fields: set[str] = set()
+        for name, value in (fields or {"text": text}).items():
+            if not value or value in seen_fields:
+                continue
+            seen_fields.add(value)
+            where = FIELD_NAMES.get(name, name)
+            raw = words(value)
+            for start, end, clue in self.text.find(value):
+                if clue.kind != "exclude":
+                    found.append((clue, where, " ".join(raw[start:end])))
+            for pattern, clue in self.patterns:
+                hit = pattern.search(value)
+                if hit:
+                    found.append((clue, where, hit.group(0)))
+        for vendor in vendors:
+            raw = words(vendor)
+            for start, end, clue in self.vendors.find(vendor):
+                found.append((clue, "vendor", " ".join(raw[start:end])))
+            found += [(clue, "vendor", vendor) for clue in self.family.get(vendor_key(vendor), ())]
+        for kind, value in (codes or {}).items():
+            found += self._code_clues(kind, value)
+        for hint in hints:
+            clue = self.atlas.get(hint.strip().lower())
+            if clue:
+                found.append((clue, "source", hint.strip()))
+        return self._decide(found)
+
+    def _code_clues(self, kind: str, value: str) -> list[tuple[Clue, str, str]]:
+        value = (value or "").strip()
+        if not value:
+            return []
+        if kind.endswith("_description"):
+            code_kind = kind.removesuffix("_description")
+            return [
+                (clue, code_kind, value)
+                for _, _, clue in self.code_phrases[code_kind].find(value)
+                if clue.kind != "exclude"
+            ]
+        upper = value.upper()
+        return [
+            (clue, kind, value)
+            for prefix, clue in self.codes.get(kind, ())
+            if upper.startswith(prefix)
+        ]
+
+    def _decide(self, found: list[tuple[Clue, str, str]]) -> Tags:
+        by_tech: dict[int, list[tuple[Clue, str, str]]] = defaultdict(list)
+        for item in found:
+            by_tech[item[0].technology].append(item)
+        strong = {
+            t for t, items in by_tech.items() if any(c.strength == STRONG for c, _, _ in items)
+        }
+        tags = Tags()
+        for tech, items in by_tech.items():
+            clues = {_identity(c, where) for c, where, _ in items}
+            contextual = any(c.strength == CONTEXTUAL for c, _, _ in items)
+            if tech in strong or len(clues) >= 2 or (contextual and strong - {tech}):
+                tags.technologies[tech] = next((c.rule for c, _, _ in items if c.rule), None)
+                tags.evidence[tech] = self._evidence(tech, items)
+                tags.products |= {c.product for c, _, _ in items if c.product}
+        return tags
+
+    def _evidence(self, tech: int, items: list[tuple[Clue, str, str]]) -> list[dict]:
+        evidence: list[dict] = []
+        seen: set[tuple] = set()
+        order = {STRONG: 0, SUPPORTING: 1, CONTEXTUAL: 2}
+        for clue, where, matched in sorted(items, key=lambda i: order.get(i[0].strength, 3)):
+            key = _identity(clue, where)
+            if key in seen:
+                continue
+            seen.add(key)
+            evidence.append(
+                {
+                    "kind": clue.kind,
+                    "field": where,
+                    "match": matched,
+                    "strength": str(clue.strength),
+                    "rule": clue.rule,
+                    "product": clue.product,
+                    "why": _why(clue, where, matched, self.names.get(tech, "")),
+                }
+            )
+        return evidence
+
+
+def _identity(clue: Clue, where: str) -> tuple:
+    """One clue however many rules spell it ("tower" and "towers" are one word); a record's
+    vendor and a product code are one fact each, whichever rules name them."""
+    if clue.kind in ("psc", "naics") or where == "vendor":
+        return (where,)
+    kind = "name" if clue.kind in ("product", "vendor") else clue.kind
+    return (kind, tuple(fold(w) for w in words(clue.label)))
+
+
+def _why(clue: Clue, where: str, matched: str, technology: str) -> str:
+    name = technology.lower()
+    if clue.kind == "product":
+        return f"product name '{clue.label}' in the {where}"
+    if clue.kind == "vendor" and where == "vendor":
+        if clue.strength == STRONG:
+            return f"vendor {clue.label} is a {name} vendor"
+        return f"vendor {clue.label} sells {name}, among other things"
+    if clue.kind == "vendor":
+        return f"vendor name '{clue.label}' in the {where}"
+    if clue.kind in ("psc", "naics"):
+        return f"{clue.kind.upper()} {matched} ({clue.label})"
+    if clue.kind == "atlas":
+        return f"the Atlas of Surveillance lists it as {matched}"
+    return f"'{matched}' in the {where}"
+
+
+def _vendor_families() -> dict[int, list[str]]:
+    """Vendor id → the names of the vendor, its aliases and every subsidiary (matched whole)."""
+    wanted = set(
+        TaggingRule.objects.filter(active=True, vendor__isnull=False).values_list(
+            "vendor_id", flat=True
+        )
+    )
+    if not wanted:
+        return {}
+    families: dict[int, list[str]] = {}
+    for vendor in Vendor.objects.filter(pk__in=wanted):
+        members = (
+            Vendor.objects.filter(path__startswith=vendor.path)
+            if vendor.path
+            else (Vendor.objects.filter(pk=vendor.pk))
+        )
+        names = []
+        for member in members.prefetch_related("aliases"):
+            names += [member.name, *(a.name for a in member.aliases.all())]
+        families[vendor.pk] = sorted(set(names))
+    return families
+
+
+def _patterns() -> list[tuple[re.Pattern[str], Clue]]:
+    compiled = []
+    for rule in TaggingRule.objects.filter(active=True, kind=TaggingRule.Kind.PATTERN):
+        try:
+            pattern = re.compile(rule.value, re.IGNORECASE)
+        except re.error:
+            continue
+        compiled.append(
+            (pattern, Clue(rule.technology_id, rule.strength, "keyword", rule.pk, None, rule.value))
+        )
+    return compiled
