@@ -204,7 +204,8 @@ def search_record(row: dict[str, Any]) -> Record:
     piid = text(row, "Award ID")
     if not gid:
         raise BadRow("no generated_internal_id")
-    description = plain(text(row, "Description"))
+    # Transaction-search rows name it "Transaction Description".
+    description = plain(text(row, "Description") or text(row, "Transaction Description"))
     award_type = text(row, "Contract Award Type")
     buyer = _row_agency(row, "Awarding", "buyer")
     funder = _row_agency(row, "Funding", "funder")

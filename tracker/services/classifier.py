@@ -81,11 +81,21 @@ class _Phrase(NamedTuple):
 
 
 class PhraseMatcher:
-    """Finds many phrases in a text with one dictionary lookup per word."""
+    """Finds many phrases in a text with one dictionary lookup per word.
+
+    A long word one typing slip inside it away from a word of the phrases ("UNMMANED",
+    "FINGERPTINT", "SURVEILANCE") reads as that word: each such word and each of its one-letter
+    deletions point to it, so a slip costs a few lookups, remembered per word.
+    """
+
+    TYPO_MIN_LENGTH = 8
+    _MEMO_LIMIT = 200_000
 
     def __init__(self) -> None:
         self._exact: dict[str, list[_Phrase]] = defaultdict(list)
         self._folded: dict[str, list[_Phrase]] = defaultdict(list)
+        self._near: dict[str, str] | None = None
+        self._memo: dict[str, str] = {}
 
     def add(self, phrase: str, clue: Clue, *, acronyms: bool = True) -> None:
         """Add ``phrase``; with ``acronyms=False`` even an all-capitals phrase matches any case."""
@@ -101,11 +111,36 @@ class PhraseMatcher:
         else:
             folded = tuple(fold(p) for p in parts)
             self._folded[folded[0]].append(_Phrase(folded, False, clue))
+        self._near = None
+
+    def _corrected(self, word: str) -> str:
+        """``word``, or the phrase word it is a one-letter slip of."""
+        if len(word) < self.TYPO_MIN_LENGTH or not word.isalpha():
+            return word
+        known = self._memo.get(word)
+        if known is not None:
+            return known
+        if self._near is None:
+            self._near = _near_words(self._folded)
+        near = self._near
+        found = (
+            word
+            if word in near and near[word] == word
+            else (
+                near.get(word)
+                or next((near[d] for d in _deletions(word) if near.get(d)), None)
+                or word
+            )
+        )
+        if len(self._memo) >= self._MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[word] = found
+        return found
 
     def find(self, text: str) -> list[tuple[int, int, Clue]]:
         """Every match as (first word, end word, clue), longer matches hiding those inside."""
         raw = words(text)
-        folded = [fold(w) for w in raw]
+        folded = [self._corrected(fold(w)) for w in raw]
         found: list[tuple[int, int, Clue]] = []
         for i, word in enumerate(raw):
             candidates = self._exact.get(word, ())
@@ -123,17 +158,42 @@ class PhraseMatcher:
                     found.append((i, end, phrase.clue))
         if len(found) < 2:
             return found
-        return [
-            m
-            for m in found
-            if not any(
-                o is not m
-                and o[0] <= m[0]
-                and m[1] <= o[1]
-                and (o[1] - o[0] > m[1] - m[0] or o[2].kind == "exclude")
-                for o in found
-            )
-        ]
+        return [m for m in found if not any(_hides(o, m) for o in found if o is not m)]
+
+
+def _hides(outer: tuple[int, int, Clue], inner: tuple[int, int, Clue]) -> bool:
+    """Does match ``outer`` hide match ``inner``? A longer match hides those inside it; an
+    exclusion also hides a match of its own technology on the same words."""
+    if not (outer[0] <= inner[0] and inner[1] <= outer[1]):
+        return False
+    if outer[1] - outer[0] > inner[1] - inner[0]:
+        return True
+    return outer[2].kind == "exclude" and outer[2].technology == inner[2].technology
+
+
+def _deletions(word: str) -> set[str]:
+    """``word`` less one inner letter (slips at either end mostly make other words)."""
+    return {word[:i] + word[i + 1 :] for i in range(1, len(word) - 1)}
+
+
+def _near_words(folded: Mapping[str, list[_Phrase]]) -> dict[str, str]:
+    """Every phrase word long enough to have slips, and each of its one-letter deletions,
+    mapped to that word (a deletion shared by two words is dropped as ambiguous)."""
+    vocabulary = {w for phrases in folded.values() for p in phrases for w in p.words}
+    near: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for word in vocabulary:
+        if len(word) < PhraseMatcher.TYPO_MIN_LENGTH or not word.isalpha():
+            continue
+        near[word] = word
+        for variant in _deletions(word):
+            if variant in vocabulary or near.get(variant, word) != word:
+                ambiguous.add(variant)
+            near.setdefault(variant, word)
+    for variant in ambiguous:
+        if near.get(variant) != variant:
+            near.pop(variant, None)
+    return near
 
 
 def _same_acronym(word: str, wanted: str) -> bool:

@@ -684,7 +684,7 @@ def _codes(record: Record) -> dict[str, str]:
     """The record's PSC and NAICS codes with their descriptions, which the tagging rules read."""
     codes = dict(record.codes)
     for name in ("psc_description", "naics_description"):
-        if record.extra.get(name) and record.codes.get(name.removesuffix("_description")):
+        if record.extra.get(name):
             codes[name] = str(record.extra[name])
     return codes
 
