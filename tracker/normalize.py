@@ -114,3 +114,35 @@ def agency_acronym(name: str) -> str:
     if match and re.fullmatch(r"[A-Za-z&.\- ]{2,12}", match.group(1).strip()):
         return match.group(1).replace(".", "").replace(" ", "").upper()
     return ""
+
+
+def word_set(words: str) -> frozenset[str]:
+    """The words of a whitespace-separated list (long word lists read better as a paragraph)."""
+    return frozenset(words.split())
+
+
+# Words that say what a company does or where, not which one it is: a vendor name made only
+# of these ("SECURITY SOLUTIONS INC", "Global Services") is too generic to spot in prose.
+GENERIC_WORDS = word_set(
+    """
+    a advanced aerospace ai air america american an analytics and applied artificial associates
+    at biometric biometrics business by cloud communications company computer computers
+    consultants consulting corporate cyber data defence defense design development digital
+    dynamics electronics engineering enterprise enterprises equipment first for forensics
+    general global government group holdings identity imaging in industries information
+    innovation innovations integrated intelligence intelligent international investigations
+    laboratories labs learning logistics machine management media mobile national network
+    networks new of on one open operations partners predictive private products professional
+    protection public research resources robotics safety science sciences secure security
+    service services signals smart social software solution solutions source specialists states
+    strategic strategies supply support surveillance systems tech technologies technology the
+    threat training united usa video vision wireless worldwide
+    """
+)
+
+
+def generic_name(words: list[str]) -> bool:
+    """Whether a name (as words) is too generic to identify a company: no word of it is
+    distinctive, or it is shorter than three characters."""
+    folded = [word.lower() for word in words]
+    return len("".join(folded)) < 3 or all(word in GENERIC_WORDS for word in folded)
