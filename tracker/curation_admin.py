@@ -1,15 +1,18 @@
-"""The admin's "add from a link" page: paste a URL or text, check the suggestions, confirm."""
+"""The admin's "add from a link" page (paste a URL or text, check the suggestions, confirm) and
+the queue of organisations that news and documents name but the database does not know."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from tracker.models import Agency, Event, Technology, Vendor
+from tracker.models import Agency, Event, OrganisationProposal, Technology, Vendor
 from tracker.services.curation import ExtractionError, event_create_from_link, link_extract
+from tracker.services.organisations import proposal_accept, proposals_dismiss
 
 
 class LinkForm(forms.Form):
@@ -125,3 +128,25 @@ def add_from_link(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpRe
     return TemplateResponse(
         request, "admin/tracker/event/add_from_link.html", {**context, "form": form}
     )
+
+
+@admin.register(OrganisationProposal)
+class OrganisationProposalAdmin(admin.ModelAdmin):
+    """Organisations named in news and documents that match no vendor: make one, or dismiss."""
+
+    list_display = ["name", "status", "times_seen", "first_event", "vendor", "updated_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["name", "normalized", "snippet"]
+    readonly_fields = ["normalized", "first_event", "events", "snippet", "times_seen", "vendor"]
+    actions = ["create_vendor", "dismiss"]
+
+    @admin.action(description="Create vendor and link it to the events that name it")
+    def create_vendor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        open_proposals = queryset.filter(status=OrganisationProposal.Status.OPEN)
+        vendors = [proposal_accept(proposal) for proposal in open_proposals]
+        self.message_user(request, f"Created or linked {len(vendors)} vendor(s).", messages.SUCCESS)
+
+    @admin.action(description="Dismiss: not a vendor (never proposed again)")
+    def dismiss(self, request: HttpRequest, queryset: QuerySet) -> None:
+        dismissed = proposals_dismiss(queryset)
+        self.message_user(request, f"Dismissed {dismissed} proposal(s).", messages.SUCCESS)

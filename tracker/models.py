@@ -237,6 +237,40 @@ class VendorMatchFlag(models.Model):
         return f"{self.vendor} ≈ {self.candidate} ({self.score:.2f})"
 
 
+class OrganisationProposal(models.Model):
+    """An organisation named in news or a document that matches no known vendor or agency,
+    for a curator to make a vendor of or dismiss (a dismissed name is never proposed again)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        DISMISSED = "dismissed"
+
+    name = models.CharField(max_length=255)
+    normalized = models.CharField(max_length=255, unique=True, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    first_event = models.ForeignKey(
+        "Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    events = models.ManyToManyField(
+        "Event", blank=True, related_name="organisation_proposals", help_text="Where it is named."
+    )
+    snippet = models.TextField(blank=True, help_text="The text around its first mention.")
+    times_seen = models.PositiveIntegerField(default=0, help_text="Events that name it.")
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-times_seen", "name"]
+        indexes = [models.Index(fields=["status", "-times_seen"], name="org_proposal_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Technology(TreeNode):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=100, unique=True)

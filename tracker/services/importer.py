@@ -33,6 +33,7 @@ from tracker.models import (
 from tracker.services import bulk
 from tracker.services.classifier import Tagger, inherited_evidence
 from tracker.services.entities import AgencyResolver, VendorResolver, vendors_flag_near_matches
+from tracker.services.organisations import Mentions
 from tracker.services.tagging import EntityFinder
 from tracker.services.writer import NewRows, WriteAhead, insert_links
 
@@ -154,6 +155,7 @@ class Importer:
         self._batch: list[tuple[Record, str]] = []
         self._writer: WriteAhead | None = None
         self._ready: NewRows | None = None  # a committed batch's new events, to write ahead
+        self.mentions = Mentions()  # unknown organisations named in text, proposed at the end
 
     def add(self, record: Record, digest: str = "") -> None:
         """Queue ``record``; ``digest`` is its ``record_hash`` when already known."""
@@ -173,6 +175,7 @@ class Importer:
     def finish(self) -> ImportCounts:
         self.flush()
         self.close()
+        self.mentions.save()
         if "vendors" in self.__dict__:
             self.counts.vendor_ids |= self.vendors.created
         return self.counts
@@ -503,6 +506,7 @@ class Importer:
             mentioned_role = "pitched-to" if record.kind in ("pitch", "meeting") else "subject"
             agency_links |= {(pk, mentioned_role) for pk in mined.agencies}
             vendor_links |= {(pk, "vendor") for pk in mined.vendors}
+            self.mentions.note(record, text)
         return tags, agency_links, vendor_links
 
     def _apply(
