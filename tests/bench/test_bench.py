@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.bench import bulk, loader, reads
+from tracker.bench import bulk, loader, reads, tagging
 from tracker.bench.report import Row, json_lines, table
 from tracker.models import Event, EventAgency, EventTechnology
 
@@ -98,3 +98,25 @@ def test_command_runs_a_child_on_its_own_database(tmp_path):
     assert [row["stage"] for row in rows] == ["page-p50", "page-p95", "page-count"]
     assert all(row["ratio"] for row in rows)
     assert (tmp_path / "bench-200.sqlite3").exists()
+
+
+def test_tagging_stage_tags_surveillance_and_ordinary_awards(db):
+    (row,) = tagging.tagging_stage(600, "sqlite", progress=lambda message: None)
+    check([row], {"tagging"})
+    assert row.unit == "records/s"
+    assert 0 < row.extra["tagged"] < row.extra["records"] == 600
+    assert 0 < row.extra["baseline_tagged"] < 600
+
+
+def test_command_runs_the_tagging_stage_on_its_own_database(tmp_path):
+    env = {**os.environ, "SPYGLASS_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "bench", "--only", "tagging", "--tagging-records", "300",
+         "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert row["stage"] == "tagging" and row["records"] == 300
+    assert row["ours"] > 0 and row["target"].startswith("≥ 50,000 records/s")
+    assert (tmp_path / "bench-tagging.sqlite3").exists()

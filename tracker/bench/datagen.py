@@ -41,6 +41,17 @@ PLAIN_PHRASES = [
     "TRAINING COURSE", "FURNITURE", "CLOUD HOSTING", "SOFTWARE LICENSES", "CONSTRUCTION",
     "PROFESSIONAL SERVICES", "TELECOMMUNICATIONS", "MEDICAL SUPPLIES", "SECURITY GUARD SERVICES",
 ]
+# The product and service codes drawn, with their names in the PSC manual.
+PSC_NAMES = {
+    "D310": "IT AND TELECOM- CYBER SECURITY AND DATA BACKUP",
+    "R425": "SUPPORT- PROFESSIONAL: ENGINEERING/TECHNICAL",
+    "5840": "RADAR EQUIPMENT, EXCEPT AIRBORNE",
+    "6350": "MISCELLANEOUS ALARM, SIGNAL, AND SECURITY DETECTION SYSTEMS",
+    "7030": "INFORMATION TECHNOLOGY SOFTWARE",
+    "1550": "UNMANNED AIRCRAFT",
+    "S206": "HOUSEKEEPING- GUARD",
+}
+PSC_CODES = list(PSC_NAMES)
 WORDS = ["ALPHA", "NORTH", "UNITED", "GLOBAL", "VECTOR", "SUMMIT", "PIONEER", "ATLAS", "BLUE",
          "RIVER", "APEX", "CIVIC", "DELTA", "FRONTIER", "HARBOR", "KEYSTONE", "LIBERTY", "MERIDIAN",
          "NOVA", "ORBIT", "PRAIRIE", "QUANTUM", "RIDGE", "SIERRA", "TITAN", "VANGUARD", "ZENITH"]
@@ -126,7 +137,7 @@ class Dataset:
             "description": f"{phrase} FOR {r.choice(WORDS)} PROGRAM, TASK {n % 97}",
             "amount": round(r.lognormvariate(11, 2), 2),
             "date": day,
-            "psc": r.choice(["D310", "R425", "5840", "6350", "7030", "1550", "S206"]),
+            "psc": r.choice(PSC_CODES),
             "naics": r.choice(["541511", "541512", "334511", "561612", "518210"]),
         }
 
@@ -178,7 +189,8 @@ def usaspending_pages(data: Dataset, events: int, page_size: int = 100) -> Itera
         })
 
 
-FPDS_ENTRY = """<entry><title><![CDATA[New DEFINITIVE CONTRACT {piid} awarded to {vendor} for the amount of ${amount}]]></title>
+FPDS_TITLE = "New DEFINITIVE CONTRACT {piid} awarded to {vendor} for the amount of ${amount}"
+FPDS_ENTRY = "<entry><title><![CDATA[" + FPDS_TITLE + """]]></title>
 <link rel="alternate" type="text/html" href="https://www.fpds.gov/ezsearch/search.do?q={piid}"/>
 <modified>{date} 12:00:00</modified>
 <content xmlns:ns1="https://www.fpds.gov/FPDS" type="application/xml">

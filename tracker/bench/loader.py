@@ -199,6 +199,13 @@ def _kind(share: float) -> str:
     return "other"
 
 
+def _evidence(phrase: str) -> str:
+    """A rule tag's stored evidence, shaped as the classifier writes it."""
+    return json.dumps([{"kind": "keyword", "field": "title", "match": phrase.lower(),
+                        "strength": "strong", "rule": None, "product": None,
+                        "why": f"'{phrase.lower()}' in the title"}])
+
+
 def _event_rows(data: Dataset, events: int, start: int, agencies: dict, vendors: dict,
                 technologies: dict, now: dt.datetime) -> Iterator[tuple[list, ...]]:
     """Batches of (events, agency links, vendor links, technology links, source records)."""
@@ -230,7 +237,7 @@ def _event_rows(data: Dataset, events: int, start: int, agencies: dict, vendors:
             vendor_links.append((pk, vendor_id, "awardee" if contract else "vendor"))
             technology = technologies.get(PHRASE_TECHNOLOGY.get(phrase, ""))
             if technology:
-                tech_links.append((pk, technology, "rule"))
+                tech_links.append((pk, technology, "rule", _evidence(phrase)))
             sources.append((pk, source, f"bench-{n}", f"https://example.org/{source}/{n}",
                             _value(now), "", "{}"))
         yield rows, agency_links, vendor_links, tech_links, sources
@@ -260,7 +267,7 @@ def load(events: int, *, progress: Callable[[str], object] = print, seed: int = 
                            "codes", "created_at", "updated_at")),
         ("tracker_eventagency", ("event_id", "agency_id", "role")),
         ("tracker_eventvendor", ("event_id", "vendor_id", "role")),
-        ("tracker_eventtechnology", ("event_id", "technology_id", "tagged_by")),
+        ("tracker_eventtechnology", ("event_id", "technology_id", "tagged_by", "evidence")),
         ("tracker_sourcerecord", ("event_id", "source", "external_id", "url", "retrieved_at",
                                   "content_hash", "raw")),
     )

@@ -22,8 +22,9 @@ TARGETS: dict[str, tuple[str, bool, float, float]] = {
     "export": ("rows/s", True, 50_000, 0.5),
     "alerts": ("s", False, 10, 0.5),
     "entity-p95": ("ms", False, 150, 0.25),
+    "tagging": ("records/s", True, 50_000, 0.5),
 }
-STAGES = ("ingest", "page", "search", "export", "alerts", "entity")
+STAGES = ("ingest", "page", "search", "export", "alerts", "entity", "tagging")
 
 
 @dataclass

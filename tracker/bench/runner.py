@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from tracker.bench import bulk, loader, reads
+from tracker.bench import bulk, loader, reads, tagging
 from tracker.bench.report import Row
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/spyglass_bench"
@@ -29,6 +29,7 @@ READ_STAGES = {
     "alerts": bulk.alerts_stage,
     "entity": reads.entity_stage,
 }
+OWN_DATABASE = ("ingest", "tagging")  # stages that run on a fresh database of their own
 
 
 def database_url(db: str, name: str) -> str:
@@ -92,6 +93,7 @@ def child_rows(
     stages: Sequence[str],
     events: int,
     ingest_events: int,
+    tagging_records: int,
     repeat: int,
     progress: Callable[[str], object],
 ) -> list[Row]:
@@ -100,6 +102,8 @@ def child_rows(
     rows: list[Row] = []
     if "ingest" in stages:
         rows += bulk.ingest_stage(ingest_events, db, progress)
+    if "tagging" in stages:
+        rows += tagging.tagging_stage(tagging_records, db, progress)
     reading = [stage for stage in stages if stage in READ_STAGES]
     if not reading:
         return rows

@@ -19,7 +19,7 @@ def progress(message: str) -> None:
 
 
 class Command(BaseCommand):
-    help = "Benchmark ingest, pages, search, export and alerts against hand-written code."
+    help = "Benchmark ingest, pages, search, export, alerts and tagging against hand-written code."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--events", type=int, default=1_000_000, help="dataset size")
@@ -28,6 +28,8 @@ class Command(BaseCommand):
                             help=f"run only this stage (repeatable): {', '.join(STAGES)}")
         parser.add_argument("--ingest-events", type=int, default=None,
                             help="events per ingest source (default: --events, at most 100,000)")
+        parser.add_argument("--tagging-records", type=int, default=200_000,
+                            help="award records the tagging stage tags")
         parser.add_argument("--repeat", type=int, default=50, help="requests per latency stage")
         parser.add_argument("--fresh", action="store_true", help="rebuild the dataset")
         parser.add_argument("--json", action="store_true", help="print JSON lines")
@@ -40,20 +42,23 @@ class Command(BaseCommand):
         if options["child"]:
             rows = runner.child_rows(
                 options["db"], stages=stages, events=events, ingest_events=ingest_events,
-                repeat=options["repeat"], progress=progress,
+                tagging_records=options["tagging_records"], repeat=options["repeat"],
+                progress=progress,
             )
             self.stdout.write(json_lines(rows), ending="")
             return
         passed = ["--events", str(events), "--ingest-events", str(ingest_events),
+                  "--tagging-records", str(options["tagging_records"]),
                   "--repeat", str(options["repeat"])]
         rows = []
         for db in DATABASES if options["db"] == "all" else (options["db"],):
-            if "ingest" in stages:
-                url = runner.database_url(db, "bench-ingest")
-                self._prepare(db, url, fresh=True)
-                rows += runner.run_child(db, url=url, stages=["ingest"], options=passed,
-                                         progress=progress)
-            reading = [stage for stage in stages if stage != "ingest"]
+            for stage in runner.OWN_DATABASE:
+                if stage in stages:
+                    url = runner.database_url(db, f"bench-{stage}")
+                    self._prepare(db, url, fresh=True)
+                    rows += runner.run_child(db, url=url, stages=[stage], options=passed,
+                                             progress=progress)
+            reading = [stage for stage in stages if stage not in runner.OWN_DATABASE]
             if reading:
                 url = runner.database_url(db, f"bench-{events}")
                 self._prepare(db, url, fresh=options["fresh"])
