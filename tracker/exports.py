@@ -29,10 +29,12 @@ from django.urls import reverse
 
 from tracker.exports_cells import (
     CELL_COLUMNS,
+    EVIDENCE_COLUMN,
     FORMULA_STARTS,
     NO_CELLS,
     PITCH_VENDOR_ROLES,
     STORED_COLUMNS,
+    evidence_cell,
     link_cells,
 )
 from tracker.exports_outcomes import (  # noqa: F401 - batched re-exported
@@ -66,6 +68,7 @@ COLUMNS = (
     "review_state",
     "url",
     "outcome",
+    EVIDENCE_COLUMN,
 )
 FORMATS = ("csv", "jsonl")
 CHUNK_SIZE = 2000
@@ -83,6 +86,7 @@ EVENT_FIELDS = (
     "review_state",
 )
 URL_PLACEHOLDER = 987654321
+OUTCOME = COLUMNS.index("outcome")
 
 
 def csv_line(values: Iterable[Any]) -> str:
@@ -131,19 +135,22 @@ LINKS_SQL = (
     " WHERE event_id IN ({ids})"
     " UNION ALL SELECT 1, event_id, vendor_id, role, NULL, NULL FROM tracker_eventvendor"
     " WHERE event_id IN ({ids})"
-    " UNION ALL SELECT 2, event_id, technology_id, NULL, NULL, NULL FROM tracker_eventtechnology"
-    " WHERE event_id IN ({ids})"
+    " UNION ALL SELECT 2, event_id, technology_id, tagged_by, CAST(evidence AS TEXT), NULL"
+    " FROM tracker_eventtechnology WHERE event_id IN ({ids})"
     " UNION ALL SELECT 3, event_id, NULL, source, external_id, url FROM tracker_sourcerecord"
     " WHERE event_id IN ({ids})"
 )
 
 
 def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
-    """Agency, vendor, technology and source links of the events ``ids`` in one query."""
+    """Agency, vendor, technology and source links of the events ``ids`` in one query.
+
+    Technology links are (technology id, tagged_by, evidence as JSON text).
+    """
     agencies: dict[int, list[int]] = defaultdict(list)
     vendors: dict[int, list[int]] = defaultdict(list)
     vendor_roles: list[tuple[int, int, str]] = []
-    technologies: dict[int, list[int]] = defaultdict(list)
+    technologies: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     sources: dict[int, list[tuple]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -157,7 +164,7 @@ def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
                 vendors[event_id].append(pk)
                 vendor_roles.append((event_id, pk, text))
             elif kind == 2:
-                technologies[event_id].append(pk)
+                technologies[event_id].append((pk, text, external_id))
             else:
                 sources[event_id].append((text, external_id, url))
     return agencies, vendors, vendor_roles, technologies, sources
@@ -172,7 +179,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
     names.load(
         set(chain.from_iterable(agencies.values())),
         set(chain.from_iterable(vendors.values())),
-        set(chain.from_iterable(technologies.values())),
+        {tag[0] for tag in chain.from_iterable(technologies.values())},
     )
     agency_names, vendor_names, technology_names = names.agencies, names.vendors, names.technologies
     no_links: list = []
@@ -213,7 +220,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
                 [a[1] for a in agency_rows],
                 [v[0] for v in vendor_rows],
                 [v[1] for v in vendor_rows],
-                sorted([technology_names[pk] for pk in linked_technologies])
+                sorted([technology_names[tag[0]] for tag in linked_technologies])
                 if linked_technologies
                 else no_links,
                 [s[0] for s in linked_sources],
@@ -222,6 +229,9 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
                 review,
                 url.format(event_id),
                 None,
+                evidence_cell((technology_names[pk], *tag) for pk, *tag in linked_technologies)
+                if linked_technologies
+                else None,
             ]
         )
     if pitch_rows:
@@ -245,7 +255,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
             ]
         )
         for record in records:
-            record[-1] = messages.get(record[0])
+            record[OUTCOME] = messages.get(record[0])
     return records
 
 
@@ -274,7 +284,7 @@ def event_outcome_message(event_id: int) -> str | None:
 
     rows = _event_rows(Event.objects.filter(pk=event_id), 1)
     records = [record for chunk in rows for record in _chunk_records(chunk, names(), "{}")]
-    return records[0][-1] if records else None
+    return records[0][OUTCOME] if records else None
 
 
 def event_records(
@@ -391,7 +401,7 @@ def _csv_chunks(
                     pitches[event_id] = (date, precision, cells[8], cells[9])
                 record = [
                     event_id, date, precision, kind, title, summary, amount, currency, *cells[:8],
-                    review, url.format(event_id), None,
+                    review, url.format(event_id), None, cells[10],
                 ]  # fmt: skip
                 for index in TEXT_CELLS:
                     cell = record[index]
@@ -402,7 +412,7 @@ def _csv_chunks(
                 found = _pitch_messages(pitches, messages)
                 for record in records:
                     if record[0] in found:
-                        record[18] = found[record[0]]
+                        record[OUTCOME] = found[record[0]]
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\r\n").writerows(records)
             yield buffer.getvalue()

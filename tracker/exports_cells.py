@@ -3,20 +3,24 @@
 ``link_cells`` computes, for a chunk of events, the eight link cells of the CSV export
 (agencies, agency_ids, vendors, vendor_ids, technologies, sources, source_urls,
 external_ids) pre-joined in the documented order and neutralised, and the ids the outcome
-column needs, with one aggregate query.
+column needs, with one aggregate query; and the technology_evidence cell (the last column)
+from the technology links' evidence with a second.
 ``refresh_export_cells`` stores them in ``ExportCells`` so a large export reads them with its
 events instead of aggregating link rows per chunk; triggers delete a stored row whenever
-what it shows changes (see migration 0008).
+what it shows changes (see migrations 0008 and 0010).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 
 from tracker.exports_outcomes import batched, ids_param, ids_subquery
+from tracker.services.tag_review import tag_explanation
 
 CELL_COLUMNS = (
     "agencies",
@@ -31,7 +35,10 @@ CELL_COLUMNS = (
 # Not exported: the ids a pitch-like row's outcome needs, comma-separated in the cells' order
 # (agencies by name then id; vendors in a pitching role likewise).
 OUTCOME_COLUMNS = ("agency_pks", "pitch_vendor_pks")
-STORED_COLUMNS = CELL_COLUMNS + OUTCOME_COLUMNS
+# Exported after the outcome column: "<technology>: <why>" per technology, as ordered above.
+EVIDENCE_COLUMN = "technology_evidence"
+STORED_COLUMNS = (*CELL_COLUMNS, *OUTCOME_COLUMNS, EVIDENCE_COLUMN)
+EVIDENCE_SEPARATOR = " | "
 PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REFRESH_CHUNK = 2000
@@ -127,12 +134,39 @@ def joined_links_sql(vendor: str) -> str:
     ).format(ids=ids_subquery(vendor))
 
 
+# The evidence as text: one type in both databases, and PostgreSQL's jsonb read as is.
+EVIDENCE_SQL = (
+    "SELECT l.event_id, t.name, l.tagged_by, CAST(l.evidence AS TEXT)"
+    " FROM tracker_eventtechnology l JOIN tracker_technology t ON t.id = l.technology_id"
+    " WHERE l.event_id IN ({ids})"
+)
+
+
+def evidence_cell(tags: Iterable[tuple[str, str, str | list]]) -> str | None:
+    """The technology_evidence cell of (technology name, tagged_by, evidence) tags.
+
+    Ordered by name like the technologies cell (code points, as both databases order it);
+    the evidence may be a list or its JSON text. None when there is no tag.
+    """
+    parts = sorted(
+        (name, tag_explanation(orjson.loads(evidence) if type(evidence) is str else evidence, by))
+        for name, by, evidence in tags
+    )
+    if not parts:
+        return None
+    return EVIDENCE_SEPARATOR.join(f"{name}: {why}" for name, why in parts)
+
+
 def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
     """{event id: its cells in ``STORED_COLUMNS`` order (None where nothing is linked)}.
 
     Events of ``ids`` with no link at all are left out.
     """
     vendor = cursor.db.vendor
+    cursor.execute(EVIDENCE_SQL.format(ids=ids_subquery(vendor)), [ids_param(ids, vendor)])
+    tags: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for event_id, *tag in cursor.fetchall():
+        tags[event_id].append(tag)
     cursor.execute(joined_links_sql(vendor), [ids_param(ids, vendor)] * 5)
     found: dict[int, list[Any]] = {}
     for tag, event_id, first, second, third in cursor.fetchall():
@@ -149,6 +183,10 @@ def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
             cells[5], cells[6], cells[7] = first, second, third
         else:
             cells[9] = first
+    for event_id, event_tags in tags.items():
+        cell = evidence_cell(event_tags)
+        # Neutralised like the SQL cells above.
+        found[event_id][10] = "'" + cell if cell and cell[0] in FORMULA_STARTS else cell
     return {event_id: tuple(cells) for event_id, cells in found.items()}
 
 

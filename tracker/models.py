@@ -651,11 +651,12 @@ class ExportCells(models.Model):
     """An event's link cells exactly as the CSV export writes them (a cache, one row an event).
 
     Joined with "; " in the export's documented order and already neutralised against
-    spreadsheet formulas. Database triggers (migration 0008) delete an event's row whenever
-    its agency, vendor or technology links or its source records change, or a linked entity's
-    name or slug does; ``tracker.exports_cells.refresh_export_cells`` writes rows again (after
-    every import, and for all events without one on a schedule). The export computes the
-    cells of an event without a row itself, so a missing row costs time, never correctness.
+    spreadsheet formulas. Database triggers (migrations 0008 and 0010) delete an event's row
+    whenever its agency, vendor or technology links (or a tag's evidence) or its source records
+    change, or a linked entity's name or slug does; ``tracker.exports_cells.refresh_export_cells``
+    writes rows again (after every import, and for all events without one on a schedule). The
+    export computes the cells of an event without a row itself, so a missing row costs time,
+    never correctness.
     """
 
     event = models.OneToOneField(
@@ -673,6 +674,7 @@ class ExportCells(models.Model):
     pitch_vendor_pks = models.TextField(
         blank=True, help_text="Ids of vendors in a pitching role, for the outcome column."
     )
+    technology_evidence = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"export cells of event {self.event_id}"

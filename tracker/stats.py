@@ -159,20 +159,40 @@ def refresh_stats_for_events(event_ids: Iterable[int]) -> int:
         return 0
     targets: set[Key] = set()
     affected: set[int] = set()
-    for name, (model, link) in TYPES.items():
+    for name, (_, link) in TYPES.items():
         direct = set(
             link.objects.filter(event_id__in=event_ids).values_list(f"{name}_id", flat=True)
         )
-        paths = model.objects.filter(pk__in=direct).values_list("path", flat=True)
-        nodes = {int(part) for path in paths for part in path.strip("/").split("/") if part}
-        targets |= {(name, node) for node in nodes}
-        subtree = _subtree_ids(model, nodes)
-        affected |= set(
-            link.objects.filter(**{f"{name}_id__in": subtree}).values_list("event_id", flat=True)
-        )
+        more_targets, more_events = _tree(name, direct)
+        targets |= more_targets
+        affected |= more_events
     years, parties = _compute(affected, targets)
     _write(targets, years, parties)
     return len(targets)
+
+
+def refresh_stats_for_technologies(technology_ids: Iterable[int]) -> int:
+    """Recompute ``technology_ids`` and the broader technologies above them; returns how many.
+
+    For a tag a curator removed: no link of the event leads to the technology any more.
+    """
+    targets, affected = _tree("technology", set(technology_ids))
+    years, parties = _compute(affected, targets)
+    _write(targets, years, parties)
+    return len(targets)
+
+
+def _tree(name: str, direct: set[int]) -> tuple[set[Key], set[int]]:
+    """The ``name`` entities ``direct`` with their ancestors, and every event linked to them
+    or to anything below them."""
+    model, link = TYPES[name]
+    paths = model.objects.filter(pk__in=direct).values_list("path", flat=True)
+    nodes = {int(part) for path in paths for part in path.strip("/").split("/") if part}
+    subtree = _subtree_ids(model, nodes)
+    affected = set(
+        link.objects.filter(**{f"{name}_id__in": subtree}).values_list("event_id", flat=True)
+    )
+    return {(name, node) for node in nodes}, affected
 
 
 def _subtree_ids(model: type[Model], nodes: set[int]) -> set[int]:

@@ -10,12 +10,13 @@ import io
 import pytest
 
 from tests.export import factories as make
-from tracker.exports import csv_cells, event_records, export_rows
+from tracker.exports import COLUMNS, csv_cells, event_records, export_rows
 from tracker.models import Agency, Event, Vendor
 from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import event_outcome
 
 pytestmark = pytest.mark.django_db
+OUTCOME = COLUMNS.index("outcome")
 
 
 def csv_rows(chunk_size: int) -> list[list[str]]:
@@ -48,6 +49,10 @@ def test_csv_link_cells_are_ordered_and_neutralised(rich):
     assert row[12] == "'-ai; Cameras"
     assert row[13] == "fpds; fpds; sam" and row[15] == "A; B; Z"
     assert row[14] == "; =x; https://z.example"
+    assert row[-1] == (
+        "'-ai: tagged by rule (no evidence recorded; run retag)"
+        " | Cameras: tagged by rule (no evidence recorded; run retag)"
+    )
 
 
 @pytest.fixture(params=["by family", "all at once"])
@@ -63,7 +68,7 @@ def test_csv_outcomes_equal_the_outcome_service(rich, index_mode):
     checked = 0
     for row in csv_rows(2):
         outcome = event_outcome(Event.objects.get(pk=int(row[0])))
-        assert row[-1] == (outcome.message if outcome else ""), row[4]
+        assert row[OUTCOME] == (outcome.message if outcome else ""), row[4]
         checked += outcome is not None
     assert checked >= 5  # the starter data adds its own pitches
 
@@ -85,8 +90,8 @@ def test_outcomes_below_coded_and_uncoded_agencies_match_the_service(index_mode)
     messages = []
     for row in csv_rows(1):
         outcome = event_outcome(Event.objects.get(pk=int(row[0])))
-        assert row[-1] == (outcome.message if outcome else "")
-        messages.append(row[-1])
+        assert row[OUTCOME] == (outcome.message if outcome else "")
+        messages.append(row[OUTCOME])
     assert "1 contract action followed" in " ".join(messages)
     assert "2 contract actions followed" in " ".join(messages)
     assert any(message.startswith("No contract found between") for message in messages)

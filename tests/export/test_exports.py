@@ -100,6 +100,8 @@ def test_header_row_and_values(client, settings):
         "review_state": "auto",
         "url": f"https://spyglass.example/events/{made.pk}/",
         "outcome": "",
+        "technology_evidence": "License plate readers: tagged by rule (no evidence recorded; "
+        "run retag)",
     }
 
 
@@ -145,6 +147,7 @@ def test_jsonl_has_the_same_keys_lists_and_exact_amounts():
     assert list(row) == list(COLUMNS)
     assert row["amount"] == "-0.10" and row["title"] == "=not a formula here"
     assert row["technologies"] == ["Drones"] and row["agencies"] == [] and row["outcome"] is None
+    assert row["technology_evidence"] == "Drones: tagged by rule (no evidence recorded; run retag)"
 
 
 def test_entity_csvs_filter_by_the_entity_and_keep_the_other_parameters(client, starter):
@@ -230,7 +233,7 @@ def test_queries_are_bounded_per_chunk_not_per_row(django_assert_max_num_queries
     with django_assert_max_num_queries(1 + 2 * 8):
         rows = list(csv.reader(io.StringIO("".join(export_rows(filters)), newline="")))
     assert len(rows) == 3001
-    assert all(row[-1] for row in rows[1:] if row[3] == "pitch")
+    assert all(row[COLUMNS.index("outcome")] for row in rows[1:] if row[3] == "pitch")
 
 
 @override_settings(SITE_URL="https://example.org")
