@@ -19,24 +19,25 @@ an exclusion such as "light tower" hides the "tower" inside it without tagging a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tracker.models import Product, Strength, TaggingRule, Technology, Vendor
 from tracker.normalize import strip_legal_form, vendor_key
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-STRONG, SUPPORTING, CONTEXTUAL = Strength.STRONG, Strength.SUPPORTING, Strength.CONTEXTUAL
+STRONG, SUPPORTING, CONTEXTUAL = (str(s.value) for s in Strength)
 _CODE_VALUE = re.compile(r"^[A-Za-z0-9]{1,6}$")
 
 
 def words(text: str) -> list[str]:
     """The words of ``text``, with runs of single letters joined ("B.I. Inc" → BI, Inc)."""
     found = _WORD.findall(text)
-    if not any(len(w) == 1 for w in found):
+    if 1 not in map(len, found):
         return found
     joined: list[str] = []
     run = ""
@@ -85,7 +86,8 @@ class PhraseMatcher:
 
     A long word one typing slip inside it away from a word of the phrases ("UNMMANED",
     "FINGERPTINT", "SURVEILANCE") reads as that word: each such word and each of its one-letter
-    deletions point to it, so a slip costs a few lookups, remembered per word.
+    deletions point to it, so a slip costs a few lookups. What each word as written reads as
+    is remembered, so a word seen before costs one lookup.
     """
 
     TYPO_MIN_LENGTH = 8
@@ -95,7 +97,8 @@ class PhraseMatcher:
         self._exact: dict[str, list[_Phrase]] = defaultdict(list)
         self._folded: dict[str, list[_Phrase]] = defaultdict(list)
         self._near: dict[str, str] | None = None
-        self._memo: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}  # word as written → folded, corrected word
+        self._starts: dict[str, list[_Phrase]] = {}  # word as written → phrases it may start
 
     def add(self, phrase: str, clue: Clue, *, acronyms: bool = True) -> None:
         """Add ``phrase``; with ``acronyms=False`` even an all-capitals phrase matches any case."""
@@ -112,49 +115,67 @@ class PhraseMatcher:
             folded = tuple(fold(p) for p in parts)
             self._folded[folded[0]].append(_Phrase(folded, False, clue))
         self._near = None
+        self._tokens.clear()
+        self._starts.clear()
+
+    def _token(self, word: str) -> str:
+        """``word`` as written, folded and corrected; remembered, with whether it may start
+        a phrase."""
+        if len(self._tokens) >= self._MEMO_LIMIT:
+            self._tokens.clear()
+            self._starts.clear()
+        found = self._tokens[word] = self._corrected(fold(word))
+        phrases = self._exact.get(word) or (
+            self._exact.get(word[:-1], []) if len(word) > 2 and word[-1] in "sS" else []
+        )
+        phrases = [*phrases, *self._folded.get(found, ())]
+        if phrases:
+            self._starts[word] = phrases
+        return found
 
     def _corrected(self, word: str) -> str:
         """``word``, or the phrase word it is a one-letter slip of."""
         if len(word) < self.TYPO_MIN_LENGTH or not word.isalpha():
             return word
-        known = self._memo.get(word)
-        if known is not None:
-            return known
         if self._near is None:
             self._near = _near_words(self._folded)
         near = self._near
-        found = (
-            word
-            if word in near and near[word] == word
-            else (
-                near.get(word)
-                or next((near[d] for d in _deletions(word) if near.get(d)), None)
-                or word
-            )
-        )
-        if len(self._memo) >= self._MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[word] = found
-        return found
+        if near.get(word) == word:
+            return word
+        return near.get(word) or next((near[d] for d in _deletions(word) if d in near), word)
 
-    def find(self, text: str) -> list[tuple[int, int, Clue]]:
-        """Every match as (first word, end word, clue), longer matches hiding those inside."""
+    def matches(self, text: str) -> list[tuple[Clue, str]]:
+        """The clues ``text`` names, each with the words that named it (exclusions applied)."""
         raw = words(text)
-        folded = [self._corrected(fold(w)) for w in raw]
+        return [
+            (clue, " ".join(raw[start:end]))
+            for start, end, clue in self.find(raw)
+            if clue.kind != "exclude"
+        ]
+
+    def find(self, raw: list[str]) -> list[tuple[int, int, Clue]]:
+        """Every match in the words ``raw`` as (first word, end word, clue), longer matches
+        hiding those inside."""
+        tokens = self._tokens
+        folded = [tokens.get(w) or self._token(w) for w in raw]
         found: list[tuple[int, int, Clue]] = []
+        starts = self._starts
+        if starts.keys().isdisjoint(raw):
+            return found
         for i, word in enumerate(raw):
-            candidates = self._exact.get(word, ())
-            if not candidates and len(word) > 2 and word[-1] in "sS":
-                candidates = self._exact.get(word[:-1], ())
-            for phrase in candidates:
+            phrases = starts.get(word)
+            if phrases is None:
+                continue
+            for phrase in phrases:
                 end = i + len(phrase.words)
-                if end <= len(raw) and all(
-                    _same_acronym(raw[i + k], p) for k, p in enumerate(phrase.words)
+                if end == i + 1 or (
+                    end <= len(raw)
+                    and (
+                        all(_same_acronym(raw[i + k], p) for k, p in enumerate(phrase.words))
+                        if phrase.exact
+                        else tuple(folded[i:end]) == phrase.words
+                    )
                 ):
-                    found.append((i, end, phrase.clue))
-            for phrase in self._folded.get(folded[i], ()):
-                end = i + len(phrase.words)
-                if tuple(folded[i:end]) == phrase.words:
                     found.append((i, end, phrase.clue))
         if len(found) < 2:
             return found
@@ -230,7 +251,7 @@ def inherited_evidence(base_title: str) -> list[dict]:
             "kind": "base",
             "field": "base award",
             "match": base_title[:200],
-            "strength": STRONG.value,
+            "strength": STRONG,
             "rule": None,
             "product": None,
             "why": f"inherited from the base award '{base_title[:200]}'",
@@ -251,6 +272,8 @@ class Tagger:
         self.codes: dict[str, list[tuple[str, Clue]]] = defaultdict(list)
         self.code_phrases: dict[str, PhraseMatcher] = defaultdict(PhraseMatcher)
         self.atlas: dict[str, Clue] = {}
+        self._code_memo: dict[tuple[str, str], list[tuple[Clue, str, str]]] = {}
+        self._vendor_memo: dict[str, list[tuple[Clue, str, str]]] = {}
         self.family: dict[str, list[Clue]] = defaultdict(list)  # vendor key → vendor rules
         families = _vendor_families()
         for rule in TaggingRule.objects.filter(active=True).select_related("vendor"):
@@ -302,37 +325,36 @@ class Tagger:
                 continue
             seen_fields.add(value)
             where = FIELD_NAMES.get(name, name)
-            raw = words(value)
-            for start, end, clue in self.text.find(value):
-                if clue.kind != "exclude":
-                    found.append((clue, where, " ".join(raw[start:end])))
+            found += [(clue, where, matched) for clue, matched in self.text.matches(value)]
             for pattern, clue in self.patterns:
                 hit = pattern.search(value)
                 if hit:
                     found.append((clue, where, hit.group(0)))
         for vendor in vendors:
-            raw = words(vendor)
-            for start, end, clue in self.vendors.find(vendor):
-                found.append((clue, "vendor", " ".join(raw[start:end])))
-            found += [(clue, "vendor", vendor) for clue in self.family.get(vendor_key(vendor), ())]
-        for kind, value in (codes or {}).items():
-            found += self._code_clues(kind, value)
+            found += _remember(self._vendor_memo, vendor, self._vendor_clues)
+        for key in (codes or {}).items():
+            found += _remember(self._code_memo, key, self._code_clues)
         for hint in hints:
             clue = self.atlas.get(hint.strip().lower())
             if clue:
                 found.append((clue, "source", hint.strip()))
         return self._decide(found)
 
-    def _code_clues(self, kind: str, value: str) -> list[tuple[Clue, str, str]]:
+    def _vendor_clues(self, vendor: str) -> list[tuple[Clue, str, str]]:
+        found = [(clue, "vendor", matched) for clue, matched in self.vendors.matches(vendor)]
+        return found + [
+            (clue, "vendor", vendor) for clue in self.family.get(vendor_key(vendor), ())
+        ]
+
+    def _code_clues(self, code: tuple[str, str]) -> list[tuple[Clue, str, str]]:
+        kind, value = code
         value = (value or "").strip()
         if not value:
             return []
         if kind.endswith("_description"):
             code_kind = kind.removesuffix("_description")
             return [
-                (clue, code_kind, value)
-                for _, _, clue in self.code_phrases[code_kind].find(value)
-                if clue.kind != "exclude"
+                (clue, code_kind, value) for clue, _ in self.code_phrases[code_kind].matches(value)
             ]
         upper = value.upper()
         return [
@@ -342,17 +364,19 @@ class Tagger:
         ]
 
     def _decide(self, found: list[tuple[Clue, str, str]]) -> Tags:
-        by_tech: dict[int, list[tuple[Clue, str, str]]] = defaultdict(list)
-        for item in found:
-            by_tech[item[0].technology].append(item)
-        strong = {
-            t for t, items in by_tech.items() if any(c.strength == STRONG for c, _, _ in items)
-        }
         tags = Tags()
+        if not found:
+            return tags
+        by_tech: dict[int, list[tuple[Clue, str, str]]] = {}
+        for item in found:
+            by_tech.setdefault(item[0].technology, []).append(item)
+        strong = {c.technology for c, _, _ in found if c.strength == STRONG}
         for tech, items in by_tech.items():
-            clues = {_identity(c, where) for c, where, _ in items}
-            contextual = any(c.strength == CONTEXTUAL for c, _, _ in items)
-            if tech in strong or len(clues) >= 2 or (contextual and strong - {tech}):
+            if (
+                tech in strong
+                or (strong and any(c.strength == CONTEXTUAL for c, _, _ in items))
+                or len({_identity(c, where) for c, where, _ in items}) >= 2
+            ):
                 tags.technologies[tech] = next((c.rule for c, _, _ in items if c.rule), None)
                 tags.evidence[tech] = self._evidence(tech, items)
                 tags.products |= {c.product for c, _, _ in items if c.product}
@@ -372,7 +396,7 @@ class Tagger:
                     "kind": clue.kind,
                     "field": where,
                     "match": matched,
-                    "strength": str(clue.strength),
+                    "strength": clue.strength,
                     "rule": clue.rule,
                     "product": clue.product,
                     "why": _why(clue, where, matched, self.names.get(tech, "")),
@@ -387,7 +411,22 @@ def _identity(clue: Clue, where: str) -> tuple:
     if clue.kind in ("psc", "naics") or where == "vendor":
         return (where,)
     kind = "name" if clue.kind in ("product", "vendor") else clue.kind
-    return (kind, tuple(fold(w) for w in words(clue.label)))
+    return (kind, _label_key(clue.label))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_key(label: str) -> tuple[str, ...]:
+    return tuple(fold(w) for w in words(label))
+
+
+def _remember(memo: dict, key: Any, compute: Callable[[Any], Any]) -> Any:
+    """``compute(key)``, kept in ``memo`` (emptied when full: vendors and codes repeat)."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= PhraseMatcher._MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = compute(key)
+    return found
 
 
 def _why(clue: Clue, where: str, matched: str, technology: str) -> str:

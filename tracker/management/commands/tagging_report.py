@@ -12,8 +12,9 @@ from tracker.services.tagging_report import labelled_rows, tagging_report
 
 class Command(BaseCommand):
     help = (
-        "Tag hand-labelled award rows with the current rules and print per-label precision and "
-        "recall, the misses and the false positives (e.g. shared/fixtures/tagging/dev_awards.jsonl)."
+        "Tag hand-labelled award rows with the current rules and print per-label precision "
+        "and recall, the misses and the false positives "
+        "(e.g. shared/fixtures/tagging/dev_awards.jsonl)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -40,9 +41,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"\n{'label':40} {'rows':>5} {'precision':>9} {'recall':>7}")
         for slug, score in report["labels"].items():
-            self.stdout.write(
-                f"{slug:40} {score['support']:>5} {score['precision']:>9.3f} {score['recall']:>7.3f}"
-            )
+            precision, recall = score["precision"], score["recall"]
+            self.stdout.write(f"{slug:40} {score['support']:>5} {precision:>9.3f} {recall:>7.3f}")
         for title, examples in (
             ("misses", report["misses"]),
             ("false positives", report["false_positives"]),
