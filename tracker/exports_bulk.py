@@ -136,7 +136,7 @@ def bulk_exports_write(directory: Path | None = None) -> list[Path]:
     for name in BULK_DATASETS:
         if name == "events":
             columns, numeric = COLUMNS, frozenset({6})
-            chunks = event_records(event_search(EventFilters()))
+            chunks = event_records(event_search(EventFilters(all=True)))
         else:
             columns, numeric = entity_columns(name), frozenset()
             chunks = entity_records(name)

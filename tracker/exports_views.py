@@ -26,11 +26,15 @@ def events_csv(request: HttpRequest) -> StreamingHttpResponse:
     return csv_response(EventFilters.from_params(request.GET), "spyglass-events.csv")
 
 
-def _entity_csv(request: HttpRequest, **slugs: str) -> StreamingHttpResponse:
+def _entity_csv(
+    request: HttpRequest, *, everything: bool = False, **slugs: str
+) -> StreamingHttpResponse:
     models = {"agency": Agency, "vendor": Vendor, "technology": Technology}
     for name, slug in slugs.items():
         get_object_or_404(models[name], slug=slug)
     filters = replace(EventFilters.from_params(request.GET), **slugs)
+    if everything:
+        filters = replace(filters, all=True)
     return csv_response(filters, f"spyglass-events-{'-'.join(slugs.values())}.csv")
 
 
@@ -53,7 +57,7 @@ def technology_events_csv(request: HttpRequest, slug: str) -> StreamingHttpRespo
 def agency_vendor_events_csv(
     request: HttpRequest, agency: str, vendor: str
 ) -> StreamingHttpResponse:
-    return _entity_csv(request, agency=agency, vendor=vendor)
+    return _entity_csv(request, agency=agency, vendor=vendor, everything=True)  # as the page
 
 
 @require_safe

@@ -78,7 +78,11 @@ def test_scraped_text_cannot_inject_headers_or_fake_lines(starter):
     subscription.confirmed_at = subscription.watch_from = timezone.now() - dt.timedelta(minutes=1)
     subscription.frequency = "immediate"
     subscription.save()
-    make_event(title="Award\r\nBcc: victim@example.org\r\n\r\nfake body", agencies=["ice"])
+    make_event(
+        title="Award\r\nBcc: victim@example.org\r\n\r\nfake body",
+        agencies=["ice"],
+        technologies=["face-recognition"],
+    )
     alerts_collect_and_send(frequency="immediate", now=timezone.now())
     alert = mail.outbox[1]
     parsed = email.message_from_bytes(alert.message().as_bytes())
@@ -122,7 +126,7 @@ def test_responses_do_not_reveal_whether_an_address_is_subscribed():
 def test_an_unconfirmed_address_receives_nothing_but_the_confirmation(starter):
     make_subscription(params={"agency": "ice"}, frequency="immediate", confirmed=False)
     make_subscription("b@example.org", params={"agency": "ice"}, frequency="daily", confirmed=False)
-    make_event(agencies=["ice"])
+    make_event(agencies=["ice"], technologies=["face-recognition"])
     later = timezone.now() + dt.timedelta(days=8)
     for frequency in ("immediate", "daily", "weekly"):
         alerts_collect_and_send(frequency=frequency, now=later)

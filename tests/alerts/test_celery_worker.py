@@ -22,7 +22,7 @@ from tests.conftest import REDIS_URL, ROOT, require_service
 from tests.support.worker import database_url
 from tracker.alerts.models import AlertDelivery, AlertMessage, AlertSubscriber, AlertSubscription
 from tracker.alerts.services import params_key
-from tracker.models import Agency, Event, EventAgency
+from tracker.models import Agency, Event, EventAgency, EventTechnology, Technology
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TASK = "tracker.alerts.tasks.alerts_send_immediate"
@@ -136,9 +136,11 @@ def test_worker_killed_mid_send_does_not_send_twice(redis_app, tmp_path):
             confirmed_at=since,
             watch_from=since,
         )
+    faces = Technology.objects.create(name="Face recognition")
     events = [Event.objects.create(kind="award", title=f"Award {n}") for n in range(3)]
     for event in events:
         EventAgency.objects.create(event=event, agency=ice)
+        EventTechnology.objects.create(event=event, technology=faces)
     ids = [event.pk for event in events]
 
     workers = Workers(queue, database_url(), mail_dir, log_dir)

@@ -19,19 +19,24 @@ pytestmark = pytest.mark.django_db
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
+def tagged_event(**fields):
+    """An event that alerts match by default: one with a technology tagged."""
+    return make_event(technologies=["face-recognition"], **fields)
+
+
 def test_daily_digest_is_sent_once_per_period(starter):
     subscription = make_subscription(params={"agency": "dhs"}, frequency="daily")
     yesterday = timezone.now() - dt.timedelta(days=1)
     AlertSubscription.objects.filter(pk=subscription.pk).update(last_checked_at=yesterday)
-    first, second = make_event(agencies=["ice"]), make_event(kind="pitch", agencies=["cbp"])
-    make_event(agencies=["fbi"])
+    first, second = tagged_event(agencies=["ice"]), tagged_event(kind="pitch", agencies=["cbp"])
+    tagged_event(agencies=["fbi"])
     now = timezone.now()
     run = alerts_collect_and_send(frequency="daily", now=now)
     assert (run.reserved, run.sent) == (1, 1)
     (digest,) = mail.outbox
     assert "2 new events" in digest.subject
     assert set(AlertDelivery.objects.values_list("event_id", flat=True)) == {first.pk, second.pk}
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     assert (
         alerts_collect_and_send(frequency="daily", now=now + dt.timedelta(hours=2)).subscriptions
         == 0
@@ -47,21 +52,21 @@ def test_daily_digest_is_sent_once_per_period(starter):
 
 def test_nothing_matched_nothing_sent(starter):
     make_subscription(params={"agency": "fbi"})
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     assert alerts_collect_and_send(frequency="immediate", now=timezone.now()).sent == 0
     assert mail.outbox == []
 
 
 def test_a_vanished_entity_matches_nothing_rather_than_everything(starter):
     make_subscription(params={"vendor": "merged-away"})
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     alerts_collect_and_send(frequency="immediate", now=timezone.now())
     assert mail.outbox == []
 
 
 def test_retry_after_a_crash_resends_only_the_reserved_batch(starter):
     make_subscription(params={"agency": "ice"})
-    event = make_event(agencies=["ice"])
+    event = tagged_event(agencies=["ice"])
     with (
         mock.patch(LOCMEM, side_effect=ConnectionResetError("worker lost")),
         pytest.raises(OSError),
@@ -70,7 +75,7 @@ def test_retry_after_a_crash_resends_only_the_reserved_batch(starter):
     message = AlertMessage.objects.get()
     assert message.status == "pending" and message.claimed_by == "task-1"
     assert list(message.deliveries.values_list("event_id", flat=True)) == [event.pk]
-    newer = make_event(agencies=["ice"], title="arrived meanwhile")
+    newer = tagged_event(agencies=["ice"], title="arrived meanwhile")
 
     # Another run neither steals the fresh claim nor re-reserves its events; it sends its own.
     other = alerts_collect_and_send(frequency="immediate", now=timezone.now(), run_id="task-2")
@@ -94,7 +99,7 @@ def test_retry_after_a_crash_resends_only_the_reserved_batch(starter):
 
 def test_an_abandoned_batch_is_taken_over_after_the_lease(starter):
     make_subscription(params={"agency": "ice"})
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     with mock.patch(LOCMEM, side_effect=smtplib.SMTPServerDisconnected()), pytest.raises(OSError):
         alerts_collect_and_send(frequency="immediate", now=timezone.now(), run_id="lost")
     soon = alerts_collect_and_send(frequency="immediate", now=timezone.now(), run_id="sweep-1")
@@ -114,7 +119,7 @@ def test_the_crash_window_after_sending_repeats_the_same_message_id(starter, mon
 
     monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: "1xWV6C")
     make_subscription(params={"agency": "ice"})
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     alerts_collect_and_send(frequency="immediate", now=timezone.now(), run_id="task-1")
     AlertMessage.objects.update(status="pending")  # as if the "sent" mark never committed
     alerts_collect_and_send(frequency="immediate", now=timezone.now(), run_id="task-1")
@@ -125,7 +130,7 @@ def test_the_crash_window_after_sending_repeats_the_same_message_id(starter, mon
 
 def test_an_event_is_reserved_once_even_by_concurrent_runs(starter):
     subscription = make_subscription(params={"agency": "ice"})
-    event = make_event(agencies=["ice"])
+    event = tagged_event(agencies=["ice"])
     now = timezone.now()
     assert _reserve(subscription.pk, [event.pk], run_id="a", now=now) is True
     assert _reserve(subscription.pk, [event.pk], run_id="b", now=now) is False
@@ -135,7 +140,7 @@ def test_an_event_is_reserved_once_even_by_concurrent_runs(starter):
 def test_refused_recipient_fails_one_message_and_the_others_are_sent(starter):
     make_subscription("gone@example.org", params={"agency": "ice"})
     make_subscription("here@example.org", params={"agency": "ice"})
-    make_event(agencies=["ice"])
+    tagged_event(agencies=["ice"])
     real = mail.backends.locmem.EmailBackend.send_messages
 
     def refuse(backend, messages):
@@ -152,11 +157,11 @@ def test_refused_recipient_fails_one_message_and_the_others_are_sent(starter):
 def test_paused_alerts_skip_what_happened_meanwhile(starter):
     subscription = make_subscription(params={"agency": "ice"})
     subscription_pause(subscription, now=timezone.now())
-    make_event(agencies=["ice"], title="while paused")
+    tagged_event(agencies=["ice"], title="while paused")
     alerts_collect_and_send(frequency="immediate", now=timezone.now())
     assert mail.outbox == []
     subscription_resume(subscription, now=timezone.now())
-    make_event(agencies=["ice"], title="after resuming")
+    tagged_event(agencies=["ice"], title="after resuming")
     alerts_collect_and_send(frequency="immediate", now=timezone.now())
     (alert,) = mail.outbox
     assert "after resuming" in alert.body and "while paused" not in alert.body
@@ -169,8 +174,8 @@ def test_alert_after_import_with_explicit_ids_sends_only_those(
 
     make_subscription(params={"agency": "ice"})
     chosen, _other = (
-        make_event(agencies=["ice"], title="chosen"),
-        make_event(agencies=["ice"], title="other"),
+        tagged_event(agencies=["ice"], title="chosen"),
+        tagged_event(agencies=["ice"], title="other"),
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         alerts_after_import([chosen.pk, chosen.pk])

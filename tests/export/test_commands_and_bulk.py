@@ -96,7 +96,7 @@ def test_bulk_files_hold_the_whole_database(starter, var_dir):
             io.StringIO(read_gz(var_dir / "downloads/spyglass-events.csv.gz"), newline="")
         )
     )
-    assert [int(row["id"]) for row in events] == expected()
+    assert [int(row["id"]) for row in events] == expected(all=True)
     hostile = next(row for row in events if row["amount"] == "-5.00")
     assert hostile["title"] == "'=cmd|calc"
     lines = read_gz(var_dir / "downloads/spyglass-events.jsonl.gz").splitlines()

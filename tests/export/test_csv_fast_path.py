@@ -20,7 +20,7 @@ OUTCOME = COLUMNS.index("outcome")
 
 
 def csv_rows(chunk_size: int) -> list[list[str]]:
-    text = "".join(export_rows(EventFilters(), chunk_size=chunk_size))
+    text = "".join(export_rows(EventFilters(all=True), chunk_size=chunk_size))
     return list(csv.reader(io.StringIO(text, newline="")))[1:]
 
 
@@ -28,7 +28,7 @@ def reference_rows() -> list[list[str]]:
     """The record path (the JSON Lines one) turned into CSV cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for records in event_records(event_search(EventFilters())):
+    for records in event_records(event_search(EventFilters(all=True))):
         writer.writerows(csv_cells(record) for record in records)
     return list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
 

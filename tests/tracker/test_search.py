@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
-from tracker.models import Agency, Event, EventAgency, Technology, Vendor
+from tracker.models import Agency, Event, EventAgency, EventTechnology, Technology, Vendor
 from tracker.selectors import EventFilters, event_search
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +48,13 @@ def test_filters_combine(starter):
 
 def test_amount_filters_and_ordering(starter):
     ice = Agency.objects.get(slug="ice")
+    faces = Technology.objects.get(slug="face-recognition")
     for amount, day in ((Decimal("100.00"), 1), (Decimal("5000000.00"), 2)):
         event = Event.objects.create(
             kind="award", title=f"award {amount}", amount=amount, date=dt.date(2020, 1, day)
         )
         EventAgency.objects.create(event=event, agency=ice)
+        EventTechnology.objects.create(event=event, technology=faces)
     titles = list(
         event_search(EventFilters(amount_min=Decimal(1000))).values_list("title", flat=True)
     )

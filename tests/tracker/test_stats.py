@@ -24,7 +24,7 @@ def _stored(name: str, pk: int) -> dict:
 
 
 def _live(name: str, slug: str) -> dict:
-    rows = year_totals(event_search(EventFilters(**{name: slug}))).rows
+    rows = year_totals(event_search(EventFilters(**{name: slug}, all=True))).rows
     return {(row.year, row.events, row.obligated) for row in rows}
 
 
@@ -32,7 +32,7 @@ def _check_all() -> None:
     for name, model in (("agency", Agency), ("vendor", Vendor), ("technology", Technology)):
         for node in model.objects.all():
             assert _stored(name, node.pk) == _live(name, node.slug), node
-            everything = event_search(EventFilters(**{name: node.slug}))
+            everything = event_search(EventFilters(**{name: node.slug}, all=True))
             stored = stored_counterparties(name, node.pk) or {"agency": [], "vendor": []}
             if name != "agency":
                 assert stored["agency"] == top_counterparties(everything, Agency)

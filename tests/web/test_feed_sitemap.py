@@ -50,6 +50,7 @@ def test_feed_summary_carries_date_amount_and_parties(client, db):
         amount=2500,
         title="Award",
         agencies=[factories.agency("Buyer", acronym="BUY")],
+        technologies=[factories.technology()],
         summary="Cameras.",
     )
     entry = feed(client).find(f"{ATOM}entry")

@@ -47,15 +47,21 @@ def test_order_oldest_reverses(client, starter):
 
 
 def test_year_precision_date_is_shown_as_the_year_only(client, db):
-    factories.event(date=dt.date(2015, 1, 1), precision="year", title="Sometime event")
+    factories.event(
+        date=dt.date(2015, 1, 1),
+        precision="year",
+        title="Sometime event",
+        technologies=[factories.technology()],
+    )
     html = client.get(URL).content.decode()
     assert '<time datetime="2015">2015</time>' in html
     assert "Sometime in 2015" in html
 
 
 def test_amount_is_formatted_with_currency(client, db):
-    factories.event(amount=1234567, title="Big award")
-    factories.event(amount=1500, currency="EUR", title="Euro award")
+    tech = factories.technology()
+    factories.event(amount=1234567, title="Big award", technologies=[tech])
+    factories.event(amount=1500, currency="EUR", title="Euro award", technologies=[tech])
     html = client.get(URL).content.decode()
     assert '<span class="amount">$1,234,567</span>' in html
     assert '<span class="amount">1,500 EUR</span>' in html
@@ -82,11 +88,22 @@ def test_technology_filter_includes_children(client, starter):
 def test_several_kinds_and_date_amount_level_and_text_filters(client, db):
     local = factories.agency("Springfield Police", level="local")
     federal = factories.agency("Federal Office", level="federal")
+    tech = factories.technology()
     factories.event(
-        kind="award", amount=500, date=dt.date(2019, 1, 1), title="Small award", agencies=[federal]
+        kind="award",
+        amount=500,
+        date=dt.date(2019, 1, 1),
+        title="Small award",
+        agencies=[federal],
+        technologies=[tech],
     )
     factories.event(
-        kind="award", amount=9000, date=dt.date(2021, 1, 1), title="Large award", agencies=[local]
+        kind="award",
+        amount=9000,
+        date=dt.date(2021, 1, 1),
+        title="Large award",
+        agencies=[local],
+        technologies=[tech],
     )
     factories.event(
         kind="pitch",
@@ -166,8 +183,11 @@ def test_pagination_keeps_the_filters(client, db):
 
 @pytest.mark.parametrize(("page", "expected"), [("abc", 50), ("99999", 10), ("-3", 10), ("", 50)])
 def test_bad_page_numbers_fall_back_to_first_or_last_page(client, db, page, expected):
+    tech = factories.technology()
     for day in range(60):
-        factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day), sources=[])
+        factories.event(
+            date=dt.date(2020, 1, 1) + dt.timedelta(days=day), sources=[], technologies=[tech]
+        )
     response = client.get(URL, {"page": page})
     assert response.status_code == 200
     assert len(titles(response)) == expected
@@ -220,8 +240,11 @@ def test_raw_nul_in_query_string_is_harmless(client, starter):
 
 
 def test_year_chart_and_table_are_rendered(client, db):
-    factories.event(kind="award", amount=1000, date=dt.date(2019, 3, 1))
-    factories.event(kind="modification", amount=250, date=dt.date(2019, 4, 1))
+    tech = factories.technology()
+    factories.event(kind="award", amount=1000, date=dt.date(2019, 3, 1), technologies=[tech])
+    factories.event(
+        kind="modification", amount=250, date=dt.date(2019, 4, 1), technologies=[tech]
+    )
     factories.event(kind="pitch", amount=99999, date=dt.date(2020, 1, 1))
     html = client.get(URL).content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
@@ -240,13 +263,15 @@ def test_query_count_is_constant_for_a_full_page(client, django_assert_num_queri
             vendors=vendors[: 1 + day % 2],
             technologies=techs[: 1 + day % 3],
         )
-    # count, page, the page's links, per-year totals, 3 filter selects
-    with django_assert_num_queries(7):
+    # count, the events with no technology tagged (the "also show" link), page, the page's
+    # links, per-year totals, 3 filter selects
+    with django_assert_num_queries(8):
         assert client.get(URL).status_code == 200
     # the filter selects come from the cache now; + per entity filter: the existence check
     # in from_params, the path and the subtree ids; + the stored sizes and (none stored) the
     # capped link count that pick the query plan; + one stored-size lookup (count affordable?)
-    with django_assert_num_queries(10):
+    # + the count of the awards left out (the "also show" link)
+    with django_assert_num_queries(11):
         assert client.get(URL, {"agency": agencies[0].slug, "kind": "award"}).status_code == 200
 
 
@@ -288,7 +313,9 @@ def test_cached_choices_follow_new_entities_and_refreshed_counts(client, db, mon
 def test_list_rows_show_each_link_once_in_name_order(client, db):
     b_agency, a_agency = factories.agency("Beta Agency"), factories.agency("Alpha Agency")
     vendor = factories.vendor("Zeta & Sons")
-    event = factories.event(agencies=[b_agency, a_agency], vendors=[vendor])
+    event = factories.event(
+        agencies=[b_agency, a_agency], vendors=[vendor], technologies=[factories.technology()]
+    )
     event.agencies.add(a_agency, through_defaults={"role": "funding"})
     html = client.get(URL).content.decode()
     row = html[html.index('<li class="event">'):]
@@ -302,8 +329,11 @@ def test_counts_are_capped_and_totals_skipped_beyond_the_cap(client, db, monkeyp
     from tracker.views import timeline
 
     monkeypatch.setattr(timeline, "COUNT_CAP", 20)
+    tech = factories.technology()
     for day in range(30):
-        factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day), sources=[])
+        factories.event(
+            date=dt.date(2020, 1, 1) + dt.timedelta(days=day), sources=[], technologies=[tech]
+        )
     html = unescape(client.get(URL).content.decode())
     assert "More than <strong>20</strong> events" in html
     assert "narrow the filters to see them" in html
@@ -316,10 +346,10 @@ def test_broad_entity_filters_page_without_counting(client, db, monkeypatch):
     from tracker.views import timeline
 
     monkeypatch.setattr(timeline, "DRIVE_LIMIT", 5)
-    agency = factories.agency()
+    agency, tech = factories.agency(), factories.technology()
     for day in range(60):
         factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day), agencies=[agency],
-                        sources=[])
+                        sources=[], technologies=[tech])
     refresh_stats()
     first = unescape(client.get(URL, {"agency": agency.slug, "kind": "award"}).content.decode())
     assert "Events <strong>1\u201350</strong> of more than 50 · page 1" in first

@@ -60,10 +60,10 @@ def filters_describe(filters: EventFilters, names: Mapping[tuple[str, str], str]
     terms = filters.q.split()[:10]
     if terms:
         parts.append("mentioning " + " and ".join(f"“{term}”" for term in terms))
+    others = ", including those with no technology tagged" if filters.all else ""
     if len(parts) == 1 and not filters.kind:
-        return "All new events"
-    sentence = " ".join(parts)
-    return "New " + sentence
+        return "All new events" + others
+    return "New " + " ".join(parts) + others
 
 
 def filters_describe_many(filters_list: Sequence[EventFilters]) -> list[str]:

@@ -9,7 +9,8 @@ path prefix, a kind, a level, or for a search-only alert its longest search term
 The conditions are those of ``tracker.selectors.event_search``: entity filters include everything
 below the named node; kinds are alternatives; dates and amounts are inclusive and exclude events
 without a date or amount; ``level`` means "linked to some agency at that level"; every search term
-must occur, case-insensitively, in the title, summary or body text. One documented difference:
+must occur, case-insensitively, in the title, summary or body text; without ``all`` only events
+with a technology tagged or of a curated kind match. One documented difference:
 SQLite's LIKE folds case for ASCII letters only, while this matcher (like PostgreSQL) folds all.
 """
 
@@ -34,7 +35,7 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import MAX_QUERY_LENGTH, EventFilters
+from tracker.selectors import CURATED_KINDS, MAX_QUERY_LENGTH, EventFilters
 
 ENTITIES = {"agency": Agency, "vendor": Vendor, "technology": Technology}
 CHUNK = 500
@@ -73,6 +74,7 @@ class CompiledQuery:
     amount_max: Decimal | None = None
     level: str = ""
     terms: tuple[tuple[str, ...], ...] = ()
+    all: bool = False
     impossible: bool = False
 
 
@@ -122,6 +124,7 @@ def compile_query(query_id: int, params: Mapping[str, Any], paths: PathMap) -> C
         amount_max=filters.amount_max,
         level=filters.level,
         terms=tuple(query_terms(filters.q)),
+        all=filters.all,
     )
 
 
@@ -192,6 +195,8 @@ def load_event_facts(event_ids: Iterable[int]) -> list[EventFacts]:
 
 def _accepts(query: CompiledQuery, event: EventFacts) -> bool:
     """The same conditions as ``event_search`` for one event."""
+    if not (query.all or event.technologies or event.kind in CURATED_KINDS):
+        return False
     if query.agency and query.agency not in event.agencies:
         return False
     if query.vendor and query.vendor not in event.vendors:

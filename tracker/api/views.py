@@ -119,6 +119,13 @@ FILTER_PARAMETERS = [
     OpenApiParameter("level", str, enum=Agency.Level.values, description="Agency level."),
     OpenApiParameter("q", str, description="Words that must all appear in the text."),
     OpenApiParameter("order", str, enum=list(ORDERS), description="Default newest."),
+    OpenApiParameter(
+        "all",
+        str,
+        enum=["1"],
+        description="1: also events with no technology tagged and not a pitch, meeting, report "
+        "or FOIA (left out by default).",
+    ),
 ]
 
 

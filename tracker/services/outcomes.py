@@ -99,7 +99,9 @@ def followers(*, agency: Agency, vendor: Vendor, after: dt.date | None) -> Query
     Through ``event_search``, which starts from the smaller side (a vendor family's few links
     rather than the 230,000 of ICE and its offices at a million events).
     """
-    filters = EventFilters(agency=agency.slug, vendor=vendor.slug, kind=FOLLOW_KINDS, since=after)
+    filters = EventFilters(
+        agency=agency.slug, vendor=vendor.slug, kind=FOLLOW_KINDS, since=after, all=True
+    )
     return event_search(filters).order_by("date", "pk")
 
 

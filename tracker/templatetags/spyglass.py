@@ -12,6 +12,8 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.safestring import SafeString, mark_safe
 
+from tracker.selectors import CURATED_KINDS
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"USD": "$"}
@@ -121,6 +123,8 @@ def event_item(event: Any) -> SafeString:
         meta.append(f'<span class="amount">{escape(money(event.amount, event.currency))}</span>')
     if event.review_state == "needs_review":
         meta.append('<span class="flag">needs review</span>')
+    if not links.technologies and event.kind not in CURATED_KINDS:
+        meta.append('<span class="untagged">no technology tagged</span>')
     sources = (
         f"<div><dt>Sources</dt><dd>{escape(', '.join(links.sources))}</dd></div>"
         if links.sources

@@ -31,6 +31,9 @@ class EventsFeed(Feed):
     def title(self, filters: EventFilters) -> str:
         parts = []
         for name, value in filters.to_params().items():
+            if name == "all":
+                parts.append("including events with no technology tagged")
+                continue
             shown = ", ".join(value) if isinstance(value, list) else value
             parts.append(f"{CHIP_NAMES[name].lower()} {shown}")
         return "Spyglass: events" + (f" ({'; '.join(parts)})" if parts else "")

@@ -23,7 +23,7 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import ORDERS, EventFilters, event_search
+from tracker.selectors import ORDERS, EventFilters, event_search, relevant, relevant_by_kind
 from tracker.services.outcomes import event_outcome
 from tracker.stats import COUNTERPARTIES
 from tracker.views.entities import (
@@ -48,7 +48,9 @@ LIST_PER_PAGE = 100
 def home(request: HttpRequest) -> HttpResponse:
     """What Spyglass is, the latest events, counts, and recent pitches with no contract."""
     latest = listed(event_search(EventFilters())[:10])
-    pitches = Event.objects.filter(kind__in=HOME_PITCH_KINDS).order_by(*ORDERS["newest"])
+    pitches = Event.objects.filter(relevant(), kind__in=HOME_PITCH_KINDS).order_by(
+        *ORDERS["newest"]
+    )
     unanswered = []
     for event in pitches[:HOME_PITCHES_CHECKED]:
         outcome = event_outcome(event)
@@ -61,18 +63,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def home_counts() -> dict[str, Any]:
-    """Events by kind and by technology, and in all: 90 ms at a million events, so cached."""
+    """Relevant events by kind and by technology, and in all; cached, as they take a while."""
+    by_kind = sorted(relevant_by_kind().items(), key=lambda item: (-item[1], item[0]))
     return {
-        "by_kind": list(
-            Event.objects.order_by().values("kind").annotate(n=Count("id")).order_by("-n")
-        ),
+        "by_kind": [{"kind": kind, "n": n} for kind, n in by_kind],
         "by_technology": list(
             Technology.objects.annotate(n=Count("event_links"))
             .filter(n__gt=0)
             .values("slug", "name", "n")
             .order_by("-n", "name")[:15]
         ),
-        "total": Event.objects.count(),
+        "total": sum(n for _, n in by_kind),
     }
 
 
@@ -124,7 +125,7 @@ def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str)
     context = timeline_context(request, filters, base_url=entity.get_absolute_url(), fixed=(name,))
     stored = stored_counterparties(name, entity.pk)
     if stored is None:
-        everything = event_search(EventFilters(**{name: slug}))
+        everything = event_search(EventFilters(**{name: slug}, all=True))
         stored = {
             other: top_counterparties(everything, model)
             for other, model in (("agency", Agency), ("vendor", Vendor))
@@ -167,9 +168,13 @@ def relationship(request: HttpRequest, agency: str, vendor: str) -> HttpResponse
     """Everything between one agency (and its sub-agencies) and one vendor (and subsidiaries)."""
     agency_obj = get_object_or_404(Agency, slug=agency)
     vendor_obj = get_object_or_404(Vendor, slug=vendor)
-    filters = replace(EventFilters.from_params(request.GET), agency=agency, vendor=vendor)
+    filters = replace(
+        EventFilters.from_params(request.GET), agency=agency, vendor=vendor, all=True
+    )
     base_url = reverse("relationship", args=[agency, vendor])
-    context = timeline_context(request, filters, base_url=base_url, fixed=("agency", "vendor"))
+    context = timeline_context(
+        request, filters, base_url=base_url, fixed=("agency", "vendor", "all")
+    )
     context.update(agency=agency_obj, vendor=vendor_obj)
     return render(request, "tracker/relationship.html", context)
 

@@ -32,7 +32,7 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import DRIVE_LIMIT, EventFilters, event_search
+from tracker.selectors import DRIVE_LIMIT, EventFilters, event_search_split, hides_some
 from tracker.templatetags.spyglass import money
 from tracker.views.charts import bar_chart
 from tracker.views.listing import listed
@@ -110,6 +110,7 @@ class YearRow:
 @dataclass
 class YearTotals:
     rows: list[YearRow]
+    everything: bool = False  # counts every event, also those the list leaves out
 
     @property
     def events(self) -> int:
@@ -260,6 +261,8 @@ def _chip_value(name: str, value: Any, labels: dict[str, dict[str, str]]) -> str
         return money(value)
     if name == "order":
         return ORDER_LABELS.get(value, value)
+    if name == "all":
+        return "events with no technology tagged"
     return str(value)
 
 
@@ -275,6 +278,7 @@ CHIP_NAMES = {
     "level": "Level",
     "q": "Text",
     "order": "Order",
+    "all": "Including",
 }
 
 
@@ -366,11 +370,11 @@ def countable(filters: EventFilters) -> bool:
     return len(sizes) < wanted or min(sizes) <= DRIVE_LIMIT
 
 
-def timeline_page(events: QuerySet[Event], filters: EventFilters, page: str | None) -> TimelinePage:
-    """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` when affordable."""
+def timeline_page(events: QuerySet[Event], page: str | None, *, counted: bool) -> TimelinePage:
+    """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` if ``counted``."""
     last = COUNT_CAP // PER_PAGE
     count, capped = None, False
-    if countable(filters):
+    if counted:
         found = events.order_by()[: COUNT_CAP + 1].count()
         count, capped = min(found, COUNT_CAP), found > COUNT_CAP
         last = max(1, -(-count // PER_PAGE))
@@ -387,9 +391,40 @@ def timeline_page(events: QuerySet[Event], filters: EventFilters, page: str | No
     return TimelinePage(number, rows, count, capped, more and number < last)
 
 
+@dataclass
+class HiddenEvents:
+    """The "also show the others" control: how many ``all=1`` would add, and the link to it.
+
+    ``count`` is None when the list itself has no exact count (see ``hidden_events``).
+    """
+
+    count: int | None
+    capped: bool
+    url: str
+
+
+def hidden_events(
+    others: QuerySet[Event] | None, page: TimelinePage, url: str, *, counted: bool
+) -> HiddenEvents | None:
+    """The control for a list without ``all``; None when it would add nothing.
+
+    The others are counted (up to ``COUNT_CAP``) only when the list itself was counted
+    exactly: past the cap, counting them too would double the cost of the broadest pages.
+    """
+    if others is None:
+        return None
+    count, capped = None, False
+    if counted and not page.capped:
+        found = others[: COUNT_CAP + 1].count()
+        count, capped = min(found, COUNT_CAP), found > COUNT_CAP
+        if not count:
+            return None
+    return HiddenEvents(count, capped, url)
+
+
 def single_entity(filters: EventFilters) -> tuple[str, str] | None:
-    """(name, slug) when the filters are exactly one agency, vendor or technology."""
-    params = {k: v for k, v in filters.to_params().items() if k != "order"}
+    """(name, slug) when the filters are exactly one agency, vendor or technology (and ``all``)."""
+    params = {k: v for k, v in filters.to_params().items() if k not in ("order", "all")}
     if len(params) == 1:
         name, slug = next(iter(params.items()))
         if name in ENTITY_FILTERS:
@@ -408,21 +443,29 @@ def stored_year_totals(name: str, slug: str) -> YearTotals | None:
     if not rows:
         return None
     rows.sort(key=lambda r: (r[0] is None, r[0] or 0))
-    return YearTotals([YearRow(year, n, obligated) for year, n, obligated in rows])
+    return YearTotals([YearRow(year, n, obligated) for year, n, obligated in rows], everything=True)
 
 
 def page_year_totals(
     events: QuerySet[Event], filters: EventFilters, page: TimelinePage
 ) -> YearTotals | None:
-    """Per-year totals: stored for a single entity, live up to ``COUNT_CAP`` events, else None."""
+    """Per-year totals: stored or live, else None when too many events match.
+
+    The stored totals of a single entity count every event, relevant or not: they are used
+    first when the list shows every event too, and as a labelled fallback (``everything``)
+    when the relevant events are too many to total live.
+    """
     entity = single_entity(filters)
-    if entity is not None:
+    exact = not hides_some(filters)
+    if entity is not None and exact:
         stored = stored_year_totals(*entity)
         if stored is not None:
             return stored
-    if page.count is None or page.capped:
-        return None
-    return year_totals(events)
+    if page.count is not None and not page.capped:
+        return year_totals(events)
+    if entity is not None and not exact:
+        return stored_year_totals(*entity)
+    return None
 
 
 def stored_counterparties(name: str, entity_id: int) -> dict[str, list[Counterparty]] | None:
@@ -455,8 +498,9 @@ def timeline_context(
     ``fixed`` names filters set by the page itself (the agency on an agency page): they
     apply to the list but are neither shown as chips nor offered in the form.
     """
-    events = event_search(filters)
-    page = timeline_page(events, filters, request.GET.get("page"))
+    events, others = event_search_split(filters)
+    counted = countable(filters)
+    page = timeline_page(events, request.GET.get("page"), counted=counted)
     own = filters
     for name in fixed:
         own = own.without(name)
@@ -480,6 +524,9 @@ def timeline_context(
         "fixed": fixed,
         "base_url": base_url,
         "page_query": query_string(own),
+        "hidden": hidden_events(
+            others, page, f"{base_url}?{query_string(own, all='1')}", counted=counted
+        ),
         "export_query": query,
         "kinds": Event.Kind.values,
         "levels": Agency.Level.values,

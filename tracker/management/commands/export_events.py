@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--until", metavar="DATE", default="", help="YYYY-MM-DD")
         parser.add_argument("--q", metavar="TEXT", default="", help="words to search for")
         parser.add_argument("--order", default="", help="newest (default), oldest or amount")
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="also events with no technology tagged (as all=1 on the web)",
+        )
         parser.add_argument("--format", choices=FORMATS, default="csv")
         parser.add_argument("-o", "--output", required=True, metavar="FILE", help="'-' for stdout")
 
@@ -34,6 +39,7 @@ class Command(BaseCommand):
             name: options[name]
             for name in ("agency", "vendor", "technology", "since", "until", "q", "order")
         }
+        params["all"] = "1" if options["all"] else ""
         filters = EventFilters.from_params({**params, "kind": options["kind"]})
         if filters.errors:
             raise CommandError(" ".join(filters.errors))
