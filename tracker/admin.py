@@ -7,7 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from tracker.curation_admin import add_from_link
 from tracker.models import (
@@ -24,6 +25,7 @@ from tracker.models import (
     ScrapeRun,
     SourceRecord,
     TaggingRule,
+    TagRejection,
     Technology,
     Vendor,
     VendorAlias,
@@ -31,6 +33,7 @@ from tracker.models import (
 )
 from tracker.services.entities import vendor_merge
 from tracker.services.health import sources_health
+from tracker.services.tag_review import tag_confirm, tag_explanation, tag_reject, tag_unreject
 
 admin.site.site_header = "Spyglass curation"
 admin.site.site_title = "Spyglass admin"
@@ -147,7 +150,8 @@ class VendorMatchFlagAdmin(admin.ModelAdmin):
 class TaggingRuleInline(admin.TabularInline):
     model = TaggingRule
     extra = 1
-    fields = ["kind", "value", "search_term", "active", "note"]
+    fields = ["kind", "value", "strength", "vendor", "search_term", "active", "note"]
+    autocomplete_fields = ["vendor"]
 
 
 @admin.register(Technology)
@@ -160,15 +164,16 @@ class TechnologyAdmin(admin.ModelAdmin):
 
 @admin.register(TaggingRule)
 class TaggingRuleAdmin(admin.ModelAdmin):
-    list_display = ["value", "kind", "technology", "search_term", "active"]
-    list_filter = ["kind", "active", "search_term", "technology"]
-    search_fields = ["value", "note"]
+    list_display = ["value", "kind", "strength", "technology", "vendor", "search_term", "active"]
+    list_filter = ["kind", "strength", "active", "search_term", "technology"]
+    search_fields = ["value", "note", "vendor__name"]
+    autocomplete_fields = ["vendor"]
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "vendor", "technology"]
-    list_filter = ["technology"]
+    list_display = ["name", "vendor", "technology", "strength"]
+    list_filter = ["strength", "technology"]
     search_fields = ["name", "vendor__name"]
     autocomplete_fields = ["vendor"]
 
@@ -185,11 +190,34 @@ class EventVendorInline(admin.TabularInline):
     autocomplete_fields = ["vendor"]
 
 
+@admin.display(description="why")
+def tag_why(link: EventTechnology) -> str:
+    return tag_explanation(link.evidence or [], link.tagged_by)
+
+
 class EventTechnologyInline(admin.TabularInline):
     model = EventTechnology
     extra = 0
-    fields = ["technology", "tagged_by", "rule"]
-    readonly_fields = ["rule"]
+    fields = ["technology", "tagged_by", "rule", tag_why, "review"]
+    readonly_fields = ["rule", tag_why, "review"]
+
+    @admin.display(description="review")
+    def review(self, link: EventTechnology) -> str:
+        """Buttons that post the event form to the event page's confirm / reject views (which
+        only read the CSRF token and ``next``), then come back here."""
+        if link.pk is None:
+            return "-"
+        back = reverse("admin:tracker_event_change", args=[link.event_id])
+        return format_html(
+            '<button type="submit" formaction="{}" formmethod="post" name="next" value="{}">'
+            "Confirm</button> "
+            '<button type="submit" formaction="{}" formmethod="post" name="next" value="{}">'
+            "Reject</button>",
+            reverse("tag-confirm", args=[link.event_id, link.technology_id]),
+            back,
+            reverse("tag-reject", args=[link.event_id, link.technology_id]),
+            back,
+        )
 
 
 class SourceRecordInline(admin.StackedInline):
@@ -223,6 +251,52 @@ class EventAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected events as verified")
     def mark_verified(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.update(review_state=Event.Review.VERIFIED)
+
+
+@admin.register(EventTechnology)
+class EventTechnologyAdmin(admin.ModelAdmin):
+    """Every technology tag with why it was made: a queue to confirm or reject them."""
+
+    list_display = ["event", "technology", "tagged_by", tag_why]
+    list_filter = ["tagged_by", "technology"]
+    search_fields = ["event__title", "technology__name"]
+    list_select_related = ["event", "technology"]
+    raw_id_fields = ["event", "rule"]
+    readonly_fields = [tag_why, "evidence"]
+    actions = ["confirm", "reject"]
+
+    @admin.action(description="Confirm the selected tags (a curator's tag, kept on retag)")
+    def confirm(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for event_id, technology_id in queryset.values_list("event_id", "technology_id"):
+            tag_confirm(event_id, technology_id)
+        self.message_user(request, "Confirmed the selected tags.", messages.SUCCESS)
+
+    @admin.action(description="Reject the selected tags (retag will not add them back)")
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for event_id, technology_id in queryset.values_list("event_id", "technology_id"):
+            tag_reject(event_id, technology_id)
+        self.message_user(request, "Rejected the selected tags.", messages.SUCCESS)
+
+
+@admin.register(TagRejection)
+class TagRejectionAdmin(admin.ModelAdmin):
+    """Curators' rejected tags; deleting one allows the technology on that event again."""
+
+    list_display = ["event", "technology", "note", "created_at"]
+    list_filter = ["technology"]
+    search_fields = ["event__title", "technology__name", "note"]
+    list_select_related = ["event", "technology"]
+    raw_id_fields = ["event"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made by rejecting a tag, which also removes it
+
+    def delete_model(self, request: HttpRequest, obj: TagRejection) -> None:
+        tag_unreject(obj.event_id, obj.technology_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for event_id, technology_id in queryset.values_list("event_id", "technology_id"):
+            tag_unreject(event_id, technology_id)
 
 
 @admin.register(ScrapeRun)

@@ -40,7 +40,7 @@ def test_curated_pitch_page_shows_everything(client, starter):
     assert '<a href="/vendors/aws/">Amazon Web Services, Inc.</a>' in html
     assert 'part of <a href="/vendors/amazon/">Amazon.com, Inc.</a>' in html
     # technologies with how tagged
-    assert 'Face recognition</a> <span class="muted">— tagged by Curator' in html
+    assert 'Face recognition</a> — <span class="why">added by a curator</span>' in html
     # review state
     assert "✓" not in html  # the tick is CSS, not text
     assert '<dd class="review review-verified">verified</dd>' in html
@@ -91,7 +91,10 @@ def test_award_page_has_no_outcome_section_and_shows_automatic_review(client, db
     html = page(client, award)
     assert "What followed" not in html
     assert "automatic — not yet checked by a curator" in html
-    assert "tagged by Rule (keyword or phrase (whole words, any case) “quadcopter”)" in html
+    assert (
+        "tagged by rule (no evidence recorded; run retag) <span class=\"muted\">(rule: keyword"
+        " or phrase (whole words, any case) “quadcopter”)</span>" in html
+    )
     assert "$12" in html
 
 

@@ -28,6 +28,17 @@ def tag_explanation(evidence: list[dict], tagged_by: str) -> str:
     return evidence_text(evidence) or NO_EVIDENCE.get(tagged_by, f"tagged by {tagged_by}")
 
 
+def tag_reasons(evidence: list[dict], tagged_by: str) -> list[tuple[str, str]]:
+    """(sentence, strength) for each clue of ``evidence``, each sentence once, for the event
+    page; a curator's confirmation has no strength; one honest note when there is none."""
+    reasons: dict[str, str] = {}
+    for item in evidence:
+        if item.get("why"):
+            strength = "" if item.get("kind") == "curator" else str(item.get("strength") or "")
+            reasons.setdefault(str(item["why"]), strength)
+    return list(reasons.items()) or [(tag_explanation([], tagged_by), "")]
+
+
 def tag_confirm(event_id: int, technology_id: int) -> None:
     """Make the tag a curator's (retag keeps it), keeping its evidence; idempotent.
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Model, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from tracker.caching import CACHE_TTL, HOME_COUNTS_KEY
@@ -25,6 +25,7 @@ from tracker.models import (
 )
 from tracker.selectors import ORDERS, EventFilters, event_search, relevant, relevant_by_kind
 from tracker.services.outcomes import event_outcome
+from tracker.services.tag_review import tag_reasons
 from tracker.stats import COUNTERPARTIES
 from tracker.views.entities import (
     ancestor_map,
@@ -40,6 +41,16 @@ from tracker.views.timeline import (
     top_counterparties,
 )
 
+# Technology slugs renamed by migration 0009 (its RENAMED): old links answer a redirect.
+RENAMED_TECHNOLOGIES = {
+    "alpr": "automated-license-plate-readers",
+    "cell-site-simulators": "cell-site-simulator",
+    "fusion-centers": "fusion-center",
+    "real-time-crime-centers": "real-time-crime-center",
+    "investigative-platforms": "third-party-investigative-platforms",
+    "forensic-phone-extraction": "forensic-extraction",
+    "location-data-brokers": "location-data",
+}
 HOME_PITCH_KINDS = ("pitch", "meeting", "lobbying")
 HOME_PITCHES_CHECKED = 5
 LIST_PER_PAGE = 100
@@ -92,7 +103,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Prefetch("vendor_links", EventVendor.objects.select_related("vendor")),
             Prefetch(
                 "technology_links",
-                EventTechnology.objects.select_related("technology", "rule"),
+                EventTechnology.objects.select_related("technology", "rule").order_by(
+                    "technology__name", "technology_id"
+                ),
             ),
             Prefetch("sources", SourceRecord.objects.order_by("source", "external_id")),
         ),
@@ -111,7 +124,15 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "event": event,
         "agencies": [(link, agency_chains[link.agency_id]) for link in agency_links],
         "vendors": [(link, vendor_chains[link.vendor_id]) for link in vendor_links],
-        "technologies": event.technology_links.all(),
+        "technologies": [
+            (link, tag_reasons(link.evidence, link.tagged_by))
+            for link in event.technology_links.all()
+        ],
+        "rejections": event.tag_rejections.select_related("technology").order_by(
+            "technology__name"
+        )
+        if request.user.is_staff
+        else [],
         "sources": [(source, pretty_json(source.raw)) for source in event.sources.all()],
         "pairs": list(pairs.values()),
         "outcome": event_outcome(event),
@@ -161,6 +182,11 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A technology, its narrower technologies and its timeline (including them)."""
+    renamed = RENAMED_TECHNOLOGIES.get(slug)
+    if renamed and not Technology.objects.filter(slug=slug).exists():
+        query = request.META.get("QUERY_STRING", "")
+        target = reverse("technology-detail", args=[renamed])
+        return redirect(f"{target}?{query}" if query else target, permanent=True)
     return _entity_page(request, Technology, slug, "technology")
 
 

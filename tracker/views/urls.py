@@ -3,7 +3,7 @@
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
-from tracker.views import pages
+from tracker.views import pages, tag_review
 from tracker.views.feeds import EventsFeed
 from tracker.views.sitemaps import SITEMAPS
 
@@ -12,6 +12,21 @@ urlpatterns = [
     path("events/", pages.timeline, name="timeline"),
     path("events/feed/", EventsFeed(), name="timeline-feed"),
     path("events/<int:pk>/", pages.event_detail, name="event-detail"),
+    path(
+        "events/<int:pk>/technologies/<int:technology>/confirm/",
+        tag_review.confirm,
+        name="tag-confirm",
+    ),
+    path(
+        "events/<int:pk>/technologies/<int:technology>/reject/",
+        tag_review.reject,
+        name="tag-reject",
+    ),
+    path(
+        "events/<int:pk>/technologies/<int:technology>/unreject/",
+        tag_review.unreject,
+        name="tag-unreject",
+    ),
     path("agencies/", pages.agency_list, name="agency-list"),
     path("agencies/<slug:agency>/vendors/<slug:vendor>/", pages.relationship, name="relationship"),
     path("agencies/<slug:slug>/", pages.agency_detail, name="agency-detail"),
