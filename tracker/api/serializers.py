@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker.models import Agency, Event, Technology, Vendor
+from tracker.models import Agency, Event, EventTechnology, Strength, Technology, Vendor
 
 ENTITY_NAMES = {Agency: "agency", Vendor: "vendor", Technology: "technology"}
 
@@ -57,9 +57,43 @@ class VendorLinkSerializer(LinkSerializer):
     entity_field, role_field = "vendor", "role"
 
 
+EVIDENCE_FIELDS = ("kind", "field", "match", "strength", "why")
+
+
+class EvidenceSerializer(serializers.Serializer):
+    """One clue behind a technology tag."""
+
+    kind = serializers.CharField(
+        help_text="keyword, product, vendor, psc, naics, atlas, base (inherited from the base "
+        "award) or curator."
+    )
+    field = serializers.CharField(
+        help_text="Where it matched: title, description, text, vendor, psc, naics, source or "
+        "base award (empty for a curator's confirmation)."
+    )
+    match = serializers.CharField(help_text="The text as found.")
+    strength = serializers.ChoiceField(choices=Strength.choices)
+    why = serializers.CharField(help_text="The clue as a sentence.")
+
+
 class TechnologyLinkSerializer(LinkSerializer):
-    role = serializers.CharField(help_text="How the tag was made: rule, curator or source.")
+    """A technology tag: how it was made and why (``evidence`` is empty for tags made before
+    evidence was recorded)."""
+
+    role = serializers.CharField(help_text="Same as tagged_by (kept for older clients).")
+    tagged_by = serializers.ChoiceField(choices=EventTechnology.TaggedBy.choices)
+    evidence = EvidenceSerializer(many=True)
     entity_field, role_field = "technology", "tagged_by"
+
+    def to_representation(self, link: EventTechnology) -> dict:
+        return {
+            **super().to_representation(link),
+            "tagged_by": link.tagged_by,
+            "evidence": [
+                {name: str(item.get(name) or "") for name in EVIDENCE_FIELDS}
+                for item in link.evidence or []
+            ],
+        }
 
 
 class SourceSerializer(serializers.Serializer):
