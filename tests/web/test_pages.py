@@ -196,7 +196,8 @@ def test_about_page_sources_freshness_licences_and_csv_columns(client, db):
     assert "How to cite" in html
     columns = (
         "id date date_precision kind title summary amount currency agencies agency_ids "
-        "vendors vendor_ids technologies sources source_urls external_ids review_state url"
+        "vendors vendor_ids technologies sources source_urls external_ids review_state url "
+        "outcome technology_evidence"
     )
     for column in columns.split():
         assert f"<dt><code>{column}</code></dt>" in html
