@@ -5,7 +5,9 @@ retries with full-jitter exponential backoff on 429, 5xx, connection errors, tim
 truncated bodies (honouring Retry-After); a per-host minimum interval; a cap on the decoded
 body size; manual redirects; refusal of any destination that is not a public address
 (checked before connecting and again on the connected socket, against DNS rebinding);
-and, optionally, robots.txt.
+Authorization kept across a redirect only within one origin or along a documented host
+move (``CREDENTIAL_MOVES``); and, optionally, robots.txt (RFC 9309, with the ``*`` and
+``$`` wildcards, through protego).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
+from protego import Protego
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -42,6 +44,13 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Query parameters whose values never reach logs, errors or stored page URLs (SAM.gov,
 # api.data.gov and Congress.gov all take the key in the query string).
 SECRET_PARAMS = {"api_key", "apikey", "api-key", "access_token", "token", "key", "secret"}
+# Origin moves a service documented, across which a redirect keeps the Authorization header.
+# The Senate LDA API moved to lda.gov: lda.senate.gov answers with a Link rel="successor-version"
+# to https://lda.gov/api/v1/ (sunset 2026-06-30) and 301s there. Every other cross-origin
+# redirect drops the header.
+CREDENTIAL_MOVES = frozenset({("https://lda.senate.gov", "https://lda.gov")})
+ALLOW_ALL = Protego.parse("")
+DISALLOW_ALL = Protego.parse("User-agent: *\nDisallow: /\n")
 
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
@@ -164,6 +173,27 @@ def _host_port(url: str) -> tuple[str, str, int]:
     return scheme, host, port
 
 
+def origin(url: str) -> str:
+    """Return ``scheme://host[:port]`` of an http(s) URL, lower-cased, default port omitted."""
+    scheme, host, port = _host_port(url)
+    host = f"[{host.lower()}]" if ":" in host else host.lower()
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+
+
+def credentials_may_follow(
+    source: str, target: str, moves: Iterable[tuple[str, str]] = CREDENTIAL_MOVES
+) -> bool:
+    """Return whether Authorization may follow a redirect: same origin, or a listed move."""
+    move = (origin(source), origin(target))
+    return move[0] == move[1] or move in moves
+
+
+def robots_token(user_agent: str) -> str:
+    """Return the product token robots.txt groups are matched against ("Spyglass")."""
+    return user_agent.split("/", 1)[0].strip() or user_agent
+
+
 def _checked_adapter(check_peer: Callable[[str, int, str], None]) -> HTTPAdapter:
     """Return an adapter whose sockets are vetted by ``check_peer`` before any byte is sent."""
 
@@ -216,6 +246,7 @@ class HttpClient:
         max_redirects: int = 5,
         respect_robots: bool = False,
         trusted_hosts: Iterable[str] = (),
+        credential_moves: Iterable[tuple[str, str]] = CREDENTIAL_MOVES,
         sleep: Callable[[float], None] = time.sleep,
         resolver: Resolver = socket.getaddrinfo,
     ) -> None:
@@ -231,11 +262,12 @@ class HttpClient:
         self.max_redirects = max_redirects
         self.respect_robots = respect_robots
         self.trusted_hosts = frozenset(h.lower() for h in trusted_hosts)
+        self.credential_moves = frozenset((origin(a), origin(b)) for a, b in credential_moves)
         self.requests_made = 0
         self._sleep = sleep
         self._resolve = resolver
         self._last_sent: dict[str, float] = {}
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, Protego] = {}
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies or .netrc: the address checks must hold
         self._session.headers["User-Agent"] = user_agent
@@ -302,30 +334,24 @@ class HttpClient:
     # -- robots.txt ---------------------------------------------------------------------
 
     def _check_robots(self, url: str) -> None:
-        scheme = _host_port(url)[0]
-        origin = f"{scheme}://{urlsplit(url).netloc}"
-        parser = self._robots.get(origin)
-        if parser is None:
-            parser = self._robots[origin] = self._load_robots(origin + "/robots.txt")
-        if not parser.can_fetch(self.user_agent, url):
+        site = origin(url)
+        rules = self._robots.get(site)
+        if rules is None:
+            rules = self._robots[site] = self._load_robots(site + "/robots.txt")
+        if not rules.can_fetch(url, robots_token(self.user_agent)):
             raise FetchError(url, "disallowed by robots.txt")
 
-    def _load_robots(self, robots_url: str) -> RobotFileParser:
+    def _load_robots(self, robots_url: str) -> Protego:
         """Return the parsed robots.txt; 4xx means allow-all, unreachable means disallow-all."""
-        parser = RobotFileParser(robots_url)
         try:
             response = self._request("GET", robots_url, robots=False)
         except HTTPStatusError as exc:
             # RFC 9309 2.3.1: a 4xx robots.txt allows everything, a 5xx forbids everything.
-            parser.allow_all = exc.status is not None and 400 <= exc.status < 500
-            parser.disallow_all = not parser.allow_all
-            return parser
+            return ALLOW_ALL if exc.status is not None and 400 <= exc.status < 500 else DISALLOW_ALL
         except FetchError as exc:
             log.warning("robots.txt unreachable, treating as disallow-all: %s", exc)
-            parser.disallow_all = True
-            return parser
-        parser.parse(response.text.splitlines())
-        return parser
+            return DISALLOW_ALL
+        return Protego.parse(response.text)
 
     # -- requests -----------------------------------------------------------------------
 
@@ -377,7 +403,9 @@ class HttpClient:
             following.body = None
             for name in ("Content-Type", "Content-Length", "Transfer-Encoding"):
                 following.headers.pop(name, None)
-        if urlsplit(location).netloc.lower() != urlsplit(prepared.url or "").netloc.lower():
+        if not credentials_may_follow(
+            prepared.url or "", following.url or "", self.credential_moves
+        ):
             following.headers.pop("Authorization", None)
         following.headers.pop("Cookie", None)
         following.prepare_cookies(self._session.cookies)

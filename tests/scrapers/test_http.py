@@ -12,14 +12,18 @@ import pytest
 
 from scrapers.base import ParseError, SourceUnavailable
 from scrapers.http import (
+    CREDENTIAL_MOVES,
     DEFAULT_USER_AGENT,
     FetchError,
     HttpClient,
     HttpResponse,
     HTTPStatusError,
     address_problem,
+    credentials_may_follow,
+    origin,
     parse_retry_after,
     redact,
+    robots_token,
 )
 from tests.support.server import Reply, ScriptedServer
 
@@ -446,6 +450,67 @@ def test_authorization_is_dropped_when_redirected_to_another_host(make_client):
         assert "Authorization" not in second.requests_to("/c")[0].headers
 
 
+def test_authorization_follows_a_listed_move_and_no_further(make_client):
+    with ScriptedServer() as old, ScriptedServer() as new, ScriptedServer() as other:
+        old.add("/api", Reply(status=301, headers={"Location": new.url("/api")}))
+        new.add("/api", Reply(status=302, headers={"Location": other.url("/api")}))
+        other.add("/api", Reply(body=b"ok"))
+        client = make_client(
+            trusted_hosts=[old.host, new.host, other.host],
+            credential_moves=[(old.url("/"), new.url("/"))],
+        )
+        client.get(old.url("/api"), headers={"Authorization": "Token k"})
+        assert old.requests[0].headers["Authorization"] == "Token k"
+        assert new.requests[0].headers["Authorization"] == "Token k"
+        assert "Authorization" not in other.requests[0].headers
+
+
+def test_authorization_does_not_follow_a_move_backwards(make_client):
+    with ScriptedServer() as old, ScriptedServer() as new:
+        new.add("/api", Reply(status=301, headers={"Location": old.url("/api")}))
+        old.add("/api", Reply(body=b"ok"))
+        client = make_client(
+            trusted_hosts=[old.host, new.host], credential_moves=[(old.url("/"), new.url("/"))]
+        )
+        client.get(new.url("/api"), headers={"Authorization": "Token k"})
+        assert "Authorization" not in old.requests[0].headers
+
+
+def test_default_moves_do_not_cover_other_hosts(make_client):
+    with ScriptedServer() as first, ScriptedServer() as second:
+        first.add("/api", Reply(status=301, headers={"Location": second.url("/api")}))
+        second.add("/api", Reply(body=b"ok"))
+        client = make_client(trusted_hosts=[first.host, second.host])
+        client.get(first.url("/api"), headers={"Authorization": "Token k"})
+        assert "Authorization" not in second.requests[0].headers
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "keeps"),
+    [
+        ("https://lda.senate.gov/api/v1/filings/", "https://lda.gov/api/v1/filings/", True),
+        ("https://LDA.senate.gov:443/api/v1/", "https://lda.gov./api/v1/", True),
+        ("https://lda.gov/api/v1/?page=2", "https://lda.gov/api/v1/?page=3", True),
+        ("https://lda.gov/api/v1/", "https://lda.senate.gov/api/v1/", False),
+        ("https://lda.senate.gov/api/v1/", "https://www.lda.gov/api/v1/", False),
+        ("https://lda.senate.gov/api/v1/", "http://lda.gov/api/v1/", False),
+        ("https://lda.senate.gov/api/v1/", "https://lda.gov:8443/api/v1/", False),
+        ("https://lda.senate.gov/api/v1/", "https://lda.gov.evil.example/api/v1/", False),
+        ("https://lda.senate.gov/api/v1/", "https://evil.example/api/v1/", False),
+        ("https://api.sam.gov/x", "https://lda.gov/api/v1/", False),
+        ("https://lda.gov/api/v1/", "http://lda.gov/api/v1/", False),
+    ],
+)
+def test_credentials_follow_only_the_documented_lda_move(source, target, keeps):
+    assert credentials_may_follow(source, target) is keeps
+
+
+def test_documented_moves_are_the_lda_pair_only():
+    assert {("https://lda.senate.gov", "https://lda.gov")} == CREDENTIAL_MOVES
+    assert origin("HTTP://Example.org:80/a?b") == "http://example.org"
+    assert origin("http://[::1]:8080/") == "http://[::1]:8080"
+
+
 def test_redirect_loop_stops_at_max_redirects(server, make_client):
     server.add("/loop", Reply(status=302, headers={"Location": "/loop"}))
     client = make_client(max_redirects=3)
@@ -483,6 +548,59 @@ def test_robots_txt_disallow_is_respected_and_cached(server, make_client):
     assert [r.path for r in server.requests] == ["/robots.txt", "/public", "/public"]
 
 
+def test_robots_txt_wildcards_are_honoured(server, make_client):
+    server.add("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /*.pdf$\n"))
+    server.add("/docs/a.pdf.html", Reply(body=b"page"))
+    client = make_client(respect_robots=True)
+    with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
+        client.get(server.url("/docs/a.pdf"))
+    assert client.get(server.url("/docs/a.pdf.html")).content == b"page"
+    assert [r.path for r in server.requests] == ["/robots.txt", "/docs/a.pdf.html"]
+
+
+@pytest.mark.parametrize(
+    "robots",
+    [
+        b"User-agent: *\nDisallow: /reports\nAllow: /reports/public\n",
+        b"User-agent: *\nAllow: /reports/public\nDisallow: /reports\n",
+    ],
+)
+def test_robots_txt_longest_match_wins_whatever_the_order(server, make_client, robots):
+    server.add("/robots.txt", Reply(body=robots))
+    server.add("/reports/public/2024", Reply(body=b"ok"))
+    client = make_client(respect_robots=True)
+    assert client.get(server.url("/reports/public/2024")).content == b"ok"
+    with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
+        client.get(server.url("/reports/private"))
+
+
+def test_robots_txt_matches_the_product_token_only(server, make_client):
+    """Our User-Agent mentions github.com; a group for a crawler named "github" is not ours."""
+    server.add("/robots.txt", Reply(body=b"User-agent: github\nDisallow: /\n"))
+    server.add("/page", Reply(body=b"ok"))
+    assert "github" in DEFAULT_USER_AGENT
+    assert robots_token(DEFAULT_USER_AGENT) == "Spyglass"
+    assert make_client(respect_robots=True).get(server.url("/page")).content == b"ok"
+
+
+def test_robots_txt_is_cached_per_origin(make_client):
+    with ScriptedServer() as first, ScriptedServer() as second:
+        first.add("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /x\n"))
+        second.add("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /y\n"))
+        for running in (first, second):
+            running.add("/x", Reply(body=b"x"))
+            running.add("/y", Reply(body=b"y"))
+        client = make_client(trusted_hosts=[first.host, second.host], respect_robots=True)
+        assert client.get(first.url("/y")).content == b"y"
+        assert client.get(second.url("/x")).content == b"x"
+        with pytest.raises(FetchError, match="robots"):
+            client.get(first.url("/x"))
+        with pytest.raises(FetchError, match="robots"):
+            client.get(second.url("/y"))
+        assert [r.path for r in first.requests] == ["/robots.txt", "/y"]
+        assert [r.path for r in second.requests] == ["/robots.txt", "/x"]
+
+
 def test_robots_txt_missing_allows_all(server, make_client):
     server.add("/page", Reply(body=b"ok"))
     assert make_client(respect_robots=True).get(server.url("/page")).content == b"ok"
@@ -495,6 +613,20 @@ def test_robots_txt_server_error_disallows_all(server, make_client):
     with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
         make_client(respect_robots=True, max_retries=0).get(server.url("/page"))
     assert [r.path for r in server.requests] == ["/robots.txt"]
+
+
+def test_robots_txt_forbidden_allows_all(server, make_client):
+    server.add("/robots.txt", Reply(status=403))
+    server.add("/page", Reply(body=b"ok"))
+    assert make_client(respect_robots=True).get(server.url("/page")).content == b"ok"
+
+
+def test_robots_txt_unreachable_disallows_all(idle_port, make_client):
+    port = idle_port.getsockname()[1]
+    idle_port.close()
+    client = make_client(trusted_hosts=[f"127.0.0.1:{port}"], respect_robots=True, max_retries=0)
+    with pytest.raises(FetchError, match=r"disallowed by robots\.txt"):
+        client.get(f"http://127.0.0.1:{port}/page")
 
 
 def test_robots_txt_ignored_unless_asked(server, client):
