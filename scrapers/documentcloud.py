@@ -7,6 +7,7 @@ a search and again on its own is one record.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
@@ -24,12 +25,18 @@ from scrapers.base import (
     page_from,
     parse_results_page,
 )
+from scrapers.http import HTTPStatusError
 from scrapers.text import clean_text, html_to_text, int_id, iso_date, plain, safe_url, scrub
 
 NAME = "documentcloud"
 BASE_URL = "https://api.www.documentcloud.org/api/"
 SITE_URL = "https://www.documentcloud.org/documents/"
-PER_PAGE = 100  # the API's maximum
+# Anonymous searches get at most 25 rows a page (SOLR_ANON_MAX_ROWS; docs/api/api.md,
+# "Pagination", in MuckRock/documentcloud); a larger per_page is silently cut to 25.
+PER_PAGE = 25
+# version=2.0 asks for cursor paging: page-number paging (1.0) ends at page 100 for
+# anonymous users (ANON_PAGE_LIMIT) with a 400 (documents/search.py, _paginate_page).
+API_VERSION = "2.0"
 EXPECTED_FIELDS = ("title", "canonical_url", "created_at")
 log = logging.getLogger(__name__)
 
@@ -69,12 +76,60 @@ def _next_link(page: Page, host: str, seen: set[str]) -> str:
     return "" if url in seen else url
 
 
+def solr_query(keyword: str) -> str:
+    """Return ``keyword`` as one quoted Solr phrase, embedded quotes and backslashes escaped.
+
+    Unquoted words are ORed ("face recognition" would match face or recognition), and
+    ``-``, ``:``, ``AND`` and the like are query syntax; inside quotes they are plain text.
+    """
+    text = " ".join(keyword.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def created_at_range(since: dt.date | None, until: dt.date | None) -> str:
+    """Return the ``created_at`` filter for since..until (whole UTC days), or "" when open.
+
+    Both ends are inclusive, the form DocumentCloud's own tests use; a document created at
+    exactly midnight can come back in two consecutive windows, and importing it is idempotent.
+    """
+    if since is None and until is None:
+        return ""
+    start = f"{since.isoformat()}T00:00:00Z" if since else "*"
+    end = f"{(until + dt.timedelta(days=1)).isoformat()}T00:00:00Z" if until else "*"
+    return f"[{start} TO {end}]"
+
+
+def search_params(keyword: str, query: Query) -> dict[str, Any]:
+    """Return the first search request's parameters for one keyword."""
+    params = {"q": solr_query(keyword), "per_page": PER_PAGE, "version": API_VERSION, "hl": "true"}
+    if window := created_at_range(query.since, query.until):
+        params["created_at"] = window
+    return params
+
+
 def fetch(client: Client, query: Query, *, base_url: str = BASE_URL) -> Iterator[Page]:
-    """Yield every search page for each keyword, following the opaque ``next`` cursor."""
+    """Yield every search page for each keyword, following the ``next`` link as given.
+
+    A 400 (a page past the service's limit, or a query it refuses) ends that keyword only:
+    the pages already yielded stand and the next keyword runs. Other refusals raise, e.g.
+    the 429 that ends an anonymous caller's 500 requests a day (docs/api/api.md).
+    """
     search = urljoin(base_url, "documents/search/")
     for keyword in query.keywords:
-        params = {"q": keyword, "per_page": PER_PAGE, "hl": "true"}
-        yield from follow_next(client, search, params, max_pages=query.max_pages, keyword=keyword)
+        if not keyword.strip():
+            continue
+        params = search_params(keyword, query)
+        pages = 0
+        try:
+            for page in follow_next(
+                client, search, params, max_pages=query.max_pages, keyword=keyword
+            ):
+                pages += 1
+                yield page
+        except HTTPStatusError as exc:
+            if exc.status != 400:
+                raise
+            log.warning("documentcloud: %r stopped after %d page(s): %s", keyword, pages, exc)
 
 
 def _highlights(value: Any) -> str:

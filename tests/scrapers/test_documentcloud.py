@@ -7,7 +7,7 @@ import pytest
 
 from scrapers import documentcloud
 from scrapers.base import Page, ParseError, Query
-from scrapers.http import HttpClient
+from scrapers.http import HttpClient, HTTPStatusError
 from tests.support.server import Reply, ScriptedServer
 
 
@@ -170,20 +170,97 @@ def page_json(next_url, *ids):
     )
 
 
-def test_fetch_follows_the_cursor(server, client):
+def recorded_page(own_fixtures, name, server):
+    """Return an own search fixture as a reply, its ``next`` link moved to the local server."""
+    payload = json.loads((own_fixtures / "documentcloud" / name).read_text("utf-8"))
+    if payload["next"]:
+        payload["next"] = payload["next"].replace(
+            "https://api.www.documentcloud.org/", server.url("/")
+        )
+    return Reply.json(payload)
+
+
+def test_a_phrase_in_a_window_is_searched_quoted_25_a_page_and_the_cursor_followed(
+    server, client, own_fixtures
+):
     server.add(
         "/api/documents/search/",
-        page_json(server.url("/api/documents/search/?q=drone&cursor=abc"), 1, 2),
+        recorded_page(own_fixtures, "search_face_recognition_1.json", server),
+        recorded_page(own_fixtures, "search_face_recognition_2.json", server),
+    )
+    query = Query(
+        keywords=("face  recognition",), since=dt.date(2019, 1, 1), until=dt.date(2019, 12, 31)
+    )
+    pages = list(documentcloud.fetch(client, query, base_url=server.url("/api/")))
+    first, second = server.requests_to("/api/documents/search/")
+    window = "[2019-01-01T00:00:00Z TO 2020-01-01T00:00:00Z]"
+    assert first.query == {
+        "q": '"face recognition"',
+        "per_page": "25",
+        "version": "2.0",
+        "hl": "true",
+        "created_at": window,
+    }
+    # The cursor page is asked for exactly as the service's next link says.
+    assert second.query == {**first.query, "cursor": "AoJwgKGrmokDPyc3MjExNDUwJw=="}
+    records = [r for page in pages for r in documentcloud.parse(page).records]
+    assert [r.external_id for r in records] == ["7211450", "7211873", "7302219"]
+    assert [page.meta for page in pages] == [{"keyword": "face  recognition"}] * 2
+
+
+@pytest.mark.parametrize(
+    ("keyword", "q"),
+    [
+        ("drone", '"drone"'),
+        ('the "Stingray" device', '"the \\"Stingray\\" device"'),
+        ("C:\\ AND -NOT", '"C:\\\\ AND -NOT"'),
+    ],
+)
+def test_keywords_are_sent_as_one_escaped_phrase(keyword, q):
+    assert documentcloud.solr_query(keyword) == q
+
+
+def test_open_ended_windows_and_no_window():
+    assert documentcloud.created_at_range(dt.date(2024, 2, 29), None) == (
+        "[2024-02-29T00:00:00Z TO *]"
+    )
+    assert documentcloud.created_at_range(None, dt.date(2024, 2, 29)) == (
+        "[* TO 2024-03-01T00:00:00Z]"
+    )
+    assert "created_at" not in documentcloud.search_params("drone", Query())
+
+
+def test_a_400_at_the_page_limit_ends_the_keyword_keeps_its_pages_and_the_next_runs(
+    server, client, caplog
+):
+    search = server.url("/api/documents/search/")
+    over_limit = {
+        "error": "The selected `page` value of 101 is over the limit of 100",
+        "code": "max_page",
+    }
+    server.add(
+        "/api/documents/search/",
+        page_json(f"{search}?q=%22drone%22&page=2", 1),
+        page_json(f"{search}?q=%22drone%22&page=3", 2),
+        Reply.json(over_limit, status=400),
         page_json(None, 3),
     )
-    pages = list(
-        documentcloud.fetch(client, Query(keywords=("drone",)), base_url=server.url("/api/"))
-    )
-    assert [r.external_id for p in pages for r in documentcloud.parse(p).records] == ["1", "2", "3"]
-    first, second = server.requests_to("/api/documents/search/")
-    assert first.query == {"q": "drone", "per_page": "100", "hl": "true"}
-    assert second.query == {"q": "drone", "cursor": "abc"}
-    assert pages[0].meta == {"keyword": "drone"}
+    query = Query(keywords=("drone", "license plate reader"))
+    pages = list(documentcloud.fetch(client, query, base_url=server.url("/api/")))
+    records = [r for page in pages for r in documentcloud.parse(page).records]
+    assert [r.external_id for r in records] == ["1", "2", "3"]
+    asked = [r.query.get("q") for r in server.requests_to("/api/documents/search/")]
+    assert asked == ['"drone"', '"drone"', '"drone"', '"license plate reader"']
+    stops = [r for r in caplog.records if r.name == "scrapers.documentcloud"]
+    assert len(stops) == 1
+    assert "'drone' stopped after 2 page(s)" in stops[0].getMessage()
+
+
+def test_other_refusals_still_fail_the_run(server, client):
+    server.add("/api/documents/search/", Reply.json({"detail": "Forbidden"}, status=403))
+    with pytest.raises(HTTPStatusError):
+        list(documentcloud.fetch(client, Query(keywords=("a", "b")), base_url=server.url("/api/")))
+    assert len(server.requests_to("/api/documents/search/")) == 1
 
 
 def test_fetch_does_not_follow_next_to_another_host_or_in_a_loop(server, client):
