@@ -1,12 +1,17 @@
-"""Senate Lobbying Disclosure Act (LDA) API: who lobbies which agencies for which clients.
+"""Lobbying Disclosure Act (LDA) API: who lobbies which agencies for which clients.
 
 Fetch: ``GET filings/`` pages (25 a page) Django-REST style, following each page's ``next``
 link. The API refuses to page past page 1 without a filter, so every series filters by
 ``filing_year`` and by one taxonomy keyword (``filing_specific_lobbying_issues``) or one
-vendor (``client_name``). Recent responses name ``https://lda.gov/api/v1/`` in ``next``
-although requests go to ``lda.senate.gov``, so ``next`` is followed to either host (or to
-``base_url``'s own host) and refused anywhere else. Anonymous access allows 15 requests a
-minute; an API key (``Authorization: Token <key>``) allows 120.
+vendor (``client_name``). Anonymous access allows 15 requests a minute; an API key
+(``Authorization: Token <key>``) allows 120.
+
+The API moved from ``lda.senate.gov`` to ``lda.gov`` (same paths and JSON): the old host
+named ``https://lda.gov/api/v1/`` as its successor-version, was sunset on 2026-06-30 and
+301s to the new one (https://josh-docs-9p7.pages.dev/sources/lda-filings.html). Requests go
+to ``lda.gov``; a ``next`` link naming either host (or ``base_url``'s own) is followed and any
+other is refused. A ``base_url`` still on the old host keeps its token across that redirect
+(``scrapers.http.CREDENTIAL_MOVES``); the client drops it on any other cross-origin redirect.
 
 Parse: one ``lobbying`` record per filing. Amendments carry their own ``filing_uuid``, so
 ``match_key`` names the filing period instead (``lda:<registrant>:<client>:<year>:<period>``
@@ -41,8 +46,8 @@ from scrapers.text import clean_text as text_clean
 from scrapers.text import int_id, iso_date, scrub
 
 NAME = "lda"
-BASE_URL = "https://lda.senate.gov/api/v1/"
-LDA_HOSTS = frozenset({"lda.senate.gov", "lda.gov", "www.lda.gov"})
+BASE_URL = "https://lda.gov/api/v1/"
+LDA_HOSTS = frozenset({"lda.senate.gov", "lda.gov"})
 PAGE_SIZE = 25
 EXPECTED_FIELDS = ("filing_uuid", "filing_type", "filing_year", "registrant", "client", "dt_posted")
 

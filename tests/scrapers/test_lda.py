@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from scrapers import lda
 from scrapers.base import Page, ParseError, Query
 from scrapers.http import HttpClient
 from tests.support.server import Reply, ScriptedServer
+from tracker.services.scraping import scrape_run
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "fixtures" / "lda"
@@ -442,7 +444,17 @@ class FakeClient:
         )
 
 
-def test_fetch_follows_next_from_lda_senate_gov_to_lda_gov():
+def test_requests_go_to_lda_gov_by_default():
+    client = FakeClient({"https://lda.gov/api/v1/filings/": b'{"count": 0, "results": []}'})
+    list(lda.fetch(client, Query(api_key="k"), today=dt.date(2026, 12, 1)))
+    [(url, params, headers)] = client.calls
+    assert lda.BASE_URL == "https://lda.gov/api/v1/"
+    assert url == "https://lda.gov/api/v1/filings/"
+    assert params == {"filing_year": 2026, "page_size": 25}
+    assert headers == {"Authorization": "Token k"}
+
+
+def test_a_base_url_on_the_old_host_follows_next_links_to_lda_gov():
     page2_url = json.loads(own("filings_face_recognition_page1.json"))["next"]
     client = FakeClient(
         {
@@ -451,7 +463,8 @@ def test_fetch_follows_next_from_lda_senate_gov_to_lda_gov():
         }
     )
     q = Query(keywords=("face recognition",), api_key="k", since=dt.date(2025, 4, 1))
-    pages = list(lda.fetch(client, q, today=dt.date(2025, 9, 1)))
+    old_base = "https://lda.senate.gov/api/v1/"
+    pages = list(lda.fetch(client, q, base_url=old_base, today=dt.date(2025, 9, 1)))
     urls = [call[0] for call in client.calls]
     assert urls[:2] == ["https://lda.senate.gov/api/v1/filings/", page2_url]
     assert page2_url.startswith("https://lda.gov/api/v1/filings/?")
@@ -471,6 +484,7 @@ def test_next_link_allowed():
     assert lda.next_link_allowed("http://127.0.0.1:8000/api/v1/?page=2", "127.0.0.1:8000")
     assert not lda.next_link_allowed("http://lda.gov/api/v1/filings/?page=2", "lda.senate.gov")
     assert not lda.next_link_allowed("https://lda.gov.evil.example/", "lda.senate.gov")
+    assert not lda.next_link_allowed("https://www.lda.gov/api/v1/?page=2", "lda.gov")
     assert not lda.next_link_allowed("javascript:alert(1)", "lda.senate.gov")
 
 
@@ -524,3 +538,100 @@ def test_fetch_retries_a_429_with_retry_after():
         assert len(server.requests) == 2
     assert 4 in sleeps
     assert len(pages) == 1
+
+
+# ---------------------------------------------------------------- the move to lda.gov
+
+
+EMPTY = {"count": 0, "next": None, "results": []}
+
+
+def moved_client(old: ScriptedServer, new: ScriptedServer, *others: ScriptedServer) -> HttpClient:
+    """A client for which ``old`` -> ``new`` is a documented move, as lda.senate.gov -> lda.gov."""
+    return HttpClient(
+        trusted_hosts=[s.host for s in (old, new, *others)],
+        credential_moves=[(old.url("/"), new.url("/"))],
+        min_interval=0,
+        backoff_base=0.01,
+        sleep=lambda s: None,
+    )
+
+
+def redirect_to(server: ScriptedServer) -> Reply:
+    """A 301 to the filings list on ``server``, as the old LDA host answers."""
+    return Reply(status=301, headers={"Location": server.url(FILINGS + "?page_size=25")})
+
+
+def moved_api(old: ScriptedServer, new: ScriptedServer) -> None:
+    """Serve two pages from ``new``; ``old`` 301s every request there, page links name ``old``."""
+    first = json.loads(own("filings_face_recognition_page1.json"))
+    first["next"] = old.url(FILINGS + "?page=2")
+    old.add(FILINGS, redirect_to(new))
+    old.add(
+        FILINGS + "?page=2", Reply(status=301, headers={"Location": new.url(FILINGS + "?page=2")})
+    )
+    new.add(FILINGS, Reply.json(first))
+    new.add(FILINGS + "?page=2", Reply(body=own("filings_face_recognition_page2.json")))
+
+
+def test_the_token_survives_the_redirect_from_the_old_host_to_the_new():
+    with ScriptedServer() as old, ScriptedServer() as new:
+        moved_api(old, new)
+        q = Query(api_key="s3cret")
+        pages = list(lda.fetch(moved_client(old, new), q, base_url=old.url("/api/v1/")))
+        requests = old.requests + new.requests
+    assert len(pages) == 2
+    assert len(requests) == 4
+    assert all(r.headers["Authorization"] == "Token s3cret" for r in requests)
+
+
+def test_the_token_never_follows_a_redirect_to_another_host():
+    with ScriptedServer() as old, ScriptedServer() as new, ScriptedServer() as elsewhere:
+        old.add(FILINGS, redirect_to(elsewhere))
+        elsewhere.add(FILINGS, Reply.json(EMPTY))
+        new.add(FILINGS, redirect_to(elsewhere))
+        client = moved_client(old, new, elsewhere)
+        q = Query(api_key="s3cret")
+        list(lda.fetch(client, q, base_url=old.url("/api/v1/")))
+        list(lda.fetch(client, q, base_url=new.url("/api/v1/")))
+        assert len(elsewhere.requests) == 2
+        assert all("Authorization" not in r.headers for r in elsewhere.requests)
+
+
+def test_the_default_client_keeps_no_token_across_a_loopback_redirect():
+    """Only lda.senate.gov -> lda.gov over https is a documented move, not any host pair."""
+    with ScriptedServer() as old, ScriptedServer() as new:
+        old.add(FILINGS, redirect_to(new))
+        new.add(FILINGS, Reply.json(EMPTY))
+        client = HttpClient(
+            trusted_hosts=[old.host, new.host], min_interval=0, sleep=lambda s: None
+        )
+        list(lda.fetch(client, Query(api_key="s3cret"), base_url=old.url("/api/v1/")))
+        assert "Authorization" not in new.requests[0].headers
+
+
+def test_an_anonymous_run_sends_no_authorization_header():
+    with ScriptedServer() as old, ScriptedServer() as new:
+        moved_api(old, new)
+        pages = list(lda.fetch(moved_client(old, new), Query(), base_url=old.url("/api/v1/")))
+        requests = old.requests + new.requests
+    assert len(pages) == 2
+    assert len(requests) == 4
+    assert all("Authorization" not in r.headers for r in requests)
+
+
+@pytest.mark.django_db
+def test_source_urls_still_point_the_source_at_a_mirror():
+    with ScriptedServer() as server:
+        server.add(FILINGS, Reply(body=own("filings_face_recognition_page2.json")))
+        with override_settings(
+            SOURCE_URLS={"lda": server.url("/api/v1/")},
+            SCRAPER_TRUSTED_HOSTS=[server.host],
+            SCRAPER_MIN_INTERVAL=0.0,
+            LDA_API_KEY="s3cret",
+        ):
+            run = scrape_run(source="lda")
+        [request] = server.requests
+    assert run.status == "succeeded", run.message
+    assert request.path == FILINGS
+    assert request.headers["Authorization"] == "Token s3cret"
