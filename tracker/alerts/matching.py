@@ -195,8 +195,6 @@ def load_event_facts(event_ids: Iterable[int]) -> list[EventFacts]:
 
 def _accepts(query: CompiledQuery, event: EventFacts) -> bool:
     """The same conditions as ``event_search`` for one event."""
-    if not (query.all or event.technologies or event.kind in CURATED_KINDS):
-        return False
     if query.agency and query.agency not in event.agencies:
         return False
     if query.vendor and query.vendor not in event.vendors:
@@ -214,6 +212,8 @@ def _accepts(query: CompiledQuery, event: EventFacts) -> bool:
     if query.amount_max is not None and (event.amount is None or event.amount > query.amount_max):
         return False
     if query.level and query.level not in event.levels:
+        return False
+    if not (query.all or event.technologies or event.kind in CURATED_KINDS):
         return False
     return text_matches(query.terms, event.text)
 
