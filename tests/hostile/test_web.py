@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -116,10 +117,41 @@ def _routes(patterns, prefix: str = "") -> set[str | None]:
     return names
 
 
+def review_urls(world) -> list[str]:
+    """The staff-only POST routes on a tag: confirm it, reject it, allow it again."""
+    event = world["events"][1]
+    technology = event.technologies.get()
+    base = f"/events/{event.pk}/technologies/{technology.pk}"
+    return [f"{base}/confirm/", f"{base}/reject/", f"{base}/unreject/"]
+
+
 def test_every_route_is_covered(world):
-    covered = {resolve(url.split("?")[0]).url_name for url in pages(world)}
+    urls = pages(world) + review_urls(world)
+    covered = {resolve(url.split("?")[0]).url_name for url in urls}
     missing = _routes(get_resolver().url_patterns) - covered - EXEMPT_ROUTES
     assert not missing, f"routes without a hostile test: {sorted(missing)}"
+
+
+def test_tag_review_refuses_strangers_and_never_redirects_off_site(
+    world, web, django_user_model
+):
+    event = world["events"][1]
+    tags = list(event.technology_links.values_list("technology_id", "tagged_by"))
+    for url in review_urls(world):
+        response = web.post(url, {"next": "/"})
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+    assert list(event.technology_links.values_list("technology_id", "tagged_by")) == tags
+    web.force_login(django_user_model.objects.create_user("curator", is_staff=True))
+    for url in review_urls(world):
+        assert web.get(url).status_code == 405, url
+        for target in ("javascript:alert(1)", "//evil.example/", "https://evil.example/x",
+                       "/\\evil.example", XSS[0]):  # fmt: skip
+            response = web.post(url, {"next": target})
+            assert response.status_code in (302, 404), (url, target)
+            if response.status_code == 302:
+                location = urlsplit(response["Location"])
+                assert not (location.scheme or location.netloc), (url, target, location)
+                assert not location.path.startswith(("//", "/\\")), (url, target, location)
 
 
 def test_every_page_renders_hostile_data_inert(world, web):
