@@ -73,7 +73,7 @@ def test_from_home_to_the_pitch_and_what_followed(site, chromium):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Timeline").click()
     expect(page).to_have_url(site + "/events/")
     page.get_by_label("Agency").select_option("ice")
-    page.get_by_label("Technology").select_option("face-recognition")
+    page.get_by_label("Technology", exact=True).select_option("face-recognition")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(
         f"{site}/events/?q=&agency=ice&vendor=&technology=face-recognition"
