@@ -293,6 +293,17 @@ class Technology(TreeNode):
         return reverse("technology-detail", args=[self.slug])
 
 
+# Technology slugs renamed by migration 0009 (its RENAMED): old links and filters still work.
+RENAMED_TECHNOLOGIES = {
+    "alpr": "automated-license-plate-readers",
+    "cell-site-simulators": "cell-site-simulator",
+    "fusion-centers": "fusion-center",
+    "real-time-crime-centers": "real-time-crime-center",
+    "investigative-platforms": "third-party-investigative-platforms",
+    "forensic-phone-extraction": "forensic-extraction",
+    "location-data-brokers": "location-data",
+}
+
 class Strength(models.TextChoices):
     """How much one piece of tagging evidence proves by itself."""
 
@@ -569,6 +580,7 @@ from tracker.alerts.models import (  # noqa: E402  (alert models live with the a
 )
 
 __all__ = [
+    "RENAMED_TECHNOLOGIES",
     "Agency",
     "AgencyAlias",
     "AlertDelivery",

@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from tracker.fulltext import search_filter
 from tracker.models import (
+    RENAMED_TECHNOLOGIES,
     Agency,
     EntityTotal,
     Event,
@@ -131,6 +132,8 @@ class EventFilters:
         slugs = {}
         for name, model in (("agency", Agency), ("vendor", Vendor), ("technology", Technology)):
             slug = one(name).lower()
+            if name == "technology":
+                slug = RENAMED_TECHNOLOGIES.get(slug, slug)
             if slug and not model.objects.filter(slug=slug).exists():
                 errors.append(f"No {name} “{slug[:60]}”; that filter was ignored.")
                 slug = ""

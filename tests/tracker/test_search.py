@@ -165,3 +165,9 @@ def test_text_search_without_its_index_finds_the_same_events(starter):
             assert found == indexed[q], q
         else:
             assert found >= indexed[q], q
+
+
+def test_a_renamed_technology_slug_still_filters(starter):
+    filters = EventFilters.from_params({"technology": "alpr"})
+    assert filters.technology == "automated-license-plate-readers"
+    assert not filters.errors

@@ -40,23 +40,22 @@ def _export_sql() -> str:
     return (
         "SELECT e.id, e.date, e.date_precision, e.kind, e.title, e.summary, e.amount,"
         " e.currency, c.agencies, c.agency_ids, c.vendors, c.vendor_ids, c.technologies,"
-        " c.sources, c.source_urls, c.external_ids, e.review_state FROM tracker_event e"
+        " c.sources, c.source_urls, c.external_ids, e.review_state, c.technology_evidence"
+        " FROM tracker_event e"
         " LEFT JOIN tracker_exportcells c ON c.event_id = e.id ORDER BY e.date DESC, e.id DESC"
     )
 
 
 def baseline_export() -> int:
     """A plain csv.writer over one raw SQL cursor producing the same columns (the outcome
-    left empty); rows written."""
+    left empty, the evidence last); rows written."""
     writer = csv.writer(Sink(), lineterminator="\r\n")
     url = "https://example.org/events/{}/"
     count = 0
     with connection.cursor() as cursor:
         cursor.execute(_export_sql())
         while rows := cursor.fetchmany(2000):
-            writer.writerows(
-                [*row, url.format(row[0]), ""] for row in rows
-            )
+            writer.writerows([*row[:-1], url.format(row[0]), "", row[-1]] for row in rows)
             count += len(rows)
     return count
 

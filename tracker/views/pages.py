@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from tracker.caching import CACHE_TTL, HOME_COUNTS_KEY
 from tracker.models import (
+    RENAMED_TECHNOLOGIES,
     Agency,
     Event,
     EventAgency,
@@ -41,16 +42,6 @@ from tracker.views.timeline import (
     top_counterparties,
 )
 
-# Technology slugs renamed by migration 0009 (its RENAMED): old links answer a redirect.
-RENAMED_TECHNOLOGIES = {
-    "alpr": "automated-license-plate-readers",
-    "cell-site-simulators": "cell-site-simulator",
-    "fusion-centers": "fusion-center",
-    "real-time-crime-centers": "real-time-crime-center",
-    "investigative-platforms": "third-party-investigative-platforms",
-    "forensic-phone-extraction": "forensic-extraction",
-    "location-data-brokers": "location-data",
-}
 HOME_PITCH_KINDS = ("pitch", "meeting", "lobbying")
 HOME_PITCHES_CHECKED = 5
 LIST_PER_PAGE = 100
