@@ -73,17 +73,20 @@ def _load_technologies(counts: StarterCounts) -> None:
             },
         )
         counts.technologies += created
-        for rule in item.get("rules", []):
-            _, created = TaggingRule.objects.get_or_create(
+        have = set(tech.rules.values_list("kind", "value"))
+        new = [
+            TaggingRule(
                 technology=tech,
                 kind=rule["kind"],
                 value=rule["value"],
-                defaults={
-                    "search_term": rule.get("search", False),
-                    "strength": rule.get("strength", Strength.STRONG),
-                },
+                search_term=rule.get("search", False),
+                strength=rule.get("strength", Strength.STRONG),
             )
-            counts.rules += created
+            for rule in item.get("rules", [])
+            if (rule["kind"], rule["value"]) not in have
+        ]
+        TaggingRule.objects.bulk_create(new)
+        counts.rules += len(new)
 
 
 def _load_agencies(counts: StarterCounts) -> None:
@@ -143,11 +146,13 @@ def _load_vendors(counts: StarterCounts) -> None:
 
 def _link_vendor_rules() -> None:
     """A vendor rule naming a known vendor covers its whole family (aliases, subsidiaries)."""
-    for rule in TaggingRule.objects.filter(kind=TaggingRule.Kind.VENDOR, vendor__isnull=True):
-        vendor = Vendor.objects.filter(normalized=vendor_key(rule.value)).first()
-        if vendor is not None:
-            rule.vendor = vendor
-            rule.save(update_fields=["vendor"])
+    rules = TaggingRule.objects.filter(kind=TaggingRule.Kind.VENDOR, vendor__isnull=True)
+    by_key: dict[str, list[int]] = {}
+    for pk, value in rules.values_list("pk", "value"):
+        by_key.setdefault(vendor_key(value), []).append(pk)
+    vendors = Vendor.objects.filter(normalized__in=by_key).order_by("-pk")
+    for key, vendor_id in vendors.values_list("normalized", "pk"):
+        TaggingRule.objects.filter(pk__in=by_key[key]).update(vendor=vendor_id)
 
 
 def _date(value: str | None) -> dt.date | None:
