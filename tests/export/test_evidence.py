@@ -11,6 +11,7 @@ import pytest
 
 from tests.export import factories as make
 from tests.export.test_csv_fast_path import csv_rows, reference_rows
+from tests.support.evidence import CLEARVIEW
 from tracker.exports import COLUMNS, export_rows
 from tracker.exports_cells import refresh_export_cells
 from tracker.models import Event, EventTechnology, ExportCells
@@ -19,15 +20,6 @@ from tracker.services.tag_review import tag_confirm
 
 pytestmark = pytest.mark.django_db
 
-CLEARVIEW = {
-    "kind": "vendor",
-    "field": "vendor",
-    "match": "CLEARVIEW AI, INC.",
-    "strength": "strong",
-    "rule": None,
-    "product": None,
-    "why": "vendor Clearview AI is a face recognition vendor",
-}
 GRAYKEY = {
     "kind": "product",
     "field": "description",

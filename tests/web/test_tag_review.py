@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.support.evidence import CLEARVIEW
 from tests.web import factories
 from tracker.models import (
     EntityTotal,
@@ -19,15 +20,6 @@ from tracker.stats import refresh_stats
 
 pytestmark = pytest.mark.django_db
 
-CLEARVIEW = {
-    "kind": "vendor",
-    "field": "vendor",
-    "match": "CLEARVIEW AI, INC.",
-    "strength": "strong",
-    "rule": None,
-    "product": None,
-    "why": "vendor Clearview AI is a face recognition vendor",
-}
 HOSTILE = {
     "kind": "keyword",
     "field": "title",
