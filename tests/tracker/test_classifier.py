@@ -142,6 +142,9 @@ def test_rules_are_data_a_curator_can_change(starter):
     assert slugs(Tagger(), text="PURCHASE OF GADGETRON UNITS") == {"other-surveillance"}
     TaggingRule.objects.create(technology=tech, kind="exclude", value="gadgetron units")
     assert slugs(Tagger(), text="PURCHASE OF GADGETRON UNITS") == set()
+    TaggingRule.objects.create(technology=tech, kind="pattern", value=r"\bsnoop-?o-?matic\b")
+    TaggingRule.objects.create(technology=tech, kind="pattern", value="(unclosed")
+    assert slugs(Tagger(), text="TWO SNOOPOMATIC KITS") == {"other-surveillance"}
 
 
 def test_labelled_sample_report(starter):

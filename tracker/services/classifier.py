@@ -26,7 +26,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from tracker.models import Product, Strength, TaggingRule, Technology, Vendor
+from django.db.models import Q
+
+from tracker.models import Product, Strength, TaggingRule, Technology, Vendor, under_path
 from tracker.normalize import strip_legal_form, vendor_key
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -272,6 +274,7 @@ class Tagger:
         self.codes: dict[str, list[tuple[str, Clue]]] = defaultdict(list)
         self.code_phrases: dict[str, PhraseMatcher] = defaultdict(PhraseMatcher)
         self.atlas: dict[str, Clue] = {}
+        self.patterns: list[tuple[re.Pattern[str], Clue]] = []
         self._code_memo: dict[tuple[str, str], list[tuple[Clue, str, str]]] = {}
         self._vendor_memo: dict[str, list[tuple[Clue, str, str]]] = {}
         self.family: dict[str, list[Clue]] = defaultdict(list)  # vendor key → vendor rules
@@ -282,7 +285,10 @@ class Tagger:
             if kind in (TaggingRule.Kind.KEYWORD, TaggingRule.Kind.EXCLUDE):
                 self.text.add(rule.value, clue)
             elif kind == TaggingRule.Kind.PATTERN:
-                continue  # patterns are matched by _patterns below
+                try:
+                    self.patterns.append((re.compile(rule.value, re.IGNORECASE), clue))
+                except re.error:
+                    continue  # a curator's broken pattern matches nothing
             elif kind == TaggingRule.Kind.ATLAS:
                 self.atlas[rule.value.strip().lower()] = clue
             elif kind == TaggingRule.Kind.VENDOR:
@@ -296,7 +302,6 @@ class Tagger:
                 self.codes[kind].append((rule.value.strip().upper(), clue))
             else:
                 self.code_phrases[kind].add(rule.value, clue)
-        self.patterns = _patterns()
         for product in Product.objects.all():
             clue = Clue(
                 product.technology_id, product.strength, "product", None, product.pk, product.name
@@ -457,26 +462,9 @@ def _vendor_families() -> dict[int, list[str]]:
         return {}
     families: dict[int, list[str]] = {}
     for vendor in Vendor.objects.filter(pk__in=wanted):
-        members = (
-            Vendor.objects.filter(path__startswith=vendor.path)
-            if vendor.path
-            else (Vendor.objects.filter(pk=vendor.pk))
-        )
+        members = Vendor.objects.filter(under_path(vendor.path) if vendor.path else Q(pk=vendor.pk))
         names = []
         for member in members.prefetch_related("aliases"):
             names += [member.name, *(a.name for a in member.aliases.all())]
         families[vendor.pk] = sorted(set(names))
     return families
-
-
-def _patterns() -> list[tuple[re.Pattern[str], Clue]]:
-    compiled = []
-    for rule in TaggingRule.objects.filter(active=True, kind=TaggingRule.Kind.PATTERN):
-        try:
-            pattern = re.compile(rule.value, re.IGNORECASE)
-        except re.error:
-            continue
-        compiled.append(
-            (pattern, Clue(rule.technology_id, rule.strength, "keyword", rule.pk, None, rule.value))
-        )
-    return compiled
