@@ -49,6 +49,10 @@ class SourceUnavailable(Exception):
     """The source cannot be reached or used now (network down, missing key, quota spent)."""
 
 
+class SourceNotConfigured(SourceUnavailable):
+    """The source needs credentials this installation has not set: the run is skipped."""
+
+
 @dataclass(slots=True)
 class Page:
     """One raw response body, exactly as the source returned it.
@@ -177,11 +181,20 @@ class Query:
     keywords: tuple[str, ...] = ()
     psc_codes: tuple[str, ...] = ()
     naics_codes: tuple[str, ...] = ()
+    # Agency sweeps: the buying units searched by codes (subtier codes, and names as the
+    # sources spell them).
     agency_codes: tuple[str, ...] = ()
+    agency_names: tuple[str, ...] = ()
+    # Vendor sweeps: every name (aliases, subsidiaries) and UEI of the tracked vendor families.
     vendor_names: tuple[str, ...] = ()
+    vendor_ueis: tuple[str, ...] = ()
+    # Grant sweeps: assistance listing (CFDA) numbers of programmes that fund police technology.
+    grant_programs: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
     api_key: str = ""
+    username: str = ""
+    password: str = ""
     max_pages: int | None = None
     max_requests: int | None = None
 

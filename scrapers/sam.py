@@ -34,6 +34,7 @@ from scrapers.base import (
     ParseError,
     Query,
     Record,
+    SourceNotConfigured,
     SourceUnavailable,
     VendorRef,
     load_json,
@@ -80,7 +81,7 @@ def fetch(
 ) -> Iterator[Page]:
     """Yield search pages, then description pages, until done or the request quota is spent."""
     if not query.api_key:
-        raise SourceUnavailable(MISSING_KEY)
+        raise SourceNotConfigured(MISSING_KEY)
     today = today or dt.datetime.now(dt.UTC).date()
     until = query.until or today
     since = query.since or until - dt.timedelta(days=DEFAULT_DAYS)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from scrapers.base import (
     Page,
     Query,
+    SourceNotConfigured,
     SourceUnavailable,
     replay_pages,
     save_page,
@@ -126,12 +127,6 @@ def scrape_run(
         message="interrupted: the process stopped before the run finished",
     )
     run = ScrapeRun.objects.create(source=source, parameters=parameters)
-    if source == "sam" and not replay and not settings.SAM_API_KEY:
-        return _finish(
-            run,
-            ScrapeRun.Status.SKIPPED,
-            "SAM_API_KEY is not set: the sam source needs a free key from SAM.gov",
-        )
     importer = Importer()
     counts = importer.counts
     parsed_records = 0
@@ -163,6 +158,10 @@ def scrape_run(
             if progress:
                 progress(run, counts)
         importer.finish()
+    except SourceNotConfigured as exc:
+        importer.finish()
+        _copy_counts(run, counts, drift)
+        return _finish(run, ScrapeRun.Status.SKIPPED, str(exc))
     except SourceUnavailable as exc:
         importer.finish()
         _copy_counts(run, counts, drift)
