@@ -53,6 +53,10 @@ class SourceNotConfigured(SourceUnavailable):
     """The source needs credentials this installation has not set: the run is skipped."""
 
 
+class QuotaExhausted(SourceUnavailable):
+    """Today's request allowance for a key is spent (counted across runs and workers)."""
+
+
 @dataclass(slots=True)
 class Page:
     """One raw response body, exactly as the source returned it.

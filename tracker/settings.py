@@ -262,6 +262,9 @@ SCRAPE_SOURCES = env_list(
 SAM_API_KEY = os.environ.get("SAM_API_KEY", "")
 SAM_DAILY_QUOTA = int(os.environ.get("SAM_DAILY_QUOTA", "10"))
 LDA_API_KEY = os.environ.get("LDA_API_KEY", "")
+# MuckRock's API v2 needs a (free) MuckRock account; without one the source is skipped.
+MUCKROCK_USERNAME = os.environ.get("MUCKROCK_USERNAME", "")
+MUCKROCK_PASSWORD = os.environ.get("MUCKROCK_PASSWORD", "")
 # {"source": "base URL"} to point sources at a mirror; hosts the scrapers may reach even though
 # they are private (only for tests against a local server).
 SOURCE_URLS = json.loads(os.environ.get("SPYGLASS_SOURCE_URLS", "{}"))
