@@ -47,6 +47,7 @@ def follow_next(
     params: dict[str, Any] | None,
     *,
     max_pages: int | None,
+    headers: dict[str, str] | None = None,
     **meta: Any,
 ) -> Iterator[Page]:
     """Yield ``url`` and each page its ``next`` link leads to on the same host (DRF paging)."""
@@ -54,7 +55,7 @@ def follow_next(
     seen: set[str] = set()
     count = 0
     while url and (max_pages is None or count < max_pages):
-        page = page_from(client.get(url, params=params), **meta)
+        page = page_from(client.get(url, params=params, headers=headers), **meta)
         count += 1
         yield page
         seen.add(url)

@@ -1,12 +1,22 @@
 """MuckRock source: public records requests matching the taxonomy keywords, as "foia" records.
 
-Written from the API v2 field list in FORMATS.md section 5 (no real response was available):
-``{next, previous, results}`` pages of requests, each with ``agency`` as an integer id.
+API v2 (``/api_v2/requests/``) answers only authenticated users since June 2026 (MuckRock's
+``AuthenticatedAPIMixin`` with ``API_V2_AUTH``): a MuckRock account's username and password
+are exchanged for a JWT at the Squarelet account service (``POST accounts.muckrock.com/api/
+token/`` → ``{access, refresh}``), sent as ``Authorization: Bearer``. Access tokens are
+short-lived, so a refused request (401/403) renews the token once (``refresh/``, or a new
+login when the refresh token has expired too) and is sent again. Without an account the
+source is skipped.
+
+Pages are ``{next, previous, results}``; ``search`` matches request titles. Results come
+newest-updated first, so a run with ``since`` stops paging a keyword once a page reaches
+requests last updated before it.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -16,28 +26,128 @@ from scrapers.base import (
     Client,
     Page,
     Parsed,
+    ParseError,
     Query,
     Record,
+    Response,
+    SourceNotConfigured,
+    SourceUnavailable,
+    load_json,
     parse_results_page,
 )
 from scrapers.documentcloud import follow_next
-from scrapers.text import clean_text, int_id, iso_date, plain, safe_url, scrub
+from scrapers.http import HTTPStatusError
+from scrapers.text import clean_text, int_id, iso_date, plain, scrub
 
 NAME = "muckrock"
 BASE_URL = "https://www.muckrock.com/api_v2/"
+AUTH_URL = "https://accounts.muckrock.com/api/"
 SITE_URL = "https://www.muckrock.com/"
 PAGE_SIZE = 100
 EXPECTED_FIELDS = ("title", "slug", "status", "agency", "requested_docs", "datetime_submitted")
+MISSING_ACCOUNT = (
+    "MUCKROCK_USERNAME and MUCKROCK_PASSWORD are not set: MuckRock's API needs a free "
+    "MuckRock account"
+)
 
 
-def fetch(client: Client, query: Query, *, base_url: str = BASE_URL) -> Iterator[Page]:
-    """Yield every page of requests matching each keyword, following ``next``."""
+class _Authenticated:
+    """The shared client with a MuckRock bearer token on every GET, renewed once when refused."""
+
+    def __init__(self, client: Client, auth_url: str, username: str, password: str) -> None:
+        self.client = client
+        self.auth_url = auth_url
+        self.username = username
+        self.password = password
+        self.access, self.refresh = self._login()
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        try:
+            return self.client.get(url, params=params, headers={**(headers or {}), **self._auth})
+        except HTTPStatusError as exc:
+            if exc.status not in (401, 403):
+                raise
+        self._renew()
+        return self.client.get(url, params=params, headers={**(headers or {}), **self._auth})
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+    def _login(self) -> tuple[str, str]:
+        credentials = {"username": self.username, "password": self.password}
+        try:
+            response = self.client.post_json(urljoin(self.auth_url, "token/"), credentials)
+        except HTTPStatusError as exc:
+            if exc.status in (400, 401, 403):
+                raise SourceUnavailable(
+                    f"MuckRock refused the account in MUCKROCK_USERNAME (HTTP {exc.status})"
+                ) from None
+            raise
+        return _tokens(response)
+
+    def _renew(self) -> None:
+        try:
+            response = self.client.post_json(
+                urljoin(self.auth_url, "refresh/"), {"refresh": self.refresh}
+            )
+        except HTTPStatusError as exc:
+            if exc.status not in (400, 401, 403):
+                raise
+            self.access, self.refresh = self._login()
+        else:
+            self.access, self.refresh = _tokens(response, keep_refresh=self.refresh)
+
+
+def _tokens(response: Response, keep_refresh: str = "") -> tuple[str, str]:
+    """Return (access, refresh) from a token answer; SourceUnavailable when it has none."""
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError):
+        data = None
+    access = data.get("access") if isinstance(data, dict) else None
+    refresh = data.get("refresh", keep_refresh) if isinstance(data, dict) else None
+    if not isinstance(access, str) or not access or not isinstance(refresh, str):
+        raise SourceUnavailable("MuckRock's account service answered without a token")
+    return access, refresh
+
+
+def fetch(
+    client: Client, query: Query, *, base_url: str = BASE_URL, auth_url: str = AUTH_URL
+) -> Iterator[Page]:
+    """Yield the pages of requests matching each keyword, newest-updated first."""
+    if not (query.username and query.password):
+        raise SourceNotConfigured(MISSING_ACCOUNT)
+    session = _Authenticated(client, auth_url, query.username, query.password)
     requests_url = urljoin(base_url, "requests/")
     for keyword in query.keywords:
-        params = {"search": keyword, "page_size": PAGE_SIZE}
-        yield from follow_next(
-            client, requests_url, params, max_pages=query.max_pages, keyword=keyword
+        params = {"search": keyword, "page_size": PAGE_SIZE, "ordering": "-datetime_updated"}
+        pages = follow_next(
+            session, requests_url, params, max_pages=query.max_pages, keyword=keyword
         )
+        for page in pages:
+            yield page
+            if query.since and _reaches_before(page, query.since):
+                break
+
+
+def _reaches_before(page: Page, since: dt.date) -> bool:
+    """Does this page (newest-updated first) hold a request last updated before ``since``?"""
+    try:
+        data = load_json(page)
+    except ParseError:
+        return False
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        return False
+    updated = [iso_date(row.get("datetime_updated")) for row in results if isinstance(row, dict)]
+    return any(day is not None and day < since for day in updated)
 
 
 def _agency(value: Any) -> list[AgencyRef]:
@@ -58,17 +168,14 @@ def _agency(value: Any) -> list[AgencyRef]:
     ]
 
 
-def _url(request: dict[str, Any], request_id: str) -> str:
-    """Return the public page of a request."""
-    absolute = request.get("absolute_url")
-    if isinstance(absolute, str) and absolute.strip():
-        url = safe_url(urljoin(SITE_URL, absolute.strip()))
-        if url:
-            return url
-    slug = clean_text(request.get("slug"))
-    if slug and re.fullmatch(r"[\w-]+", slug):
-        return f"{SITE_URL}foi/{slug}-{request_id}/"
-    return f"{BASE_URL}requests/{request_id}/"
+def _url(request_id: str) -> str:
+    """Return the public page of a request.
+
+    API v2 gives no page URL, and the page's own address needs the jurisdiction's slug and
+    id (``/foi/<jurisdiction>-<id>/<slug>-<id>/``; ``/foi/<slug>-<id>/`` is a jurisdiction's
+    page). MuckRock redirects ``/foi/request/<id>/`` to the request's page.
+    """
+    return f"{SITE_URL}foi/request/{request_id}/"
 
 
 def request_record(request: dict[str, Any]) -> Record:
@@ -83,7 +190,7 @@ def request_record(request: dict[str, Any]) -> Record:
         external_id=request_id,
         kind="foia",
         title=plain(request.get("title")) or f"MuckRock request {request_id}",
-        url=_url(request, request_id),
+        url=_url(request_id),
         raw=scrub(request),
         date=iso_date(request.get("datetime_done")) or iso_date(request.get("datetime_submitted")),
         summary=requested,
@@ -97,6 +204,7 @@ def request_record(request: dict[str, Any]) -> Record:
             "date_due": clean_text(request.get("date_due")),
             "datetime_submitted": clean_text(request.get("datetime_submitted")),
             "datetime_done": clean_text(request.get("datetime_done")),
+            "datetime_updated": clean_text(request.get("datetime_updated")),
         },
     )
 
