@@ -24,7 +24,14 @@ TARGETS: dict[str, tuple[str, bool, float, float]] = {
     "entity-p95": ("ms", False, 150, 0.25),
     "tagging": ("records/s", True, 50_000, 0.5),
 }
-STAGES = ("ingest", "page", "search", "export", "alerts", "entity", "tagging")
+# The fetch stage (issue 17): requests per contract event, and a backfill within 24 hours at
+# each published rate. No baseline, so no ratio goal.
+TARGETS |= {f"fetch-{source}": ("requests/event", False, 0.05, 0)
+            for source in ("usaspending", "fpds", "sam_awards")}
+TARGETS |= {f"backfill-{source}": ("hours", False, 24, 0)
+            for source in ("usaspending", "fpds", "sam", "sam-role", "sam_awards",
+                           "sam_awards-role", "lda", "lda-key", "documentcloud")}
+STAGES = ("ingest", "page", "search", "export", "alerts", "entity", "tagging", "fetch")
 
 
 @dataclass
@@ -60,7 +67,8 @@ class Row:
         if self.stage not in TARGETS:
             return ""
         unit, higher, floor, goal = TARGETS[self.stage]
-        return f"{'≥' if higher else '≤'} {floor:,g} {unit}, ratio ≥ {goal:g}"
+        ratio = f", ratio ≥ {goal:g}" if goal else ""
+        return f"{'≥' if higher else '≤'} {floor:,g} {unit}{ratio}"
 
     @property
     def verdict(self) -> str:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from tracker.bench import bulk, loader, reads, tagging
+from tracker.bench import bulk, fetch, loader, reads, tagging
 from tracker.bench.report import Row
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/spyglass_bench"
@@ -29,7 +29,7 @@ READ_STAGES = {
     "alerts": bulk.alerts_stage,
     "entity": reads.entity_stage,
 }
-OWN_DATABASE = ("ingest", "tagging")  # stages that run on a fresh database of their own
+OWN_DATABASE = ("ingest", "tagging", "fetch")  # stages that run on a fresh database of their own
 
 
 def database_url(db: str, name: str) -> str:
@@ -95,6 +95,7 @@ def child_rows(
     ingest_events: int,
     tagging_records: int,
     repeat: int,
+    fetch_events: int,
     progress: Callable[[str], object],
 ) -> list[Row]:
     """Inside the child: migrate, load or reuse the dataset, run ``stages`` and return rows."""
@@ -104,6 +105,8 @@ def child_rows(
         rows += bulk.ingest_stage(ingest_events, db, progress)
     if "tagging" in stages:
         rows += tagging.tagging_stage(tagging_records, db, progress)
+    if "fetch" in stages:
+        rows += fetch.fetch_stage(fetch_events, db, progress)
     reading = [stage for stage in stages if stage in READ_STAGES]
     if not reading:
         return rows

@@ -30,6 +30,8 @@ class Command(BaseCommand):
                             help="events per ingest source (default: --events, at most 100,000)")
         parser.add_argument("--tagging-records", type=int, default=200_000,
                             help="award records the tagging stage tags")
+        parser.add_argument("--fetch-events", type=int, default=5_000,
+                            help="events at most in each source's fetch sample run")
         parser.add_argument("--repeat", type=int, default=50, help="requests per latency stage")
         parser.add_argument("--fresh", action="store_true", help="rebuild the dataset")
         parser.add_argument("--json", action="store_true", help="print JSON lines")
@@ -43,13 +45,14 @@ class Command(BaseCommand):
             rows = runner.child_rows(
                 options["db"], stages=stages, events=events, ingest_events=ingest_events,
                 tagging_records=options["tagging_records"], repeat=options["repeat"],
-                progress=progress,
+                fetch_events=options["fetch_events"], progress=progress,
             )
             self.stdout.write(json_lines(rows), ending="")
             return
         passed = ["--events", str(events), "--ingest-events", str(ingest_events),
                   "--tagging-records", str(options["tagging_records"]),
-                  "--repeat", str(options["repeat"])]
+                  "--repeat", str(options["repeat"]),
+                  "--fetch-events", str(options["fetch_events"])]
         rows = []
         for db in DATABASES if options["db"] == "all" else (options["db"],):
             for stage in runner.OWN_DATABASE:

@@ -1,0 +1,555 @@
+"""A local HTTP server on 127.0.0.1 answering each source's endpoints with generated pages.
+
+The fetch stage points the sources at it (``SOURCE_URLS``) and counts the requests it
+receives. Each route serves pages in the real format of the endpoint it stands for, paged
+as the real service pages: USAspending POST searches with ``page_metadata`` (and the keyset
+cursor), FPDS ATOM with ``rel="next"``, SAM with ``totalRecords`` and ``offset``, and
+Django-REST ``next`` links (LDA, DocumentCloud, MuckRock) pointing back at this server.
+
+A *series* is one filter the source pages through (a keyword over a date window, say): the
+request's parameters without its paging ones. The n-th series of a kind to arrive gets its
+share of ``density[kind]`` rows (spread evenly: with 0.5, every other series has one row),
+so a run's figures follow the volume the stage asks for. ``ROUTES`` is the table to adjust
+when a source starts calling another endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from xml.sax.saxutils import escape
+
+from tracker.bench.datagen import FPDS_ENTRY, Dataset
+
+# The transactions (modifications included) one USAspending award has; the base action
+# folds into the award's event, so an award stands for this many events. An assumption for
+# the benchmark (no published ratio); the award-search path makes two requests per award.
+TRANSACTIONS_PER_AWARD = 3
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+
+@dataclass
+class Reply:
+    body: bytes
+    content_type: str = "application/json"
+    status: int = 200
+
+
+Handler = Callable[["ReplayServer", Request], Reply]
+
+
+@dataclass
+class Series:
+    number: int  # arrival order among its kind's series
+    rows: int
+
+
+@dataclass
+class ReplayServer:
+    """The server; use as a context manager. ``requests[kind]`` counts what each route served."""
+
+    density: dict[str, float] = field(default_factory=dict)
+    requests: Counter = field(default_factory=Counter)
+    series: dict[tuple[str, str], Series] = field(default_factory=dict)
+    page_sizes: dict[str, int] = field(default_factory=dict)  # rows a full page holds, by kind
+    dataset: Dataset = field(default_factory=lambda: Dataset(vendors=5_000))
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._actions: dict[int, dict] = {}
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        """``127.0.0.1:PORT``, as ``SCRAPER_TRUSTED_HOSTS`` takes it."""
+        return f"127.0.0.1:{self._httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def __enter__(self) -> ReplayServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def reset(self, density: dict[str, float]) -> None:
+        """Forget the series and counts seen so far; serve ``density`` rows per series from now."""
+        with self._lock:
+            self.density = dict(density)
+            self.requests.clear()
+            self.series.clear()
+            self.page_sizes.clear()
+
+    def series_for(self, kind: str, signature: Any, page_size: int) -> Series:
+        """The series a request belongs to (allocated its rows when first seen)."""
+        key = (kind, json.dumps(signature, sort_keys=True, default=str))
+        with self._lock:
+            self.page_sizes[kind] = page_size
+            found = self.series.get(key)
+            if found is None:
+                number = sum(1 for k, _ in self.series if k == kind)
+                share = self.density.get(kind, 0.0)
+                rows = math.floor((number + 1) * share) - math.floor(number * share)
+                found = self.series[key] = Series(number, rows)
+            return found
+
+    def action(self, n: int) -> dict:
+        """The generated facts of row ``n`` (the same every time it is asked for)."""
+        with self._lock:
+            if n not in self._actions:
+                self._actions[n] = self.dataset.action(n)
+            return self._actions[n]
+
+    def answer(self, request: Request) -> Reply:
+        for method, pattern, kind, handler in ROUTES:
+            if request.method == method and re.fullmatch(pattern, request.path):
+                with self._lock:
+                    self.requests[kind] += 1
+                return handler(self, request)
+        with self._lock:
+            self.requests["unrouted"] += 1
+        return Reply(b'{"detail": "Not found."}', status=404)
+
+
+def _handler_class(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the stage reports counts, not request lines."""
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=parts.path,
+                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                body=self.rfile.read(length) if length else b"",
+            )
+            reply = server.answer(request)
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+        do_GET = do_POST = _serve
+
+    return Handler
+
+
+def _json(payload: Any) -> Reply:
+    return Reply(json.dumps(payload).encode())
+
+
+def _row_number(series: Series, position: int) -> int:
+    """A number unique to one row of one series (the generated ids embed it)."""
+    return series.number * 1_000_000 + position
+
+
+def _without(query: dict[str, str], *names: str) -> dict[str, str]:
+    return {k: v for k, v in query.items() if k not in names}
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# -- USAspending ----------------------------------------------------------------------------
+
+
+def _award_id(server: ReplayServer, n: int) -> tuple[str, str]:
+    a = server.action(n)
+    piid = f"{a['piid'][:2]}B{n:012d}"
+    return f"CONT_AWD_{piid}_{a['agency'].code}_-NONE-_-NONE-", piid
+
+
+def _award_row(server: ReplayServer, n: int) -> dict[str, Any]:
+    a = server.action(n)
+    agency, company = a["agency"], a["company"]
+    gid, piid = _award_id(server, n)
+    return {
+        "internal_id": n, "generated_internal_id": gid, "Award ID": piid,
+        "Recipient Name": company.name, "Recipient UEI": company.uei,
+        "Recipient DUNS Number": None, "Award Amount": a["amount"], "Total Outlays": None,
+        "Description": a["description"], "Start Date": a["date"].isoformat(),
+        "End Date": (a["date"] + dt.timedelta(days=365)).isoformat(),
+        "Base Obligation Date": a["date"].isoformat(), "Last Modified Date": a["date"].isoformat(),
+        "Awarding Agency": agency.department, "Awarding Agency Code": agency.toptier,
+        "Awarding Sub Agency": agency.name, "Awarding Sub Agency Code": agency.code,
+        "Funding Agency": agency.department, "Funding Agency Code": agency.toptier,
+        "Funding Sub Agency": agency.name, "Funding Sub Agency Code": agency.code,
+        "Contract Award Type": "DEFINITIVE CONTRACT",
+        "NAICS": {"code": a["naics"], "description": "NAICS"},
+        "PSC": {"code": a["psc"], "description": "PSC"},
+    }  # fmt: skip
+
+
+def _usaspending_page(
+    server: ReplayServer, kind: str, request: Request, row: Callable[[int], dict[str, Any]],
+    rows_of: Callable[[Series], int],
+) -> Reply:  # fmt: skip
+    """One POST search page: page-number paging, or the keyset cursor the API documents."""
+    body = request.json()
+    size = _int(body.get("limit"), 100)
+    series = server.series_for(kind, body.get("filters"), size)
+    total = rows_of(series)
+    cursor = body.get("last_record_unique_id")
+    if cursor is not None:
+        start = _int(cursor, 0) - _row_number(series, 0) + 1
+    else:
+        start = (_int(body.get("page"), 1) - 1) * size
+    numbers = [_row_number(series, p) for p in range(start, min(start + size, total))]
+    results = [row(n) for n in numbers]
+    last = results[-1] if results else {}
+    return _json(
+        {
+            "limit": size,
+            "results": results,
+            "page_metadata": {
+                "page": _int(body.get("page"), 1),
+                "hasNext": start + size < total,
+                "last_record_unique_id": numbers[-1] if numbers else None,
+                "last_record_sort_value": str(
+                    last.get("Award Amount", last.get("Transaction Amount"))
+                ),
+            },
+            "messages": [],
+        }
+    )
+
+
+def usaspending_awards(server: ReplayServer, request: Request) -> Reply:
+    """``POST /api/v2/search/spending_by_award/``: one row per award."""
+    return _usaspending_page(
+        server,
+        "usaspending-awards",
+        request,
+        lambda n: _award_row(server, n),
+        lambda series: series.rows,
+    )
+
+
+def usaspending_transactions_search(server: ReplayServer, request: Request) -> Reply:
+    """``POST /api/v2/search/spending_by_transaction/``: one row per transaction."""
+
+    def row(n: int) -> dict[str, Any]:
+        award = _award_row(server, n // TRANSACTIONS_PER_AWARD)
+        mod = n % TRANSACTIONS_PER_AWARD
+        return {
+            **award,
+            "internal_id": n,
+            "Mod": str(mod),
+            "Action Date": award["Start Date"],
+            "Transaction Amount": award["Award Amount"] / TRANSACTIONS_PER_AWARD,
+            "Transaction Description": award["Description"],
+            "Action Type": None,
+            "Award Type": award["Contract Award Type"],
+        }
+
+    return _usaspending_page(
+        server, "usaspending-transactions", request, row, lambda series: series.rows
+    )
+
+
+def _award_number(award_id: str) -> int:
+    found = re.search(r"B(\d{12})_", award_id)
+    return int(found.group(1)) if found else 0
+
+
+def usaspending_detail(server: ReplayServer, request: Request) -> Reply:
+    """``GET /api/v2/awards/<generated id>/``: the award's detail."""
+    n = _award_number(request.path)
+    row = _award_row(server, n)
+    agency = {
+        "toptier_agency": {"name": row["Awarding Agency"], "code": row["Awarding Agency Code"]},
+        "subtier_agency": {
+            "name": row["Awarding Sub Agency"],
+            "code": row["Awarding Sub Agency Code"],
+        },
+    }
+    return _json({
+        "generated_unique_award_id": row["generated_internal_id"], "piid": row["Award ID"],
+        "category": "contract", "type": "D", "type_description": "DEFINITIVE CONTRACT",
+        "description": row["Description"], "total_obligation": row["Award Amount"],
+        "date_signed": row["Start Date"], "awarding_agency": agency, "funding_agency": agency,
+        "recipient": {"recipient_name": row["Recipient Name"],
+                      "recipient_uei": row["Recipient UEI"]},
+        "period_of_performance": {"start_date": row["Start Date"], "end_date": row["End Date"]},
+        "latest_transaction_contract_data": {"naics": row["NAICS"]["code"],
+                                             "product_or_service_code": row["PSC"]["code"]},
+    })  # fmt: skip
+
+
+def usaspending_award_transactions(server: ReplayServer, request: Request) -> Reply:
+    """``POST /api/v2/transactions/``: one award's transactions (base action and mods)."""
+    body = request.json()
+    award_id = str(body.get("award_id", ""))
+    row = _award_row(server, _award_number(award_id))
+    agency, piid = row["Awarding Sub Agency Code"], row["Award ID"]
+    size, page = _int(body.get("limit"), 100), _int(body.get("page"), 1)
+    mods = range((page - 1) * size, min(page * size, TRANSACTIONS_PER_AWARD))
+    return _json({
+        "results": [{
+            "id": f"CONT_TX_{agency}_{agency}_{piid}_{mod}_-NONE-_0", "type": "D",
+            "type_description": "DEFINITIVE CONTRACT", "action_date": row["Start Date"],
+            "action_type": "C" if mod else None,
+            "action_type_description": "FUNDING ONLY ACTION" if mod else None,
+            "modification_number": str(mod),
+            "description": row["Description"],
+            "federal_action_obligation": row["Award Amount"] / TRANSACTIONS_PER_AWARD,
+        } for mod in mods],
+        "page_metadata": {"page": page, "hasNext": page * size < TRANSACTIONS_PER_AWARD},
+    })  # fmt: skip
+
+
+# -- FPDS -----------------------------------------------------------------------------------
+
+
+def fpds_feed(server: ReplayServer, request: Request) -> Reply:
+    """``GET /ezsearch/FEEDS/ATOM``: ten entries a page, ``start`` for the next."""
+    series = server.series_for("fpds", _without(request.query, "start"), 10)
+    start = _int(request.query.get("start"), 0)
+    entries = []
+    for position in range(start, min(start + 10, series.rows)):
+        n = _row_number(series, position)
+        a = server.action(n)
+        agency, company = a["agency"], a["company"]
+        entries.append(FPDS_ENTRY.format(
+            piid=f"F{a['piid']}{n}", mod=0, vendor=escape(company.name), uei=company.uei,
+            parent_uei=company.parent_uei, parent_name=escape(company.parent_name),
+            amount=f"{a['amount']:.2f}", date=a["date"].isoformat(), agency=escape(agency.name),
+            code=agency.code, dept_code=agency.code[:2] + "00",
+            department=escape(agency.department), description=escape(a["description"]),
+            psc=a["psc"], naics=a["naics"],
+        ))  # fmt: skip
+    link = ""
+    if start + 10 < series.rows:
+        query = urlencode({**request.query, "start": start + 10})
+        link = f'<link rel="next" href="{escape(server.url(request.path + "?" + query))}"/>'
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>FPDS-NG search results</title>{link}{''.join(entries)}</feed>"
+    )
+    return Reply(body.encode(), content_type="application/atom+xml")
+
+
+# -- SAM.gov --------------------------------------------------------------------------------
+
+
+def sam_search(server: ReplayServer, request: Request) -> Reply:
+    """``GET /opportunities/v2/search``: page ``offset`` of ``limit`` notices.
+
+    The documentation calls ``offset`` a page index; the server takes it as one.
+    """
+    offset, limit = _int(request.query.get("offset"), 0), _int(request.query.get("limit"), 1000)
+    series = server.series_for("sam", _without(request.query, "offset", "api_key"), limit)
+    notices = []
+    for position in range(offset * limit, min((offset + 1) * limit, series.rows)):
+        n = _row_number(series, position)
+        a = server.action(n)
+        notice_id = f"{n:032x}"
+        notices.append({
+            "noticeId": notice_id, "title": a["description"].title(),
+            "solicitationNumber": f"{a['piid']}S{n}",
+            "fullParentPathName": f"{a['agency'].department.upper()}.{a['agency'].name.upper()}",
+            "fullParentPathCode": f"{a['agency'].toptier}.{a['agency'].code}",
+            "postedDate": a["date"].isoformat(), "type": "Solicitation", "baseType": "Solicitation",
+            "naicsCode": a["naics"], "classificationCode": a["psc"], "active": "Yes",
+            "award": None,
+            "description": server.url(f"/prod/opportunities/v1/noticedesc?noticeid={notice_id}"),
+            "uiLink": f"https://sam.gov/opp/{notice_id}/view",
+        })  # fmt: skip
+    return _json(
+        {
+            "totalRecords": series.rows,
+            "limit": limit,
+            "offset": offset,
+            "opportunitiesData": notices,
+        }
+    )
+
+
+def sam_description(server: ReplayServer, request: Request) -> Reply:
+    """``GET /prod/opportunities/v1/noticedesc?noticeid=…``: one notice's description."""
+    n = int(request.query.get("noticeid", "0") or "0", 16)
+    return _json({"description": f"<p>{escape(server.action(n)['description'])}</p>"})
+
+
+def sam_contract_awards(server: ReplayServer, request: Request) -> Reply:
+    """``GET /contract-awards/v1/search``: page ``offset`` of ``limit`` award records."""
+    offset, limit = _int(request.query.get("offset"), 0), _int(request.query.get("limit"), 100)
+    series = server.series_for("sam-awards", _without(request.query, "offset", "api_key"), limit)
+    awards = []
+    for position in range(offset * limit, min((offset + 1) * limit, series.rows)):
+        n = _row_number(series, position)
+        a = server.action(n)
+        agency, company = a["agency"], a["company"]
+        awards.append({
+            "contractId": {"subtier": {"code": agency.code, "name": agency.name},
+                           "piid": f"F{a['piid']}{n}", "modificationNumber": "0",
+                           "transactionNumber": "0", "referencedIDVPiid": None},
+            "coreData": {"federalOrganization": {"contractingInformation": {
+                "contractingDepartment": {"code": agency.toptier, "name": agency.department},
+                "contractingSubtier": {"code": agency.code, "name": agency.name}}},
+                "productOrServiceInformation": {"productOrService": {"code": a["psc"]},
+                                                "principalNaics": [{"code": a["naics"]}]}},
+            "awardDetails": {
+                "dates": {"dateSigned": a["date"].isoformat()},
+                "dollars": {"actionObligation": str(a["amount"])},
+                "awardeeData": {"awardeeHeader": {"awardeeName": company.name},
+                                "awardeeUEIInformation": {"uniqueEntityId": company.uei}},
+                "productOrServiceInformation": {"descriptionOfContractRequirement":
+                                                a["description"]},
+            },
+        })  # fmt: skip
+    return _json(
+        {
+            "totalRecords": str(series.rows),
+            "limit": str(limit),
+            "offset": str(offset),
+            "awardSummary": awards,
+        }
+    )
+
+
+# -- Django-REST sources: LDA, DocumentCloud, MuckRock --------------------------------------
+
+
+def _drf_page(
+    server: ReplayServer, request: Request, kind: str, paging: str, size_param: str,
+    max_size: int, item: Callable[[int, dict], dict[str, Any]],
+) -> Reply:  # fmt: skip
+    """A ``{count, next, previous, results}`` page; ``next`` names this server."""
+    size = min(_int(request.query.get(size_param), max_size), max_size)
+    series = server.series_for(kind, _without(request.query, paging), size)
+    if paging == "cursor":
+        start = _int(request.query.get("cursor"), 0)
+    else:
+        start = (_int(request.query.get("page"), 1) - 1) * size
+    end = min(start + size, series.rows)
+    results = [
+        item(n, server.action(n)) for n in (_row_number(series, p) for p in range(start, end))
+    ]
+    following = None
+    if end < series.rows:
+        value = end if paging == "cursor" else start // size + 2
+        following = server.url(f"{request.path}?{urlencode({**request.query, paging: value})}")
+    return _json({"count": series.rows, "next": following, "previous": None, "results": results})
+
+
+def _filing(n: int, a: dict) -> dict[str, Any]:
+    company, agency = a["company"], a["agency"]
+    uuid = f"{n:08x}-0000-4000-8000-{n:012x}"
+    return {
+        "url": f"https://lda.gov/api/v1/filings/{uuid}/", "filing_uuid": uuid,
+        "filing_type": "Q2", "filing_type_display": "2nd Quarter - Report",
+        "filing_year": a["date"].year, "filing_period": "second_quarter",
+        "filing_document_url": f"https://lda.gov/filings/public/filing/{uuid}/print/",
+        "income": f"{a['amount'] % 500_000:.2f}", "expenses": None,
+        "dt_posted": f"{a['date'].isoformat()}T10:00:00-04:00", "termination_date": None,
+        "registrant": {"id": 400_000_000 + n % 99_991, "name": f"{company.name} ADVOCATES"},
+        "client": {"id": 200_000 + n % 999_983, "name": company.name,
+                   "general_description": "Technology"},
+        "lobbying_activities": [{
+            "general_issue_code": "HOM", "general_issue_code_display": "Homeland Security",
+            "description": a["description"],
+            "lobbyists": [{"lobbyist": {"id": 70_000 + n % 900, "first_name": "Morgan",
+                                        "last_name": "Hale"}}],
+            "government_entities": [{"id": 10 + n % 40, "name": agency.name}],
+        }],
+    }  # fmt: skip
+
+
+def _document(n: int, a: dict) -> dict[str, Any]:
+    slug = re.sub(r"[^a-z0-9]+", "-", a["description"].lower()).strip("-")
+    return {
+        "id": str(n + 1), "organization": 2201, "access": "public", "status": "success",
+        "title": a["description"].capitalize(), "slug": slug,
+        "created_at": f"{a['date'].isoformat()}T12:00:00.000Z", "page_count": 4,
+        "source": "Public records request",
+        "highlights": {"page_no_1": [f"<em>{escape(a['description'].lower())}</em>"]},
+        "canonical_url": f"https://www.documentcloud.org/documents/{n + 1}-{slug}",
+    }  # fmt: skip
+
+
+def _foia_request(n: int, a: dict) -> dict[str, Any]:
+    return {
+        "id": n + 1, "title": f"{a['description'].capitalize()} records",
+        "slug": f"request-{n + 1}", "status": "done", "agency": 1000 + n % 3000,
+        "embargo_status": "public", "requested_docs": f"All records about {a['description']}.",
+        "datetime_submitted": f"{a['date'].isoformat()}T10:00:00-04:00",
+        "datetime_done": None, "tracking_id": "", "price": "0.00",
+    }  # fmt: skip
+
+
+def lda_filings(server: ReplayServer, request: Request) -> Reply:
+    """``GET /api/v1/filings/``: 25 filings a page, ``page`` for the next."""
+    return _drf_page(server, request, "lda", "page", "page_size", 25, _filing)
+
+
+def documentcloud_search(server: ReplayServer, request: Request) -> Reply:
+    """``GET /api/documents/search/``: 25 documents a page (anonymous), cursor paging."""
+    return _drf_page(server, request, "documentcloud", "cursor", "per_page", 25, _document)
+
+
+def muckrock_requests(server: ReplayServer, request: Request) -> Reply:
+    """``GET /api_v2/requests/``: ``page_size`` requests a page, ``page`` for the next."""
+    return _drf_page(server, request, "muckrock", "page", "page_size", 100, _foia_request)
+
+
+# (method, path pattern, kind counted, handler). The base URLs in ``BASE_PATHS`` point each
+# source here; a source calling a new endpoint needs a row here and, if new, a handler.
+ROUTES: list[tuple[str, str, str, Handler]] = [
+    ("POST", r"/api/v2/search/spending_by_award/?", "usaspending-awards", usaspending_awards),
+    ("POST", r"/api/v2/search/spending_by_transaction/?", "usaspending-transactions",
+     usaspending_transactions_search),
+    ("GET", r"/api/v2/awards/[^/]+/?", "usaspending-detail", usaspending_detail),
+    ("POST", r"/api/v2/transactions/?", "usaspending-award-transactions",
+     usaspending_award_transactions),
+    ("GET", r"/ezsearch/FEEDS/ATOM", "fpds", fpds_feed),
+    ("GET", r"/opportunities/v2/search", "sam", sam_search),
+    ("GET", r"/prod/opportunities/v1/noticedesc", "sam-description", sam_description),
+    ("GET", r"/contract-awards/v1/search", "sam-awards", sam_contract_awards),
+    ("GET", r"/api/v1/filings/", "lda", lda_filings),
+    ("GET", r"/api/documents/search/", "documentcloud", documentcloud_search),
+    ("GET", r"/api_v2/requests/", "muckrock", muckrock_requests),
+]  # fmt: skip
+# Where each source's ``base_url`` points on this server (``SOURCE_URLS``).
+BASE_PATHS = {
+    "usaspending": "",
+    "fpds": "/ezsearch/FEEDS/ATOM",
+    "sam": "/opportunities/v2/search",
+    "sam_awards": "/contract-awards/v1/search",
+    "lda": "/api/v1/",
+    "documentcloud": "/api/",
+    "muckrock": "/api_v2/",
+}
