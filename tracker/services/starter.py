@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from tracker.models import (
 from tracker.normalize import agency_key, vendor_key
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "starter"
+_ASSISTANCE_LISTING = re.compile(r"^\d{2}\.\d{3}$")
 
 
 @dataclass
@@ -52,6 +54,20 @@ class StarterCounts:
 
 def _read(name: str) -> Any:
     return json.loads((STARTER_DIR / name).read_text("utf-8"))
+
+
+def grant_programs() -> list[dict[str, str]]:
+    """The grant programmes sources sweep, from ``grant_programs.json``, sorted by number.
+
+    Read from the file on every call (there is no table for them): curators edit the file and
+    the next run uses it. Raises ``ValueError`` for a number that is not an assistance listing
+    ("16.738"), so a typo fails loudly instead of sweeping nothing.
+    """
+    programs = sorted(_read("grant_programs.json")["programs"], key=lambda p: p["number"])
+    for program in programs:
+        if not _ASSISTANCE_LISTING.match(program["number"]):
+            raise ValueError(f"grant_programs.json: {program['number']!r} is not NN.NNN")
+    return programs
 
 
 def _upsert(model: type, slug: str, defaults: dict[str, Any]) -> tuple[Any, bool]:
