@@ -1,4 +1,4 @@
-"""``manage.py scrape SOURCE [--since] [--until] [--replay PATH ...] [--save-raw DIR]``."""
+"""``manage.py scrape SOURCE [--since] [--until] [--replay PATH ...] [--save-raw DIR] [--plan]``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tracker.models import ScrapeRun
+from tracker.services.plan import scrape_plan
 from tracker.services.scraping import SOURCES, scrape_run
 
 
@@ -36,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--save-raw", metavar="DIR", help="write fetched pages here, replayable"
         )
+        parser.add_argument(
+            "--plan",
+            action="store_true",
+            help="print the requests a run would send and their count; send none",
+        )
 
     def handle(
         self,
@@ -45,12 +51,20 @@ class Command(BaseCommand):
         until: str | None,
         replay: list[str],
         save_raw: str | None,
+        plan: bool = False,
         **options,
     ) -> None:
         since_date = iso_date(since) if since else None
         until_date = iso_date(until) if until else None
         if since_date and until_date and until_date < since_date:
             raise CommandError("--until is before --since")
+        if plan:
+            if replay or save_raw:
+                raise CommandError("--plan sends nothing, so it takes no --replay or --save-raw")
+            self.stdout.write(
+                "\n".join(scrape_plan(source=source, since=since_date, until=until_date).lines())
+            )
+            return
         missing = [path for path in replay if not os.path.exists(path)]
         if missing:
             raise CommandError(f"--replay path not found: {missing[0]}")
