@@ -526,6 +526,11 @@ def muckrock_requests(server: ReplayServer, request: Request) -> Reply:
     return _drf_page(server, request, "muckrock", "page", "page_size", 100, _foia_request)
 
 
+def muckrock_token(server: ReplayServer, request: Request) -> Reply:
+    """``POST /accounts/api/token/`` (or ``refresh/``): MuckRock's account service's JWTs."""
+    return _json({"access": "bench-access", "refresh": "bench-refresh"})
+
+
 # (method, path pattern, kind counted, handler). The base URLs in ``BASE_PATHS`` point each
 # source here; a source calling a new endpoint needs a row here and, if new, a handler.
 ROUTES: list[tuple[str, str, str, Handler]] = [
@@ -542,6 +547,7 @@ ROUTES: list[tuple[str, str, str, Handler]] = [
     ("GET", r"/api/v1/filings/", "lda", lda_filings),
     ("GET", r"/api/documents/search/", "documentcloud", documentcloud_search),
     ("GET", r"/api_v2/requests/", "muckrock", muckrock_requests),
+    ("POST", r"/accounts/api/(token|refresh)/", "muckrock-token", muckrock_token),
 ]  # fmt: skip
 # Where each source's ``base_url`` points on this server (``SOURCE_URLS``).
 BASE_PATHS = {
@@ -552,4 +558,5 @@ BASE_PATHS = {
     "lda": "/api/v1/",
     "documentcloud": "/api/",
     "muckrock": "/api_v2/",
+    "muckrock_auth": "/accounts/api/",  # its auth_url: not yet settable through SOURCE_URLS
 }
