@@ -14,7 +14,7 @@ from tests.support.server import Reply, ScriptedServer
 from tracker.models import Agency, ScrapeRun, TaggingRule, Vendor, VendorAlias
 from tracker.services import plan as plan_service
 from tracker.services import starter as starter_service
-from tracker.services.plan import PlanningClient, PlanTooLong, query_summary, scrape_plan
+from tracker.services.plan import Plan, PlanningClient, PlanTooLong, query_summary, scrape_plan
 from tracker.services.scraping import SOURCES, source_query
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +173,17 @@ def test_planning_client_records_and_redacts():
     assert second.body == {"username": "u", "password": "REDACTED"}
     assert (client.requests_made, client.quota_left()) == (2, None)
     assert first.line() == "GET https://api.example/search?token=REDACTED&q=drone&api_key=REDACTED"
+
+
+def test_plan_lines_say_where_a_run_would_stop():
+    client = PlanningClient()
+    client.get("https://accounts.example/token/")
+    lines = Plan(source="muckrock", requests=client.requests, stopped="no token").lines()
+    assert lines == [
+        "GET https://accounts.example/token/",
+        "muckrock: the run would stop here: no token",
+        f"1 request ({plan_service.PAGING_NOTE})",
+    ]
 
 
 def test_planning_client_stops_a_source_that_never_stops(monkeypatch):

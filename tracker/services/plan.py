@@ -28,7 +28,8 @@ SECRET_FIELDS = frozenset({"password", "refresh", "access", "secret", "client_se
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
 # A source that pages on empty answers would loop: a plan refuses to grow past this.
 MAX_PLANNED_REQUESTS = 100_000
-BODY_SHOWN = 160
+# The body is shown in the source's own key order (its filters usually come first).
+BODY_SHOWN = 240
 PAGING_NOTE = "each page of results beyond the first adds one request to its series"
 
 
@@ -56,7 +57,7 @@ class PlannedRequest:
             url += ("&" if urlsplit(url).query else "?") + urlencode(self.params, doseq=True)
         text = f"{self.method} {url}"
         if self.body is not None:
-            body = json.dumps(self.body, sort_keys=True, separators=(",", ":"), default=str)
+            body = json.dumps(self.body, separators=(",", ":"), default=str)
             text += f"  {body[:BODY_SHOWN]}{'…' if len(body) > BODY_SHOWN else ''}"
         return text
 
