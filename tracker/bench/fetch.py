@@ -38,8 +38,7 @@ from tracker.services.scraping import SOURCES, scrape_run
 from tracker.services.starter import starter_data_load
 
 BACKFILL_START = dt.date(2008, 1, 1)
-TARGET_REQUESTS_PER_EVENT = 0.05  # issue 17, for contract events
-TARGET_HOURS = 24.0  # issue 17: a backfill within a day
+TARGET_HOURS = 24.0  # issue 17: a backfill within a day (report.py holds the row targets)
 POLITE_PER_HOUR = 3600.0  # one request a second: our interval where no limit is published
 
 # Contract transactions the USAspending, FPDS and SAM contract-award sweeps (keywords, PSC
@@ -72,7 +71,7 @@ class Volume:
     rows_per_year: float  # rows of the main listing its series return, all series together
     sample_days: int  # span of the measured run (whole windows of the source's series)
     rates: tuple[Rate, ...]  # the first is the default installation's
-    kinds: dict[str, float]  # replay series kinds the rows are served as → rows per row
+    kinds: dict[str, float]  # replay listing kinds → listing rows per row of rows_per_year
     contract: bool = False  # the requests-per-contract-event target applies
 
 
@@ -117,7 +116,7 @@ class Measured:
     message: str
     requests: int  # the server's count, every route
     planned: int  # first requests of the sample's series (the plan)
-    events: int  # events of this source in the database afterwards
+    events: int  # events with a record from this source that the run added
     kind: str = ""  # the listing the series paged through ("" when no series was served)
     listing_requests: int = 0
     rows: int = 0  # rows the listing served
