@@ -1,10 +1,13 @@
-"""USAspending.gov API v2: contract and IDV awards, their details and modification history.
+"""USAspending.gov API v2: contract, IDV and grant actions, one row per action.
 
-Three page kinds come back: award search pages (one row per award), award details, and
-transaction pages (one row per modification). Awards are keyed by USAspending's
-``generated_internal_id`` (CONT_AWD_<PIID>_<agency>_<parent PIID>_<parent agency>, or
-CONT_IDV_<PIID>_<agency>), whose parts give the same ``match_key`` FPDS gives the base
-action, so the importer folds the two sources together.
+A run pages through ``spending_by_transaction`` searches (one row per action, 100 a page), so
+a page of rows gives a page of records: the base action (mod 0) of an award is the award, the
+others its modifications. The award id (CONT_AWD_<PIID>_<agency>_<parent PIID>_<parent
+agency>, or CONT_IDV_<PIID>_<agency>) gives the same ``match_key`` FPDS gives each action, so
+the importer folds the two sources together.
+
+Older page kinds stay readable for saved replays: award search pages (one row per award),
+award details and per-award transaction pages.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from scrapers.base import Client, Page, Parsed, ParseError, Query, Record, load_json, page_from
 from scrapers.http import HTTPStatusError
 from scrapers.usaspending_records import (
     NAME,
     BadRow,
+    action_record,
     detail_record,
     search_record,
+    text,
     transaction_record,
 )
 
@@ -31,26 +36,41 @@ log = logging.getLogger(__name__)
 __all__ = ["NAME", "fetch", "parse"]
 
 API = "https://api.usaspending.gov"
-PAGE_SIZE = 100
-# Page-number paging fails (HTTP 422) once page*limit passes this; the keyset cursor is needed.
+SEARCH_PATH = "/api/v2/search/spending_by_transaction/"
+PAGE_SIZE = 100  # the endpoint's maximum ``limit``
+# Page-number paging is refused (HTTP 422) once (page - 1) * limit reaches this
+# (ES_TRANSACTIONS_MAX_RESULT_WINDOW in usaspending_api/settings.py); there is no cursor, so
+# a series that reaches it is asked again as two halves of its date window.
 RESULT_WINDOW = 50_000
 EARLIEST_DATE = dt.date(2007, 10, 1)  # searches cannot start earlier
 CONTRACT_CODES = ("A", "B", "C", "D")
 IDV_CODES = ("IDV_A", "IDV_B", "IDV_B_A", "IDV_B_B", "IDV_B_C", "IDV_C", "IDV_D", "IDV_E")
-COMMON_FIELDS = (
-    "Award ID", "Recipient Name", "Recipient UEI", "Recipient DUNS Number", "Award Amount",
-    "Description", "Start Date", "End Date", "Last Modified Date", "Awarding Agency",
-    "Awarding Agency Code", "Awarding Sub Agency", "Awarding Sub Agency Code", "Funding Agency",
-    "Funding Agency Code", "Funding Sub Agency", "Funding Sub Agency Code",
-    "Contract Award Type", "NAICS", "PSC",
+GRANT_CODES = ("02", "03", "04", "05")
+# The transaction search allows one field set for every award type (TransactionField and
+# DerivedField in usaspending_api/search/v2/views/spending_by_transaction.py); it has no
+# agency codes, DUNS or parent recipient.
+CONTRACT_FIELDS = (
+    "Award ID", "Mod", "Action Date", "Action Type", "Award Type", "Transaction Amount",
+    "Transaction Description", "Awarding Agency", "Awarding Sub Agency", "Funding Agency",
+    "Funding Sub Agency", "Recipient Name", "Recipient UEI", "NAICS", "PSC",
+    "Last Date to Order", "generated_internal_id", "internal_id",
 )  # fmt: skip
-# Award type groups are never mixed in one search: each allows a different field set.
-GROUPS = {
-    "contracts": (CONTRACT_CODES, (*COMMON_FIELDS, "Base Obligation Date")),
-    "idvs": (IDV_CODES, (*COMMON_FIELDS, "Last Date to Order")),
-}
-# Sorting on a numeric column gives a cursor value that round-trips as the API documents.
-SORT_FIELD = "Award Amount"
+GRANT_FIELDS = (
+    "Award ID", "Mod", "Action Date", "Award Type", "Transaction Amount",
+    "Transaction Description", "Awarding Agency", "Awarding Sub Agency", "Recipient Name",
+    "Recipient UEI", "Recipient Location", "Assistance Listing", "generated_internal_id",
+    "internal_id",
+)  # fmt: skip
+SORT_FIELD = "Transaction Amount"
+# Grants are searched once per recipient level, so each recipient government's level is known.
+RECIPIENT_LEVELS = {"state": "regional_and_state_government", "local": "local_government"}
+# recipient_search_text terms are ORed (query_with_filters._RecipientSearchText); a chunk
+# keeps each request's query small.
+VENDOR_CHUNK = 20
+ACTION_FIELDS_EXPECTED = (
+    "generated_internal_id", "Award ID", "Mod", "Action Date", "Transaction Amount",
+    "Awarding Agency", "Recipient Name",
+)  # fmt: skip
 SEARCH_FIELDS_EXPECTED = (
     "generated_internal_id", "Award ID", "Recipient Name", "Award Amount", "Description",
     "Awarding Agency", "Awarding Sub Agency",
@@ -62,10 +82,22 @@ DETAIL_FIELDS_EXPECTED = (
     "generated_unique_award_id", "piid", "description", "total_obligation", "date_signed",
     "recipient", "awarding_agency",
 )  # fmt: skip
-_AGENCY_CODE = re.compile(r"^[0-9A-Z]{3,4}$")
+_PSC = re.compile(r"^[A-Z0-9]{1,4}$")  # PSCCodesMixin.validation_pattern; shorter = prefix
+_KEYWORD = re.compile(r"^.{3,}$", re.DOTALL)  # the keywords filter's text_min is 3
+_NAICS = re.compile(r"^(\d{2}|\d{4}|\d{6})$")  # the only lengths the NAICS filter takes
 
 
 # -- fetch ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """One request series: its filters (ANDed by the API) and what its pages carry."""
+
+    name: str
+    filters: dict[str, Any]
+    fields: tuple[str, ...] = CONTRACT_FIELDS
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -76,57 +108,72 @@ def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
     return max(query.since or until, EARLIEST_DATE), until
 
 
-def _filter_sets(query: Query) -> list[dict[str, Any]]:
-    """Return one filter per alternative (keywords, PSC codes, NAICS codes): OR across them.
+def _clean(values: tuple[str, ...], pattern: re.Pattern[str] | None = None) -> list[str]:
+    """Return the distinct non-empty values; with ``pattern``, only those that match it: the
+    API refuses a whole request for one value it cannot search for."""
+    out = []
+    for value in values:
+        value = value.strip()
+        if not value or value in out:
+            continue
+        if pattern and not pattern.match(value):
+            log.warning("usaspending: %r cannot be searched for; left out", value)
+            continue
+        out.append(value)
+    return out
 
-    The API ANDs different filter keys, so the keyword list, the PSC list and the NAICS
-    list each get their own search; the keywords inside one list are ORed by the API.
+
+def sweeps(query: Query) -> list[Sweep]:
+    """Return the request series a query asks for; an empty query field runs no series.
+
+    Keywords; the buying units by PSC and (apart) by NAICS code; the tracked vendors' names
+    and UEIs with no other filter; grants of the listed programmes to state and local
+    governments. Contracts and IDVs share one series: this endpoint allows mixing them.
     """
-    sets: list[dict[str, Any]] = []
-    if keywords := [k for k in query.keywords if k.strip()]:
-        sets.append({"keywords": keywords})
-    if psc := [c for c in query.psc_codes if c.strip()]:
-        sets.append({"psc_codes": psc})
-    if naics := [c for c in query.naics_codes if c.strip()]:
-        sets.append({"naics_codes": {"require": naics}})
-    return sets or [{}]
-
-
-def _agency_filter(query: Query) -> list[dict[str, str]]:
-    """Return the agencies filter: the API matches agency *names*, so bare codes are not sent."""
-    return [
-        {"type": "awarding", "tier": "subtier", "name": name}
-        for name in query.agency_codes
-        if name.strip() and not _AGENCY_CODE.match(name.strip())
+    contracts = [*CONTRACT_CODES, *IDV_CODES]
+    found: list[Sweep] = []
+    if keywords := _clean(query.keywords, _KEYWORD):
+        found.append(Sweep("keywords", {"keywords": keywords, "award_type_codes": contracts}))
+    # The agencies filter matches names only (query_with_filters._Agencies): codes can't go.
+    agencies = [
+        {"type": "awarding", "tier": "subtier", "name": name} for name in _clean(query.agency_names)
     ]
+    if agencies and (psc := _clean(tuple(c.upper() for c in query.psc_codes), _PSC)):
+        filters = {"agencies": agencies, "psc_codes": psc, "award_type_codes": contracts}
+        found.append(Sweep("agency-psc", filters))
+    if agencies and (naics := _clean(query.naics_codes, _NAICS)):
+        filters = {"agencies": agencies, "naics_codes": {"require": naics}}
+        found.append(Sweep("agency-naics", {**filters, "award_type_codes": contracts}))
+    vendors = _clean(query.vendor_names) + _clean(query.vendor_ueis)
+    for start in range(0, len(vendors), VENDOR_CHUNK):
+        chunk = vendors[start : start + VENDOR_CHUNK]
+        filters = {"recipient_search_text": chunk, "award_type_codes": contracts}
+        found.append(Sweep("vendors", filters))
+    if programs := _clean(query.grant_programs):
+        for level, type_name in RECIPIENT_LEVELS.items():
+            filters = {
+                "program_numbers": programs,
+                "recipient_type_names": [type_name],
+                "award_type_codes": list(GRANT_CODES),
+            }
+            found.append(Sweep("grants", filters, GRANT_FIELDS, {"recipient_level": level}))
+    return found
 
 
-def _search_payload(
-    filters: dict[str, Any], fields: tuple[str, ...], page: int, size: int, cursor: tuple | None
-) -> dict[str, Any]:
-    """Return one spending_by_award request body."""
-    payload: dict[str, Any] = {
-        "filters": filters,
-        "fields": list(fields),
+def _payload(sweep: Sweep, since: dt.date, until: dt.date, page: int, size: int) -> dict:
+    """Return one spending_by_transaction request body."""
+    period = {"start_date": f"{since}", "end_date": f"{until}", "date_type": "last_modified_date"}
+    return {
+        "filters": {"time_period": [period], **sweep.filters},
+        "fields": list(sweep.fields),
         "limit": size,
         "page": page,
         "sort": SORT_FIELD,
         "order": "desc",
     }
-    if cursor:
-        payload["last_record_unique_id"], payload["last_record_sort_value"] = cursor
-    return payload
 
 
-def _decode(page: Page) -> Any:
-    """Return the decoded JSON body; raise ParseError for any undecodable body."""
-    try:
-        return load_json(page)
-    except ValueError as exc:  # load_json lets int-size limit errors (4300+ digits) through
-        raise ParseError(f"invalid JSON: {exc}") from None
-
-
-def _page_metadata(page: Page) -> tuple[dict[str, Any], list[Any]]:
+def _rows(page: Page) -> tuple[dict[str, Any], list[Any]]:
     """Return (page_metadata, results) of a fetched page; empty when it cannot be read."""
     try:
         data = _decode(page)
@@ -139,60 +186,76 @@ def _page_metadata(page: Page) -> tuple[dict[str, Any], list[Any]]:
     return (meta if isinstance(meta, dict) else {}), (results if isinstance(results, list) else [])
 
 
-def _award_pages(client: Client, base_url: str, award_id: str, size: int) -> Iterator[Page]:
-    """Yield one award's detail page, then its transaction pages in action-date order."""
-    detail_url = f"{base_url}/api/v2/awards/{quote(award_id, safe='')}/"
-    yield page_from(client.get(detail_url), kind="detail", award_id=award_id)
-    number = 1
-    while True:
-        body = {"award_id": award_id, "page": number, "limit": size}
-        body |= {"sort": "action_date", "order": "asc"}
-        page = page_from(
-            client.post_json(f"{base_url}/api/v2/transactions/", body),
-            kind="transactions",
-            award_id=award_id,
-            page=number,
-        )
-        yield page
-        meta, results = _page_metadata(page)
-        if not meta.get("hasNext") or not results:
-            return
-        number += 1
+def _row_key(row: Any) -> tuple[str, str] | None:
+    """Return what names one action across series: its award id and modification number."""
+    if not isinstance(row, dict):
+        return None
+    try:
+        return text(row, "generated_internal_id"), text(row, "Mod")
+    except BadRow:
+        return None
 
 
-def _search_series(
-    client: Client, base_url: str, filters: dict[str, Any], fields: tuple[str, ...], size: int,
-    window: int, group: str,
-) -> Iterator[Page]:  # fmt: skip
-    """Yield the search pages of one filter, by page number, then by cursor past the window."""
-    url = f"{base_url}/api/v2/search/spending_by_award/"
-    number, cursor = 1, None
-    while True:
-        payload = _search_payload(filters, fields, number, size, cursor)
-        page = page_from(client.post_json(url, payload), kind="search", group=group, page=number)
-        yield page
-        meta, results = _page_metadata(page)
-        if not meta.get("hasNext") or not results:
-            return
-        number += 1
-        if cursor or number * size > window:
-            last_id, last_value = (
-                meta.get("last_record_unique_id"),
-                meta.get("last_record_sort_value"),
-            )
-            if last_id is None or last_value in (None, "None"):
-                return  # no cursor to continue from: stopping beats an HTTP 422
-            cursor = (last_id, last_value)
+@dataclass(slots=True)
+class _Run:
+    """What one fetch shares across its series: where to ask, and what was seen."""
 
+    client: Client
+    url: str
+    size: int
+    window: int
+    max_pages: int | None
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    pages: int = 0
 
-def _award_ids(page: Page) -> list[str]:
-    """Return the generated award ids on a search page, in order."""
-    _, results = _page_metadata(page)
-    return [
-        row["generated_internal_id"]
-        for row in results
-        if isinstance(row, dict) and isinstance(row.get("generated_internal_id"), str)
-    ]
+    def full(self) -> bool:
+        return self.max_pages is not None and self.pages >= self.max_pages
+
+    def series(self, sweep: Sweep, since: dt.date, until: dt.date) -> Iterator[Page]:
+        """Yield one sweep's pages over a date window; a window too big to page is halved."""
+        number = 1
+        while not self.full():
+            body = _payload(sweep, since, until, number, self.size)
+            try:
+                response = self.client.post_json(self.url, body)
+            except HTTPStatusError as exc:
+                if exc.status is not None and exc.status >= 500:
+                    raise  # the source is down (retries spent): the run fails, as before
+                log.warning("usaspending: %s series refused, skipped: %s", sweep.name, exc)
+                return
+            page = page_from(response, kind="actions", sweep=sweep.name, page=number)
+            page.meta |= sweep.meta
+            meta, results = _rows(page)
+            repeats = self._repeats(results)
+            if repeats:
+                page.meta["repeats"] = repeats
+            self.pages += 1
+            yield page
+            if not meta.get("hasNext") or not results:
+                return
+            if number * self.size >= self.window:
+                if since >= until:
+                    log.warning(
+                        "usaspending: %s series over %s passes the result window", sweep.name, since
+                    )
+                    return
+                middle = since + (until - since) // 2
+                yield from self.series(sweep, since, middle)
+                yield from self.series(sweep, middle + dt.timedelta(days=1), until)
+                return
+            number += 1
+
+    def _repeats(self, results: list[Any]) -> list[int]:
+        """Return the indexes of rows an earlier page already gave, noting the others."""
+        repeats = []
+        for index, row in enumerate(results):
+            key = _row_key(row)
+            if key is None:
+                continue
+            if key in self.seen:
+                repeats.append(index)
+            self.seen.add(key)
+        return repeats
 
 
 def fetch(
@@ -204,38 +267,16 @@ def fetch(
     result_window: int = RESULT_WINDOW,
     today: dt.date | None = None,
 ) -> Iterator[Page]:
-    """Yield search pages (contracts, then IDVs), each followed by its awards' details/history."""
-    base_url = base_url.rstrip("/")
+    """Yield the action pages of every sweep the query asks for, each action once per run.
+
+    A row an earlier page already gave is listed in its page's ``meta["repeats"]`` and not
+    parsed again.
+    """
     since, until = _window(query, today or dt.datetime.now(dt.UTC).date())
-    common: dict[str, Any] = {
-        "time_period": [
-            {"start_date": f"{since}", "end_date": f"{until}", "date_type": "last_modified_date"}
-        ]
-    }
-    if agencies := _agency_filter(query):
-        common["agencies"] = agencies
-    seen: set[str] = set()
-    search_pages = 0
-    for group, (codes, fields) in GROUPS.items():
-        for extra in _filter_sets(query):
-            filters = {**common, **extra, "award_type_codes": list(codes)}
-            series = _search_series(
-                client, base_url, filters, fields, page_size, result_window, group
-            )
-            for page in series:
-                yield page
-                search_pages += 1
-                for award_id in _award_ids(page):
-                    if award_id not in seen:
-                        seen.add(award_id)
-                        try:
-                            yield from _award_pages(client, base_url, award_id, page_size)
-                        except HTTPStatusError as exc:
-                            # One award's detail or history is refused: keep its search row
-                            # and go on with the others.
-                            log.warning("usaspending: award %s skipped: %s", award_id, exc)
-                if query.max_pages is not None and search_pages >= query.max_pages:
-                    return
+    url = base_url.rstrip("/") + SEARCH_PATH
+    run = _Run(client, url, page_size, result_window, query.max_pages)
+    for sweep in sweeps(query):
+        yield from run.series(sweep, since, until)
 
 
 # -- parse ----------------------------------------------------------------------------------
@@ -257,8 +298,24 @@ def _row_label(row: dict[str, Any], number: int) -> str:
     return f"row {number}"
 
 
+def _decode(page: Page) -> Any:
+    """Return the decoded JSON body; raise ParseError for any undecodable body."""
+    try:
+        return load_json(page)
+    except ValueError as exc:  # load_json lets int-size limit errors (4300+ digits) through
+        raise ParseError(f"invalid JSON: {exc}") from None
+
+
+PAGE_KINDS = ("actions", "search", "transactions")
+EXPECTED = {
+    "actions": ACTION_FIELDS_EXPECTED,
+    "search": SEARCH_FIELDS_EXPECTED,
+    "transactions": TRANSACTION_FIELDS_EXPECTED,
+}
+
+
 def _sniff(data: dict[str, Any], meta_kind: str) -> str:
-    """Return "detail", "search" or "transactions" for a decoded page; raise ParseError."""
+    """Return "detail", "actions", "search" or "transactions" for a page; raise ParseError."""
     if "generated_unique_award_id" in data or ("piid" in data and "category" in data):
         return "detail"
     if "results" not in data:
@@ -270,17 +327,34 @@ def _sniff(data: dict[str, Any], meta_kind: str) -> str:
     if first is not None:
         if "modification_number" in first or "federal_action_obligation" in first:
             return "transactions"
+        if {"Mod", "Transaction Amount", "Action Date"} & first.keys():
+            return "actions"
         if {"generated_internal_id", "Award ID", "internal_id"} & first.keys():
             return "search"
-    if meta_kind in ("search", "transactions"):
+    if meta_kind in PAGE_KINDS:
         return meta_kind
     if first is None and "page_metadata" in data:
         return "search"  # an empty page: nothing to read either way
     raise ParseError("rows are neither award-search rows nor transactions")
 
 
+def _row_record(kind: str, row: dict[str, Any], meta: dict[str, Any]) -> Record | None:
+    """Return the record of one row of a list page (None for a base action's transaction)."""
+    if kind == "actions":
+        level = meta.get("recipient_level")
+        return action_record(row, level if isinstance(level, str) else "")
+    if kind == "search":
+        return search_record(row)
+    award_id = meta.get("award_id")
+    return transaction_record(row, award_id if isinstance(award_id, str) else "")
+
+
 def parse(page: Page) -> Parsed:
-    """Return the records of a search, award-detail or transactions page (sniffed from the body)."""
+    """Return the records of an action, search, award-detail or transactions page.
+
+    The kind is sniffed from the body. Rows that ``meta["repeats"]`` lists were given by an
+    earlier page of the same run and are not read again.
+    """
     data = _decode(page)
     if not isinstance(data, dict):
         raise ParseError(f"expected a JSON object, got {type(data).__name__}")
@@ -296,17 +370,17 @@ def parse(page: Page) -> Parsed:
             parsed.problems.append(str(exc))
         return parsed
     rows = [row for row in data["results"] if isinstance(row, dict)]
-    award_id = page.meta.get("award_id")
-    award_id = award_id if isinstance(award_id, str) else ""
-    expected = SEARCH_FIELDS_EXPECTED if kind == "search" else TRANSACTION_FIELDS_EXPECTED
-    parsed.drift = _drift(rows, expected, f"{kind} rows")
+    parsed.drift = _drift(rows, EXPECTED[kind], f"{kind} rows")
+    repeats = page.meta.get("repeats")
+    skip = {n for n in repeats if isinstance(n, int)} if isinstance(repeats, list) else set()
     for number, row in enumerate(data["results"], start=1):
+        if number - 1 in skip:
+            continue
         if not isinstance(row, dict):
             parsed.problems.append(f"row {number}: not an object")
             continue
         try:
-            record: Record | None
-            record = search_record(row) if kind == "search" else transaction_record(row, award_id)
+            record = _row_record(kind, row, page.meta)
         except BadRow as exc:
             parsed.problems.append(f"{_row_label(row, number)}: {exc}")
             continue

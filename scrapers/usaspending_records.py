@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scrapers.base import AgencyRef, Record, VendorRef
-from scrapers.fpds import MAX_AMOUNT, contract_match_key, idv_match_key
+from scrapers.fpds import MAX_AMOUNT, NO_PARENT, contract_match_key, idv_match_key
 from scrapers.text import clean_text, plain, scrub
 
 NAME = "usaspending"
@@ -36,23 +36,68 @@ def _split_after(rest: str, piid: str, count: int) -> list[str]:
     return rest.rsplit("_", count - 1)
 
 
-def award_match_key(generated_id: str, piid_hint: str = "", mod: str = "0") -> str:
-    """Return the FPDS-compatible match key of a generated award id ("" for other forms)."""
+def _parts(category: str, piid: str, agency: str, parent_piid: str, parent_agency: str) -> dict:
+    """Return the named parts of an award id, in the order CONT_AWD_ ids spell them."""
+    return {
+        "category": category,
+        "piid": piid,
+        "agency": agency,
+        "parent_piid": parent_piid,
+        "parent_agency": parent_agency,
+    }
+
+
+def award_parts(generated_id: str, piid_hint: str = "") -> dict[str, str]:
+    """Return the parts of a contract or IDV award id ({} for other forms).
+
+    Keys: ``category`` ("contract" | "idv"), ``agency`` (the awarding subtier code FPDS
+    calls agencyID), ``piid``, ``parent_piid`` and ``parent_agency`` ("-NONE-" when none).
+    """
     gid = generated_id.strip().upper()
-    piid = piid_hint.strip().upper()
+    hint = piid_hint.strip().upper()
     if gid.startswith("CONT_IDV_"):
-        parts = _split_after(gid[len("CONT_IDV_") :], piid, 2)
+        parts = _split_after(gid[len("CONT_IDV_") :], hint, 2)
         if len(parts) == 2 and all(parts):
-            return idv_match_key(parts[1], parts[0], mod)
+            return _parts("idv", *parts, NO_PARENT, NO_PARENT)
     elif gid.startswith("CONT_AWD_"):
-        parts = _split_after(gid[len("CONT_AWD_") :], piid, 4)
+        parts = _split_after(gid[len("CONT_AWD_") :], hint, 4)
         if len(parts) == 4 and all(parts):
-            return contract_match_key(parts[1], parts[0], mod, parts[2])
+            return _parts("contract", *parts)
     elif gid.startswith("CONT_AW_"):  # older form: CONT_AW_<agency>_<parent agency>_<PIID>_<parent>
         parts = gid[len("CONT_AW_") :].split("_")
         if len(parts) == 4 and all(parts):
-            return contract_match_key(parts[0], parts[2], mod, parts[3])
-    return ""
+            agency, parent_agency, piid, parent_piid = parts
+            return _parts("contract", piid, agency, parent_piid, parent_agency)
+    return {}
+
+
+def award_match_key(generated_id: str, piid_hint: str = "", mod: str = "0") -> str:
+    """Return the FPDS-compatible match key of a generated award id ("" for other forms)."""
+    parts = award_parts(generated_id, piid_hint)
+    if not parts:
+        return ""
+    if parts["category"] == "idv":
+        return idv_match_key(parts["agency"], parts["piid"], mod)
+    return contract_match_key(parts["agency"], parts["piid"], mod, parts["parent_piid"])
+
+
+def transaction_id(parts: dict[str, str], mod: str) -> str:
+    """Return the CONT_TX_ id USAspending's transactions endpoint gives this action.
+
+    Transaction number 0 is assumed (FPDS numbers a second action under one modification
+    1, 2, ... only rarely); such an action still folds into the right event by match key.
+    """
+    return "_".join(
+        (
+            "CONT_TX",
+            parts["agency"],
+            parts["parent_agency"],
+            parts["piid"],
+            mod,
+            parts["parent_piid"],
+            "0",
+        )
+    )
 
 
 def transaction_parts(transaction_id: str) -> dict[str, str]:
@@ -394,3 +439,153 @@ def transaction_record(row: dict[str, Any], award_id: str) -> Record | None:
             }
         ),
     )
+
+
+# -- spending_by_transaction rows (one row per contract or grant action) ----------------------
+
+
+def _action_agency(row: dict[str, Any], prefix: str, code: str, role: str) -> AgencyRef | None:
+    """Return "<prefix> Sub Agency" under "<prefix> Agency"; rows carry names, not codes.
+
+    The awarding subtier code is known from the award id (``code``); toptier codes are not
+    among the fields this endpoint returns.
+    """
+    top_name, sub_name = text(row, f"{prefix} Agency"), text(row, f"{prefix} Sub Agency")
+    top = AgencyRef(name=top_name, code_type="toptier", role=role, level="federal")
+    if not sub_name:
+        return top if top_name else None
+    return AgencyRef(
+        name=sub_name,
+        code=code,
+        code_type="subtier" if code else "",
+        parent=top if top_name else None,
+        role=role,
+        level="federal",
+    )
+
+
+def _base_action(mod: str) -> bool:
+    """Return whether a modification number names the base action ("0", "00", or none)."""
+    return not mod.strip("0")
+
+
+def contract_action_record(row: dict[str, Any]) -> Record:
+    """Return the record of one contract or IDV action; raises BadRow.
+
+    The base action (mod 0) is the award, keyed by the award id as award-search rows are;
+    a modification is keyed by the CONT_TX_ id the transactions endpoint gives it. Both
+    carry the match key FPDS gives the same action.
+    """
+    gid, piid = text(row, "generated_internal_id"), text(row, "Award ID")
+    parts = award_parts(gid, piid)
+    if not parts:
+        raise BadRow(f"award id {gid[:80]!r} is not a contract or IDV id")
+    mod = text(row, "Mod") or "0"
+    base = _base_action(mod)
+    description = plain(text(row, "Transaction Description"))
+    award_type = text(row, "Award Type")
+    buyer = _action_agency(row, "Awarding", parts["agency"], "buyer")
+    funder = _action_agency(row, "Funding", "", "funder")
+    naics, naics_description = code(row, "NAICS")
+    psc, psc_description = code(row, "PSC")
+    vendor = text(row, "Recipient Name")
+    label = f"{award_type or 'Award'} {piid or parts['piid']}"
+    return Record(
+        source=NAME,
+        external_id=gid if base else transaction_id(parts, mod),
+        kind="award" if base else "modification",
+        title=title_from(description, label if base else f"Modification {mod} to {label}"),
+        url=award_url(gid),
+        raw=scrub(row),
+        date=date(row, "Action Date"),
+        summary=description,
+        amount=amount(row, "Transaction Amount"),
+        agencies=[a for a in (buyer, funder if _different(buyer, funder) else None) if a],
+        vendors=[VendorRef(name=vendor, uei=text(row, "Recipient UEI"))] if vendor else [],
+        codes=_compact({"naics": naics, "psc": psc}),
+        match_key=award_match_key(gid, piid, mod),
+        extra=_compact(
+            {
+                # The importer keeps one fingerprint per variant of an id (search row, detail).
+                "variant": "action",
+                "award_id": gid,
+                "piid": piid or parts["piid"],
+                "parent_award_piid": parts["parent_piid"].replace(NO_PARENT, ""),
+                "modification_number": mod,
+                "award_category": parts["category"],
+                "award_type": award_type,
+                "action_type": text(row, "Action Type"),
+                "naics_description": naics_description,
+                "psc_description": psc_description,
+                "last_date_to_order": text(row, "Last Date to Order"),
+            }
+        ),
+    )
+
+
+def _recipient_government(row: dict[str, Any], level: str) -> AgencyRef | None:
+    """Return the grant's recipient (a state or local government) as an agency."""
+    name = text(row, "Recipient Name")
+    if not name:
+        return None
+    location = obj(row, "Recipient Location")
+    place = text(location, "city_name") or text(location, "county_name")
+    return AgencyRef(
+        name=name,
+        role="requester",
+        level=level,
+        country="US" if text(location, "location_country_code") in ("", "USA") else "",
+        state=text(location, "state_code"),
+        place=place if level == "local" else "",
+    )
+
+
+def grant_action_record(row: dict[str, Any], level: str) -> Record:
+    """Return the record of one grant action: funded by the federal awarding agency, with
+    the recipient government (``level`` "state" or "local", as the search asked) as the
+    requester. Keyed by the award id (FAIN) and, for an amendment, its number."""
+    gid, fain = text(row, "generated_internal_id"), text(row, "Award ID")
+    if not gid.upper().startswith("ASST_"):
+        raise BadRow(f"award id {gid[:80]!r} is not an assistance award id")
+    mod = text(row, "Mod")
+    base = _base_action(mod)
+    description = plain(text(row, "Transaction Description"))
+    listing = obj(row, "Assistance Listing")
+    funder = _action_agency(row, "Awarding", gid.rsplit("_", 1)[-1], "funder")
+    recipient = _recipient_government(row, level)
+    label = f"Grant {fain or gid}"
+    return Record(
+        source=NAME,
+        external_id=gid if base else f"{gid}:{mod}",
+        kind="award" if base else "modification",
+        title=title_from(description, label if base else f"Amendment {mod} to {label}"),
+        url=award_url(gid),
+        raw=scrub(row),
+        date=date(row, "Action Date"),
+        summary=description,
+        amount=amount(row, "Transaction Amount"),
+        agencies=[a for a in (funder, recipient) if a],
+        extra=_compact(
+            {
+                "variant": "action",
+                "award_id": gid,
+                "fain": fain,
+                "modification_number": mod,
+                "award_category": "grant",
+                "award_type": text(row, "Award Type"),
+                "assistance_listing": text(listing, "cfda_number"),
+                "assistance_listing_title": text(listing, "cfda_title"),
+                "recipient_uei": text(row, "Recipient UEI"),
+            }
+        ),
+    )
+
+
+def action_record(row: dict[str, Any], recipient_level: str = "") -> Record:
+    """Return the record of one spending_by_transaction row (contract, IDV or grant)."""
+    gid = text(row, "generated_internal_id")
+    if not gid:
+        raise BadRow("no generated_internal_id")
+    if gid.upper().startswith("ASST_"):
+        return grant_action_record(row, recipient_level)
+    return contract_action_record(row)

@@ -11,7 +11,7 @@ import pytest
 
 from scrapers import fpds, usaspending
 from scrapers.base import Page, ParseError, Query
-from scrapers.http import HttpClient
+from scrapers.http import HttpClient, HTTPStatusError
 from scrapers.usaspending_records import award_match_key, transaction_parts
 from tests.support.server import Reply, ScriptedServer
 
@@ -19,8 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "fixtures" / "usaspending"
 OWN = REPO / "tests" / "fixtures" / "usaspending"
 OWN_FPDS = REPO / "tests" / "fixtures" / "fpds"
-SEARCH_PATH = "/api/v2/search/spending_by_award/"
-TRANSACTIONS_PATH = "/api/v2/transactions/"
+SEARCH_PATH = "/api/v2/search/spending_by_transaction/"
 ICE_AWS = "CONT_AWD_70CMSD21F00000123_7012_GS35F0119Y_4732"
 CBP_LPR = "CONT_AWD_70B03C22C00000045_7014_-NONE-_-NONE-"
 NASA = "CONT_AWD_80GSFC18C0008_8000_-NONE-_-NONE-"
@@ -416,6 +415,147 @@ def test_raw_is_json_serialisable():
             json.dumps(record.raw)
 
 
+# ---------------------------------------------------------------- action pages (one row per action)
+
+
+def actions(name: str, **meta) -> usaspending.Parsed:
+    return parse(own(name), kind="actions", **meta)
+
+
+def test_own_action_page_field_by_field():
+    parsed = actions("transaction_search_ice_cbp.json")
+    assert parsed.problems == [] and parsed.drift == []
+    base, option, closeout, lpr, bpa = parsed.records
+    assert (base.external_id, base.kind) == (ICE_AWS, "award")
+    assert base.match_key == "contract:7012:70CMSD21F00000123:0:GS35F0119Y"
+    assert base.amount == Decimal("2035750.5")  # this action's obligation, as FPDS reports it
+    assert base.date == dt.date(2021, 3, 12)
+    assert base.title.startswith("CLOUD HOSTING AND FACE RECOGNITION")
+    assert base.url == f"https://www.usaspending.gov/award/{ICE_AWS}"
+    assert [chain(a) for a in base.agencies] == [
+        [
+            ("Department of Homeland Security", "", "toptier", ""),
+            ("U.S. Immigration and Customs Enforcement", "7012", "subtier", ""),
+        ]
+    ]
+    (vendor,) = base.vendors
+    assert (vendor.name, vendor.uei, vendor.role) == (
+        "AMAZON WEB SERVICES, INC.",
+        "RV56EEQKQ4Y5",
+        "vendor",
+    )
+    assert base.codes == {"naics": "518210", "psc": "DB10"}
+    assert base.extra["psc_description"] == "IT AND TELECOM - COMPUTE AS A SERVICE"
+    assert base.extra["naics_description"].startswith("COMPUTING INFRASTRUCTURE PROVIDERS")
+    assert base.extra["variant"] == "action"
+    assert base.extra["parent_award_piid"] == "GS35F0119Y"
+    assert (option.kind, option.external_id) == (
+        "modification",
+        "CONT_TX_7012_4732_70CMSD21F00000123_P00001_GS35F0119Y_0",
+    )
+    assert option.amount == Decimal("0")
+    assert closeout.amount == Decimal("-48250.0")
+    assert closeout.title == "DEOBLIGATE UNUSED FUNDS AND CLOSE OUT"
+    assert closeout.extra["modification_number"] == "P00002"
+    assert [(a.name, a.role) for a in lpr.agencies] == [
+        ("U.S. Customs and Border Protection", "buyer"),
+        ("Science and Technology Directorate", "funder"),
+    ]
+    assert "parent_award_piid" not in lpr.extra  # -NONE-: a definitive contract
+    assert (bpa.kind, bpa.match_key) == ("award", "idv:7014:70B02C22A00000010:0")
+    assert bpa.extra["award_category"] == "idv"
+
+
+def test_action_rows_keep_the_ids_earlier_usaspending_records_used():
+    """Re-importing the same actions from the new endpoint must not duplicate them."""
+    by_actions = {
+        r.match_key: r.external_id for r in actions("transaction_search_ice_cbp.json").records
+    }
+    old = [
+        *parse(own("search_surveillance_contracts.json")).records,
+        *parse(own("transactions_ice_aws.json"), award_id=ICE_AWS).records,
+    ]
+    assert old and all(by_actions[r.match_key] == r.external_id for r in old)
+
+
+def test_action_match_keys_equal_fpds_keys_for_the_same_actions():
+    feed = fpds.parse(Page(url="x", body=(OWN_FPDS / "feed_surveillance_page1.xml").read_bytes()))
+    ours = {r.match_key for r in actions("transaction_search_ice_cbp.json").records}
+    assert [r.match_key for r in feed.records] == [
+        "contract:7012:70CMSD21F00000123:0:GS35F0119Y",
+        "idv:7014:70B02C22A00000010:0",
+        "contract:7012:70CMSD21F00000123:P00002:GS35F0119Y",
+    ]
+    assert {r.match_key for r in feed.records} <= ours
+    base = fpds.contract_match_key("7012", "70CMSD21F00000123", "0", "GS35F0119Y")
+    assert base in ours
+
+
+def test_grant_row_is_an_award_of_the_granting_agency_to_a_local_government():
+    parsed = actions("transaction_search_grants_local.json", recipient_level="local")
+    assert parsed.problems == [] and parsed.drift == []
+    grant, extension = parsed.records
+    assert (grant.kind, grant.external_id) == ("award", "ASST_NON_15PBJA23GG01234JAGX_1550")
+    assert grant.amount == Decimal("148512.0")
+    assert grant.date == dt.date(2023, 9, 20)
+    assert grant.match_key == "" and grant.vendors == []
+    funder, recipient = grant.agencies
+    assert chain(funder) == [
+        ("Department of Justice", "", "toptier", ""),
+        ("Office of Justice Programs", "1550", "subtier", ""),
+    ]
+    assert (funder.role, funder.level) == ("funder", "federal")
+    assert (recipient.name, recipient.role, recipient.level) == (
+        "CITY OF DAYTON",
+        "requester",
+        "local",
+    )
+    assert (recipient.state, recipient.place, recipient.parent) == ("OH", "DAYTON", None)
+    assert grant.extra["assistance_listing"] == "16.738"
+    assert grant.extra["fain"] == "15PBJA23GG01234JAGX"
+    assert (extension.kind, extension.external_id) == (
+        "modification",
+        "ASST_NON_15PBJA23GG01234JAGX_1550:1",
+    )
+
+
+def test_a_state_grant_recipient_has_no_place():
+    (grant, _) = actions("transaction_search_grants_local.json", recipient_level="state").records
+    recipient = grant.agencies[1]
+    assert (recipient.level, recipient.state, recipient.place) == ("state", "OH", "")
+
+
+def test_action_rows_that_cannot_be_keyed_are_problems():
+    page = json.loads(own("transaction_search_ice_cbp.json"))
+    good = page["results"][0]
+    page["results"] = [
+        {**good, "generated_internal_id": "CONT_AWD_ONLYPIID"},
+        {**good, "generated_internal_id": None},
+        {**good, "generated_internal_id": "ASST_NON_X_1550", "Transaction Amount": "lots"},
+        good,
+    ]
+    parsed = parse(page)
+    assert parsed.problems == [
+        "CONT_AWD_ONLYPIID: award id 'CONT_AWD_ONLYPIID' is not a contract or IDV id",
+        "70CMSD21F00000123: no generated_internal_id",
+        "ASST_NON_X_1550: Transaction Amount is not a number: 'lots'",
+    ]
+    assert [r.external_id for r in parsed.records] == [ICE_AWS]
+
+
+def test_renamed_action_field_is_reported_as_drift():
+    page = json.loads(own("transaction_search_ice_cbp.json"))
+    for row in page["results"]:
+        row["Modification"] = row.pop("Mod")
+    parsed = parse(page)
+    assert parsed.drift == ["actions rows lack 'Mod'"]
+
+
+def test_repeated_rows_named_in_the_page_meta_are_not_read_again():
+    parsed = actions("transaction_search_ice_cbp.json", repeats=[0, 2, "x"])
+    assert [r.extra["modification_number"] for r in parsed.records] == ["P00001", "0", "0"]
+
+
 # ---------------------------------------------------------------- fetch over loopback
 
 
@@ -425,42 +565,27 @@ def client_for(server: ScriptedServer) -> HttpClient:
     )
 
 
-def row(n: int) -> dict:
+def action_row(n: int, mod: str = "0") -> dict:
     return {
-        "internal_id": n,
         "Award ID": f"P{n}",
+        "Mod": mod,
+        "Action Date": "2024-01-02",
+        "Transaction Amount": 10.0 * n,
         "generated_internal_id": f"CONT_AWD_P{n}_7012_-NONE-_-NONE-",
+        "internal_id": n,
     }
 
 
-def page_json(rows, has_next, last_id=None, last_value="None") -> Reply:
-    meta = {
-        "page": 1,
-        "hasNext": has_next,
-        "last_record_unique_id": last_id,
-        "last_record_sort_value": last_value,
-    }
-    return Reply.json({"limit": 2, "results": rows, "page_metadata": meta, "messages": []})
+def action_page(rows, has_next: bool = False, number: int = 1) -> Reply:
+    meta = {"page": number, "hasNext": has_next, "hasPrevious": number > 1}
+    return Reply.json({"limit": 100, "results": rows, "page_metadata": meta, "messages": []})
 
 
-EMPTY = page_json([], False)
-NO_TRANSACTIONS = Reply.json({"results": [], "page_metadata": {"page": 1, "hasNext": False}})
-
-
-def add_awards(server: ScriptedServer, *numbers: int) -> None:
-    for n in numbers:
-        server.add(
-            f"/api/v2/awards/CONT_AWD_P{n}_7012_-NONE-_-NONE-/",
-            Reply.json(
-                {
-                    "generated_unique_award_id": f"CONT_AWD_P{n}_7012_-NONE-_-NONE-",
-                    "piid": f"P{n}",
-                    "category": "contract",
-                }
-            ),
-        )
-
-
+EMPTY = action_page([])
+CONTRACT_TYPES = ["A", "B", "C", "D", *usaspending.IDV_CODES]
+JANUARY = [
+    {"start_date": "2024-01-01", "end_date": "2024-01-31", "date_type": "last_modified_date"}
+]
 QUERY = Query(
     since=dt.date(2024, 1, 1),
     until=dt.date(2024, 1, 31),
@@ -468,195 +593,213 @@ QUERY = Query(
 )
 
 
-def test_fetch_pages_search_until_has_next_is_false_and_fetches_each_award():
+def fetched(server: ScriptedServer, query: Query, **kwargs) -> tuple[list[Page], list[dict]]:
+    pages = list(usaspending.fetch(client_for(server), query, base_url=server.url("/"), **kwargs))
+    return pages, [r.json() for r in server.requests_to(SEARCH_PATH)]
+
+
+def test_fetch_asks_one_action_search_per_page_of_100_rows():
     with ScriptedServer() as server:
-        server.add(
-            SEARCH_PATH,
-            page_json([row(1), row(2)], True, 2, "10.0"),
-            page_json([row(3)], False),
-            EMPTY,
-        )
-        add_awards(server, 1, 2, 3)
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        pages = list(usaspending.fetch(client_for(server), QUERY, base_url=server.url("/")))
-        searches = [r.json() for r in server.requests_to(SEARCH_PATH)]
-        transactions = [r.json() for r in server.requests_to(TRANSACTIONS_PATH)]
-    assert [(p.meta["kind"], p.meta.get("award_id", "")[9:11]) for p in pages] == [
-        ("search", ""),
-        ("detail", "P1"),
-        ("transactions", "P1"),
-        ("detail", "P2"),
-        ("transactions", "P2"),
-        ("search", ""),
-        ("detail", "P3"),
-        ("transactions", "P3"),
-        ("search", ""),
-    ]
-    assert [s["page"] for s in searches] == [1, 2, 1]
-    contracts, _, idvs = searches
-    assert contracts["filters"]["award_type_codes"] == ["A", "B", "C", "D"]
-    assert all(code.startswith("IDV_") for code in idvs["filters"]["award_type_codes"])
-    assert contracts["filters"]["keywords"] == ["face recognition", "license plate reader"]
-    assert contracts["filters"]["time_period"] == [
-        {"start_date": "2024-01-01", "end_date": "2024-01-31", "date_type": "last_modified_date"}
-    ]
-    assert contracts["limit"] == 100
-    assert contracts["sort"] in contracts["fields"]
-    assert "Base Obligation Date" in contracts["fields"] and "Last Date to Order" in idvs["fields"]
-    assert "last_record_unique_id" not in contracts
-    assert transactions[0] == {
-        "award_id": "CONT_AWD_P1_7012_-NONE-_-NONE-",
-        "page": 1,
+        server.add(SEARCH_PATH, action_page([action_row(1)], True), action_page([action_row(2)]))
+        pages, bodies = fetched(server, QUERY)
+        assert [r.path for r in server.requests] == [SEARCH_PATH, SEARCH_PATH]
+    assert bodies[0] == {
+        "filters": {
+            "time_period": JANUARY,
+            "keywords": ["face recognition", "license plate reader"],
+            "award_type_codes": CONTRACT_TYPES,
+        },
+        "fields": list(usaspending.CONTRACT_FIELDS),
         "limit": 100,
-        "sort": "action_date",
-        "order": "asc",
+        "page": 1,
+        "sort": "Transaction Amount",
+        "order": "desc",
     }
-    assert [
-        usaspending.parse(p).records[0].external_id for p in pages if p.meta["kind"] == "detail"
-    ] == [
+    assert bodies[1] == {**bodies[0], "page": 2}
+    assert [p.meta for p in pages] == [
+        {"kind": "actions", "sweep": "keywords", "page": 1},
+        {"kind": "actions", "sweep": "keywords", "page": 2},
+    ]
+    assert [r.external_id for p in pages for r in usaspending.parse(p).records] == [
         "CONT_AWD_P1_7012_-NONE-_-NONE-",
         "CONT_AWD_P2_7012_-NONE-_-NONE-",
-        "CONT_AWD_P3_7012_-NONE-_-NONE-",
     ]
 
 
-def test_fetch_switches_to_the_keyset_cursor_past_the_result_window():
-    with ScriptedServer() as server:
-        server.add(
-            SEARCH_PATH,
-            page_json([row(1), row(2)], True, 2, "50.0"),
-            page_json([row(3), row(4)], True, 4, "40.0"),
-            page_json([row(5), row(6)], True, 6, "30.0"),
-            page_json([row(7)], False, None, "None"),
-            EMPTY,
-        )
-        add_awards(server, *range(1, 8))
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        list(
-            usaspending.fetch(
-                client_for(server),
-                Query(),
-                base_url=server.url("/"),
-                page_size=2,
-                result_window=4,
-                today=dt.date(2024, 5, 2),
-            )
-        )
-        searches = [r.json() for r in server.requests_to(SEARCH_PATH)]
-    assert [s["page"] for s in searches] == [1, 2, 3, 4, 1]
-    assert [
-        (s.get("last_record_unique_id"), s.get("last_record_sort_value")) for s in searches
-    ] == [
-        (None, None),
-        (None, None),
-        (4, "40.0"),
-        (6, "30.0"),
-        (None, None),
-    ]
-    assert searches[0]["filters"]["time_period"][0]["start_date"] == "2024-05-01"  # yesterday
-    assert "keywords" not in searches[0]["filters"]
-
-
-def test_fetch_stops_when_the_cursor_is_missing_instead_of_asking_past_the_window():
-    with ScriptedServer() as server:
-        server.add(
-            SEARCH_PATH,
-            page_json([row(1), row(2)], True, 2, "5.0"),
-            page_json([row(3), row(4)], True, None, "None"),
-            EMPTY,
-        )
-        add_awards(server, 1, 2, 3, 4)
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        list(
-            usaspending.fetch(
-                client_for(server), Query(), base_url=server.url("/"), page_size=2, result_window=4
-            )
-        )
-        assert [r.json()["page"] for r in server.requests_to(SEARCH_PATH)] == [1, 2, 1]
-
-
-def test_fetch_pages_transactions_and_respects_max_pages():
-    with ScriptedServer() as server:
-        server.add(SEARCH_PATH, page_json([row(1)], True, 1, "9.0"))
-        add_awards(server, 1)
-        server.add(
-            TRANSACTIONS_PATH,
-            Reply.json({"results": [{"id": "t1"}], "page_metadata": {"page": 1, "hasNext": True}}),
-            NO_TRANSACTIONS,
-        )
-        pages = list(
-            usaspending.fetch(client_for(server), Query(max_pages=1), base_url=server.url("/"))
-        )
-        assert [r.json()["page"] for r in server.requests_to(TRANSACTIONS_PATH)] == [1, 2]
-        assert len(server.requests_to(SEARCH_PATH)) == 1
-    assert [p.meta["kind"] for p in pages] == ["search", "detail", "transactions", "transactions"]
-    assert pages[3].meta == {
-        "kind": "transactions",
-        "award_id": "CONT_AWD_P1_7012_-NONE-_-NONE-",
-        "page": 2,
-    }
-
-
-def test_fetch_runs_keywords_psc_and_naics_as_separate_searches_and_fetches_an_award_once():
+def test_fetch_runs_each_sweep_as_its_own_series_with_its_own_filters():
+    names = tuple(f"VENDOR {n}" for n in range(usaspending.VENDOR_CHUNK + 1))
     query = Query(
-        keywords=("facial recognition",),
-        psc_codes=("6350",),
-        naics_codes=("334290",),
-        agency_codes=("U.S. Customs and Border Protection", "7014"),
+        keywords=("facial recognition", "AI"),
+        agency_names=(
+            "U.S. Customs and Border Protection",
+            "U.S. Immigration and Customs Enforcement",
+        ),
+        agency_codes=("7014", "7012"),
+        psc_codes=("6350", "d3", "R4X9Z"),
+        naics_codes=("334290", "54151"),
+        vendor_names=names,
+        vendor_ueis=("RV56EEQKQ4Y5",),
+        grant_programs=("16.738", "16.710"),
     )
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, page_json([row(1)], False))
-        add_awards(server, 1)
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        list(usaspending.fetch(client_for(server), query, base_url=server.url("/")))
-        filters = [r.json()["filters"] for r in server.requests_to(SEARCH_PATH)]
-        assert len(server.requests_to("/api/v2/awards/CONT_AWD_P1_7012_-NONE-_-NONE-/")) == 1
-    assert len(filters) == 6
-    assert [
-        sorted(set(f) - {"time_period", "agencies", "award_type_codes"}) for f in filters[:3]
-    ] == [
-        ["keywords"],
-        ["psc_codes"],
-        ["naics_codes"],
+        server.add(SEARCH_PATH, EMPTY)
+        pages, bodies = fetched(server, query, today=dt.date(2024, 5, 2))
+    filters = [b["filters"] for b in bodies]
+    assert [p.meta["sweep"] for p in pages] == [
+        "keywords", "agency-psc", "agency-naics", "vendors", "vendors", "grants", "grants",
+    ]  # fmt: skip
+    yesterday = [
+        {"start_date": "2024-05-01", "end_date": "2024-05-01", "date_type": "last_modified_date"}
     ]
-    assert filters[1]["psc_codes"] == ["6350"]
-    assert filters[2]["naics_codes"] == {"require": ["334290"]}
-    # The API filters agencies by name; a bare code cannot be sent.
-    assert filters[0]["agencies"] == [
-        {"type": "awarding", "tier": "subtier", "name": "U.S. Customs and Border Protection"}
+    assert all(f["time_period"] == yesterday for f in filters)
+    agencies = [
+        {"type": "awarding", "tier": "subtier", "name": "U.S. Customs and Border Protection"},
+        {"type": "awarding", "tier": "subtier", "name": "U.S. Immigration and Customs Enforcement"},
     ]
+    no_period = [{k: v for k, v in f.items() if k != "time_period"} for f in filters]
+    assert no_period[:5] == [
+        {"keywords": ["facial recognition"], "award_type_codes": CONTRACT_TYPES},
+        # Codes the API would refuse (a 422 for the whole request) are left out.
+        {"agencies": agencies, "psc_codes": ["6350", "D3"], "award_type_codes": CONTRACT_TYPES},
+        {
+            "agencies": agencies,
+            "naics_codes": {"require": ["334290"]},
+            "award_type_codes": CONTRACT_TYPES,
+        },
+        {"recipient_search_text": list(names[:-1]), "award_type_codes": CONTRACT_TYPES},
+        {"recipient_search_text": [names[-1], "RV56EEQKQ4Y5"], "award_type_codes": CONTRACT_TYPES},
+    ]
+    assert no_period[5:] == [
+        {
+            "program_numbers": ["16.738", "16.710"],
+            "recipient_type_names": [level],
+            "award_type_codes": ["02", "03", "04", "05"],
+        }
+        for level in ("regional_and_state_government", "local_government")
+    ]
+    assert bodies[5]["fields"] == list(usaspending.GRANT_FIELDS)
+    assert [p.meta.get("recipient_level") for p in pages[5:]] == ["state", "local"]
+    assert all(b["sort"] in b["fields"] and b["limit"] == 100 for b in bodies)
+
+
+def test_fetch_runs_no_sweep_for_empty_query_fields():
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, EMPTY)
+        pages, bodies = fetched(server, Query(agency_names=("FBI",), vendor_names=(" ",)))
+    assert pages == [] and bodies == []
+
+
+def test_fetch_gives_each_action_once_across_sweeps():
+    query = Query(keywords=("rekognition",), vendor_names=("AMAZON WEB SERVICES",))
+    ice = own("transaction_search_ice_cbp.json")
+    page = json.loads(ice)
+    new_row = {**page["results"][0], "generated_internal_id": "CONT_AWD_X9_7012_-NONE-_-NONE-"}
+    page["results"] = [page["results"][2], new_row, page["results"][0]]
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply(body=ice, headers={"Content-Type": "application/json"}))
+        server.add(SEARCH_PATH, Reply.json(page))
+        pages, _ = fetched(server, query)
+    assert [p.meta.get("repeats") for p in pages] == [None, [0, 2]]
+    records = [r for p in pages for r in usaspending.parse(p).records]
+    assert len(records) == 6
+    assert len({r.external_id for r in records}) == 6
+    assert records[-1].external_id == "CONT_AWD_X9_7012_-NONE-_-NONE-"
+
+
+def test_fetch_halves_a_date_window_too_big_to_page_through():
+    rows = [action_row(n) for n in range(1, 7)]
+    with ScriptedServer() as server:
+        server.add(
+            SEARCH_PATH,
+            action_page(rows[0:2], True),
+            action_page(rows[2:4], True),  # page*size reaches the window: ask again in halves
+            action_page(rows[0:2], False),
+            action_page(rows[4:6], False),
+        )
+        pages, bodies = fetched(server, QUERY, page_size=2, result_window=4)
+    periods = [(b["page"], b["filters"]["time_period"][0]) for b in bodies]
+    assert [(n, p["start_date"], p["end_date"]) for n, p in periods] == [
+        (1, "2024-01-01", "2024-01-31"),
+        (2, "2024-01-01", "2024-01-31"),
+        (1, "2024-01-01", "2024-01-16"),
+        (1, "2024-01-17", "2024-01-31"),
+    ]
+    assert pages[2].meta["repeats"] == [0, 1]
+    ids = [r.external_id for p in pages for r in usaspending.parse(p).records]
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_fetch_stops_a_one_day_series_at_the_result_window():
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, action_page([action_row(1), action_row(2)], True))
+        _, bodies = fetched(
+            server,
+            Query(keywords=("lpr",)),
+            page_size=2,
+            result_window=4,
+            today=dt.date(2024, 5, 2),
+        )
+    assert [b["page"] for b in bodies] == [1, 2]  # page 3 would be refused with HTTP 422
+
+
+@pytest.mark.parametrize(
+    "body", [b"{}", b'{"results": []}', b'{"page_metadata": {"hasNext": true}}']
+)
+def test_fetch_ends_each_series_on_an_empty_answer(body):
+    """A planning client answers every request with {}: one request per series is listed."""
+    query = Query(keywords=("lpr",), vendor_names=("AXON",), grant_programs=("16.738",))
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply(body=body, headers={"Content-Type": "application/json"}))
+        pages, bodies = fetched(server, query)
+    assert [p.meta["sweep"] for p in pages] == ["keywords", "vendors", "grants", "grants"]
+    assert [b["page"] for b in bodies] == [1, 1, 1, 1]
+
+
+def test_fetch_skips_a_refused_series_and_goes_on():
+    query = Query(keywords=("lpr",), vendor_names=("AXON",))
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply.json({"detail": "bad filter"}, status=422))
+        server.add(SEARCH_PATH, action_page([action_row(1)]))
+        pages, bodies = fetched(server, query)
+    assert len(bodies) == 2
+    assert [p.meta["sweep"] for p in pages] == ["vendors"]
+
+
+def test_fetch_fails_when_the_source_stays_down():
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply(status=503, body=b"busy"))
+        with pytest.raises(HTTPStatusError):
+            fetched(server, QUERY)
 
 
 def test_fetch_retries_a_500_then_succeeds():
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, Reply(status=500, body=b"busy"), page_json([], False))
-        pages = list(usaspending.fetch(client_for(server), Query(), base_url=server.url("/")))
-        assert len(server.requests_to(SEARCH_PATH)) == 3  # 500, 200 (contracts), 200 (IDVs)
-    assert [p.meta["kind"] for p in pages] == ["search", "search"]
-    assert usaspending.parse(pages[0]).records == []
+        server.add(SEARCH_PATH, Reply(status=500, body=b"busy"), action_page([action_row(1)]))
+        pages, bodies = fetched(server, QUERY)
+    assert len(bodies) == 2  # the 500, then the page
+    assert len(pages) == 1 and len(usaspending.parse(pages[0]).records) == 1
 
 
-def test_fetch_escapes_award_ids_in_the_detail_path():
-    hostile = {"internal_id": 9, "generated_internal_id": "../../admin?x=1"}
+def test_fetch_respects_max_pages():
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, page_json([hostile], False), EMPTY)
-        server.add(
-            "/api/v2/awards/..%2F..%2Fadmin%3Fx%3D1/",
-            Reply.json({"piid": "X", "category": "contract"}),
+        server.add(SEARCH_PATH, action_page([action_row(1)], True))
+        pages, bodies = fetched(
+            server, Query(keywords=("lpr",), vendor_names=("AXON",), max_pages=2)
         )
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        list(usaspending.fetch(client_for(server), Query(), base_url=server.url("/")))
-        paths = [r.path for r in server.requests]
-    assert "/api/v2/awards/..%2F..%2Fadmin%3Fx%3D1/" in paths
-    assert not any(p.startswith("/admin") for p in paths)
+    assert [b["page"] for b in bodies] == [1, 2]
+    assert len(pages) == 2
 
 
-def test_fetch_skips_an_award_whose_detail_is_refused_and_goes_on():
+def test_requests_per_contract_event_on_a_replay_of_recorded_pages():
+    """The fetch cost: one request gives up to 100 contract actions (events)."""
+    pages = [own("transaction_search_fbi_page1.json"), own("transaction_search_fbi_page2.json")]
+    json_headers = {"Content-Type": "application/json"}
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, page_json([row(1), row(2)], False), EMPTY)
-        add_awards(server, 2)
-        server.add("/api/v2/awards/CONT_AWD_P1_7012_-NONE-_-NONE-/", Reply(status=404))
-        server.add(TRANSACTIONS_PATH, NO_TRANSACTIONS)
-        pages = list(usaspending.fetch(client_for(server), QUERY, base_url=server.url("/")))
-    kinds = [(p.meta["kind"], p.meta.get("award_id", "")[9:11]) for p in pages]
-    assert ("detail", "P2") in kinds and ("detail", "P1") not in kinds
+        server.add(SEARCH_PATH, *(Reply(body=body, headers=json_headers) for body in pages))
+        fetched_pages, bodies = fetched(server, Query(keywords=("forensic",)))
+        requests = len(server.requests)
+    assert [b["page"] for b in bodies] == [1, 2]
+    records = [r for p in fetched_pages for r in usaspending.parse(p).records]
+    assert (requests, len(records), len({r.match_key for r in records})) == (2, 130, 130)
+    assert {r.kind for r in records} == {"award", "modification"}
+    assert requests / len(records) <= 0.05  # 0.015 here; the old pattern cost over 2
