@@ -506,11 +506,11 @@ def test_grant_row_is_an_award_of_the_granting_agency_to_a_local_government():
     ]
     assert (funder.role, funder.level) == ("funder", "federal")
     assert (recipient.name, recipient.role, recipient.level) == (
-        "CITY OF DAYTON",
+        "CITY OF NORTH HAVENFORD",
         "requester",
         "local",
     )
-    assert (recipient.state, recipient.place, recipient.parent) == ("OH", "DAYTON", None)
+    assert (recipient.state, recipient.place, recipient.parent) == ("OH", "NORTH HAVENFORD", None)
     assert grant.extra["assistance_listing"] == "16.738"
     assert grant.extra["fain"] == "15PBJA23GG01234JAGX"
     assert (extension.kind, extension.external_id) == (
