@@ -1,27 +1,46 @@
 """SAM.gov Get Opportunities API v2: contract notices (solicitations, sources sought, awards).
 
+Quota strategy. A SAM.gov key without a role allows 10 requests a day, shared with the
+``sam_awards`` source (same key). Searching term by term would cover ten terms a day, so
+instead each run makes **one unfiltered search per posted-date window** (``limit=1000``)
+and keeps the notices that match the query locally (``NoticeFilter``): any search keyword
+in the title (case-insensitive, whole words, simple plurals), a PSC prefix on
+``classificationCode``, a NAICS prefix on ``naicsCode``/``naicsCodes``, or an agency name
+in ``fullParentPathName``. SAM posts about 280 notices a day (the recorded sample: 9,334
+notices posted 2026-01-01..02-02), so a daily run covers every term in one or two
+requests and a 30-day backfill in about ten; a day never needs more than one page, so no
+rotation over terms is needed. The remaining requests fetch the descriptions of matched
+notices, at most half of what the shared quota has left (the rest stays for
+``sam_awards``, whichever of the two runs first). A key with a SAM role (1,000 a day) runs
+the same searches and fetches up to ~500 descriptions a day; a year of notices (~105,000)
+backfills in ~105 searches.
+
 Fetch: ``GET /opportunities/v2/search`` needs an API key (``api_key`` query parameter) and
 a ``postedFrom``/``postedTo`` window (``MM/dd/yyyy``) of at most one year, so the requested
-range is cut into windows. One request series runs per keyword (``title``), per PSC code
-(``ccode``) and per NAICS code (``ncode``). The daily key quota is tiny (10 requests for a
-key without a SAM role), so every request, retries included, counts against
-``query.max_requests`` and fetching stops quietly when the next one would pass it. All
-searches run before any notice description is fetched, because one search can yield a
-thousand notices and one description request yields one text.
+range is cut into windows. The docs call ``offset`` a "page index", so it is sent as one;
+if the second page repeats the first page's rows the API is counting records, and paging
+switches to record offsets. Paging stops at a short or empty page or once the rows reach
+``totalRecords``. Every request, retries included, counts against ``query.max_requests``
+and the client's shared daily quota; when either is spent (``QuotaExhausted``), fetching
+stops quietly and everything fetched is kept. The filter travels with each search page
+(``meta["match"]``) so that ``parse`` keeps the same notices, on replay too.
 
-Parse: a search page gives one ``Record`` per notice (kind ``solicitation`` for every
-notice type, award notices included: ``extra["notice_type"]`` says which, and
-``extra["award"]`` carries the award). A notice's ``description`` is only a URL; its text
-arrives later as a separate *description page*, which parses to a **partial record**: same
-``external_id``, only ``summary`` set, and ``extra == {"partial": True}``. The importer
-merges a partial record into the existing event, copying only its non-empty fields.
+Parse: a search page gives one ``Record`` per matched notice (kind ``solicitation`` for
+every notice type, award notices included: ``extra["notice_type"]`` says which,
+``extra["award"]`` carries the award and ``extra["matched"]`` why it was kept). A notice's
+``description`` is only a URL; its text arrives later as a separate *description page*,
+which parses to a **partial record**: same ``external_id``, only ``summary`` set, and
+``extra == {"partial": True}``. The importer merges a partial record into the existing
+event, copying only its non-empty fields.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -33,6 +52,7 @@ from scrapers.base import (
     Parsed,
     ParseError,
     Query,
+    QuotaExhausted,
     Record,
     SourceNotConfigured,
     SourceUnavailable,
@@ -54,8 +74,98 @@ DEFAULT_DAYS = 30
 SAM_HOSTS = frozenset({"api.sam.gov", "api-alpha.sam.gov"})
 MISSING_KEY = "SAM_API_KEY is not set: the sam source needs a free API key from SAM.gov"
 EXPECTED_FIELDS = ("noticeId", "title", "postedDate", "type", "fullParentPathName")
+PSC_PATTERN = re.compile(r"[A-Z0-9]{1,4}")
+NAICS_PATTERN = re.compile(r"[0-9]{2,6}")
 
 log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- local filter
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFilter:
+    """The query's terms, matched against a notice locally (empty: every notice matches)."""
+
+    keywords: tuple[str, ...] = ()
+    psc: tuple[str, ...] = ()
+    naics: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, query: Query) -> NoticeFilter:
+        """Return the filter for a query: its keywords, code-shaped PSC/NAICS values, agencies."""
+        return cls(
+            keywords=tuple(k.strip() for k in query.keywords if k.strip()),
+            psc=_shaped(query.psc_codes, PSC_PATTERN),
+            naics=_shaped(query.naics_codes, NAICS_PATTERN),
+            agencies=tuple(a.strip() for a in query.agency_names if a.strip()),
+        )
+
+    @classmethod
+    def from_meta(cls, value: Any) -> NoticeFilter | None:
+        """Return the filter a search page carries in ``meta["match"]`` (None: keep all)."""
+        if not isinstance(value, dict):
+            return None
+        return cls(
+            **{
+                name: tuple(str(v) for v in value.get(name) or () if isinstance(v, str))
+                for name in ("keywords", "psc", "naics", "agencies")
+            }
+        )
+
+    def as_meta(self) -> dict[str, list[str]]:
+        """Return the filter as plain lists (page meta, saved beside replayable pages)."""
+        return {
+            "keywords": list(self.keywords),
+            "psc": list(self.psc),
+            "naics": list(self.naics),
+            "agencies": list(self.agencies),
+        }
+
+    def matches(self, row: dict[str, Any]) -> list[str]:
+        """Return why a notice matches ("keyword:…", "psc:…", …); empty when it does not."""
+        if not (self.keywords or self.psc or self.naics or self.agencies):
+            return ["all"]
+        reasons = [f"keyword:{k}" for k in _matched_phrases(self.keywords, _text(row.get("title")))]
+        psc = _text(row.get("classificationCode")).upper()
+        reasons += [f"psc:{code}" for code in self.psc if psc and psc.startswith(code)]
+        naics = {_text(row.get("naicsCode"))} | {_text(c) for c in _list(row.get("naicsCodes"))}
+        reasons += [
+            f"naics:{code}" for code in self.naics if any(n.startswith(code) for n in naics if n)
+        ]
+        # The path separates levels with dots, and names hold dots too ("U.S. MARSHALS"), so
+        # dots count as spaces there and a name is tried with its dots dropped or spaced.
+        path = _words(_text(row.get("fullParentPathName")).replace(".", " "))
+        reasons += [
+            f"agency:{name}"
+            for name in self.agencies
+            if _matched_phrases(
+                (_words(name.replace(".", "")), _words(name.replace(".", " "))), path
+            )
+        ]
+        return reasons
+
+
+def _words(text: str) -> str:
+    """Return ``text`` as words separated by single spaces (punctuation dropped)."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def _shaped(values: tuple[str, ...], pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """Return the values shaped like codes (PSC rules also hold description words)."""
+    return tuple(v.strip().upper() for v in values if pattern.fullmatch(v.strip().upper()))
+
+
+def _matched_phrases(phrases: tuple[str, ...], text: str) -> list[str]:
+    """Return the phrases found in ``text`` as whole words (any case, simple plurals)."""
+    if not phrases or not text:
+        return []
+    return [
+        phrase
+        for phrase in phrases
+        if re.search(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", text, re.IGNORECASE)
+    ]
 
 
 # ---------------------------------------------------------------- fetch
@@ -79,25 +189,51 @@ def fetch(
     base_url: str = SEARCH_URL,
     today: dt.date | None = None,
 ) -> Iterator[Page]:
-    """Yield search pages, then description pages, until done or the request quota is spent."""
+    """Yield search pages, then matched notices' description pages, until done or quota spent."""
     if not query.api_key:
         raise SourceNotConfigured(MISSING_KEY)
     today = today or dt.datetime.now(dt.UTC).date()
     until = query.until or today
     since = query.since or until - dt.timedelta(days=DEFAULT_DAYS)
     budget = _Budget(client, query.max_requests, query.max_pages)
-    allowed_hosts = SAM_HOSTS | {urlsplit(base_url).netloc}
+    notice_filter = NoticeFilter.from_query(query)
     descriptions: dict[str, str] = {}
-    for params in _search_params(query, since, until):
-        if not (yield from _search(client, base_url, params, budget, descriptions)):
-            break  # a cap was hit; the quota check below decides about descriptions
+    try:
+        for start, end in posting_windows(since, until):
+            params = {
+                "postedFrom": start.strftime("%m/%d/%Y"),
+                "postedTo": end.strftime("%m/%d/%Y"),
+                "ptype": NOTICE_TYPES,
+                "limit": PAGE_LIMIT,
+                "api_key": query.api_key,
+            }
+            search = _search(client, base_url, params, budget, notice_filter, descriptions)
+            if not (yield from search):
+                break  # a cap was hit; the quota decides about descriptions
+        yield from _descriptions(client, query, base_url, budget, descriptions)
+    except QuotaExhausted as exc:
+        log.warning("sam: stopping, the shared daily quota is spent (%s)", exc)
+
+
+def _descriptions(
+    client: Client, query: Query, base_url: str, budget: _Budget, descriptions: dict[str, str]
+) -> Iterator[Page]:
+    """Yield the description pages of matched notices, within half the shared quota left."""
+    allowed_hosts = SAM_HOSTS | {urlsplit(base_url).netloc}
+    left = getattr(client, "quota_left", lambda: None)()
+    share = None if left is None else left // 2
     for notice_id, url in descriptions.items():
         if urlsplit(url).netloc not in allowed_hosts:
             log.error("sam: refusing description URL on an unknown host: %s", url)
             continue
+        if share is not None and share <= 0:
+            log.info("sam: leaving the rest of the shared quota to sam_awards")
+            return
         if not budget.allows_request():
             return
         response = _get(client, url, {"api_key": query.api_key})
+        if share is not None:
+            share -= 1
         if response is not None:
             yield _page(response, kind="description", notice_id=notice_id)
 
@@ -114,12 +250,14 @@ class _Budget:
         self.spent = False
 
     def allows_request(self) -> bool:
-        """Return whether one more request stays within the quota (warning once when not)."""
+        """Return whether one more request stays within the quotas (warning once when not)."""
         used = getattr(self.client, "requests_made", 0) - self.start
-        if self.max_requests is None or used < self.max_requests:
+        left = getattr(self.client, "quota_left", lambda: None)()
+        within = self.max_requests is None or used < self.max_requests
+        if within and (left is None or left > 0):
             return True
         if not self.spent:
-            log.warning("sam: stopping at the request quota (%d requests)", self.max_requests)
+            log.warning("sam: stopping at the request quota (%d requests made)", used)
         self.spent = True
         return False
 
@@ -128,34 +266,17 @@ class _Budget:
         return self.max_pages is None or self.pages < self.max_pages
 
 
-def _search_params(query: Query, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
-    """Return the first-page parameters of every search: each filter over each window."""
-    filters = [{"title": keyword} for keyword in query.keywords]
-    filters += [{"ccode": code} for code in query.psc_codes]
-    filters += [{"ncode": code} for code in query.naics_codes]
-    return [
-        {
-            **extra,
-            "postedFrom": start.strftime("%m/%d/%Y"),
-            "postedTo": end.strftime("%m/%d/%Y"),
-            "ptype": NOTICE_TYPES,
-            "limit": PAGE_LIMIT,
-            "api_key": query.api_key,
-        }
-        for extra in filters or [{}]
-        for start, end in posting_windows(since, until)
-    ]
-
-
 def _search(
     client: Client,
     url: str,
     params: dict[str, Any],
     budget: _Budget,
+    notice_filter: NoticeFilter,
     descriptions: dict[str, str],
 ) -> Generator[Page, None, bool]:
     """Yield the pages of one search window; return False when the quota or page cap hit."""
-    offset = collected = 0
+    offset = 0
+    by_records = False
     seen: set[str] = set()
     while True:
         if not budget.allows_page():
@@ -167,23 +288,24 @@ def _search(
         if response is None:
             return True
         budget.pages += 1
-        yield _page(response, kind="search")
+        yield _page(response, kind="search", match=notice_filter.as_meta())
         rows, total = _rows_and_total(response.content)
-        new = 0
+        ids = [_text(row.get("noticeId")) for row in rows]
+        new = {notice_id for notice_id in ids if notice_id} - seen
+        repeated = len(new) < len([i for i in ids if i])
+        seen |= new
         for row in rows:
             notice_id = _text(row.get("noticeId"))
-            if notice_id and notice_id not in seen:
-                seen.add(notice_id)
-                new += 1
             link = _text(row.get("description")).replace(" ", "")
-            if notice_id and link.startswith("http"):
+            if notice_id and link.startswith("http") and notice_filter.matches(row):
                 descriptions.setdefault(notice_id, link)
-        collected += len(rows)
-        # The docs call offset a "page index"; it is sent as a record offset, and these
-        # stops end the loop under either reading (or if the API ignores offset).
-        if not rows or not new or (total is not None and collected >= total):
+        if not new or len(rows) < params["limit"] or (total is not None and len(seen) >= total):
             return True
-        offset = collected
+        if repeated and not by_records:
+            # The page index repeated rows: this server counts offset in records.
+            log.info("sam: offset counts records here, not pages; paging by records")
+            by_records = True
+        offset = len(seen) if by_records else offset + 1
 
 
 def _get(client: Client, url: str, params: dict[str, Any]) -> Any:
@@ -244,14 +366,18 @@ def _add_years(day: dt.date, years: int) -> dt.date:
 
 
 def parse(page: Page) -> Parsed:
-    """Return one record per notice of a search page, or one partial record for a description."""
+    """Return one record per matched notice of a search page, or a description's partial record.
+
+    A search page whose ``meta["match"]`` carries the run's filter keeps only the notices it
+    matches; a page without it (saved before the filter existed) keeps every notice.
+    """
     if page.body.lstrip()[:1] in (b"{", b"["):
         try:
             data = load_json(page)
         except RecursionError:
             raise ParseError("JSON nested too deeply") from None
         if isinstance(data, dict) and "opportunitiesData" in data:
-            return _parse_search(data)
+            return _parse_search(data, NoticeFilter.from_meta(page.meta.get("match")))
         if isinstance(data, dict) and "description" in data:
             markup = data["description"]
             return _parse_description(page, markup if isinstance(markup, str) else "")
@@ -271,22 +397,38 @@ def description_notice_id(page: Page) -> str:
     return (query.get("noticeid") or query.get("noticeId") or [""])[0]
 
 
-def _parse_search(data: dict[str, Any]) -> Parsed:
-    """Return the records of a search page's opportunitiesData."""
+def _parse_search(data: dict[str, Any], notice_filter: NoticeFilter | None) -> Parsed:
+    """Return the records of a search page's opportunitiesData (matched notices only)."""
     rows = data["opportunitiesData"]
     if not isinstance(rows, list):
         raise ParseError("opportunitiesData is not a list")
     parsed = Parsed()
     if "totalRecords" not in data:
         parsed.drift.append("page field 'totalRecords' is missing")
+    objects = [row for row in rows if isinstance(row, dict)]
+    for name in EXPECTED_FIELDS:  # over every notice, kept or not
+        missing = sum(1 for row in objects if name not in row)
+        if missing:
+            parsed.drift.append(f"notice field {name!r} missing in {missing} of {len(objects)}")
+    matched: dict[int, list[str]] = {}
+    if notice_filter is not None:
+        matched = {id(row): notice_filter.matches(row) for row in objects}
+        rows = [row for row in rows if not isinstance(row, dict) or matched[id(row)]]
+
+    def build(notice_id: str, row: dict[str, Any]) -> Record:
+        record = _notice_record(notice_id, row)
+        if notice_filter is not None:
+            record.extra["matched"] = matched[id(row)]
+        return record
+
     return parse_rows(
         rows,
         parsed,
         what="notice",
-        expected=EXPECTED_FIELDS,
+        expected=(),
         id_field="noticeId",
         id_pattern=r"[A-Za-z0-9_-]{1,64}",
-        build=_notice_record,
+        build=build,
     )
 
 

@@ -14,7 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrapers import sam
-from scrapers.base import Page, ParseError, Query, SourceUnavailable, replay_pages
+from scrapers.base import (
+    Page,
+    ParseError,
+    Query,
+    QuotaExhausted,
+    SourceUnavailable,
+    replay_pages,
+)
 from scrapers.http import HttpClient
 from tests.support.server import Reply, ScriptedServer
 
@@ -359,7 +366,82 @@ def test_any_bytes_parse_or_raise_parse_error(body):
         sam.parse(Page(url="https://example.test/?noticeid=abc", body=body))
 
 
+# ---------------------------------------------------------------- local filter
+
+
+def test_filter_matches_whole_words_any_case_and_simple_plurals():
+    f = sam.NoticeFilter(keywords=("license plate reader", "drone", "AI"))
+    assert f.matches({"title": "Mobile LICENSE PLATE READERS for checkpoints"}) == [
+        "keyword:license plate reader"
+    ]
+    assert f.matches({"title": "Counter-drones and drone kits"}) == ["keyword:drone"]
+    assert f.matches({"title": "Maintenance of dronewood flooring"}) == []
+    assert f.matches({"title": "Training on AI tools"}) == ["keyword:AI"]
+    assert f.matches({"title": "Repair of air handlers"}) == []
+
+
+def test_filter_matches_psc_naics_prefixes_and_agency_names():
+    f = sam.NoticeFilter(psc=("58",), naics=("5415",), agencies=("Customs and Border Protection",))
+    row = {
+        "title": "Radios",
+        "classificationCode": "5820",
+        "naicsCode": "334220",
+        "naicsCodes": ["541512"],
+        "fullParentPathName": "HOMELAND SECURITY, DEPARTMENT OF.US CUSTOMS AND BORDER PROTECTION",
+    }
+    assert f.matches(row) == ["psc:58", "naics:5415", "agency:Customs and Border Protection"]
+    assert f.matches({"title": "Radios", "classificationCode": "6350"}) == []
+
+
+def test_agency_names_match_whatever_the_punctuation():
+    f = sam.NoticeFilter(agencies=("U.S. Immigration and Customs Enforcement", "ICE"))
+    row = {
+        "fullParentPathName": "HOMELAND SECURITY, DEPARTMENT OF.US IMMIGRATION AND CUSTOMS "
+        "ENFORCEMENT.ICE-OAQ-MISSION SUPPORT DALLAS"
+    }
+    assert f.matches(row) == [
+        "agency:U.S. Immigration and Customs Enforcement",
+        "agency:ICE",
+    ]
+    assert f.matches({"fullParentPathName": "OFFICE OF JUSTICE PROGRAMS.SERVICE CENTER"}) == []
+    marshals = sam.NoticeFilter(agencies=("U.S. Marshals Service",))
+    assert marshals.matches({"fullParentPathName": "JUSTICE, DEPARTMENT OF.U.S. MARSHALS SERVICE"})
+    assert marshals.matches({"fullParentPathName": "JUSTICE, DEPARTMENT OF.US MARSHALS SERVICE"})
+
+
+def test_filter_from_query_keeps_only_code_shaped_psc_and_naics_values():
+    f = sam.NoticeFilter.from_query(
+        Query(psc_codes=("1550", "unmanned aircraft", "d3"), naics_codes=("541512", "x1"))
+    )
+    assert (f.psc, f.naics) == (("1550", "D3"), ("541512",))
+    assert sam.NoticeFilter().matches({"title": "anything"}) == ["all"]
+
+
+def test_parse_keeps_only_the_notices_the_page_filter_matches():
+    match = sam.NoticeFilter(keywords=("license plate reader",), psc=("DA",)).as_meta()
+    page = Page(url="x", body=own_search(), meta={"kind": "search", "match": match})
+    parsed = sam.parse(page)
+    assert {r.external_id: r.extra["matched"] for r in parsed.records} == {
+        ICE_NOTICE: ["psc:DA"],
+        CBP_NOTICE: ["keyword:license plate reader"],
+    }
+    # The row without a noticeId matches nothing, so it is not a problem here.
+    assert parsed.problems == []
+
+
+def test_filter_covers_terms_beyond_the_first_ten():
+    """The old run searched the first 10 keywords only; the filter applies every term."""
+    keywords = (*(f"unrelated term {n}" for n in range(40)), "license plate reader")
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply(body=own_search(), headers=JSON))
+        pages, _ = run(server, query(keywords=keywords, max_requests=10))
+        assert len(server.requests) == 1
+    assert [r.external_id for r in sam.parse(pages[0]).records] == [CBP_NOTICE]
+
+
 # ---------------------------------------------------------------- fetch
+
+JSON = {"Content-Type": "application/json"}
 
 
 def search_body(*notice_ids: str, total: int | None = None, desc_base: str = "") -> dict:
@@ -380,9 +462,35 @@ def search_body(*notice_ids: str, total: int | None = None, desc_base: str = "")
     }
 
 
+def full_page(first: int, total: int = 5000) -> dict:
+    """A full page of 1000 notices numbered from ``first``."""
+    return search_body(*(f"n{i}" for i in range(first, first + sam.PAGE_LIMIT)), total=total)
+
+
 def make_client(server: ScriptedServer, sleeps: list[float] | None = None) -> HttpClient:
     record = sleeps.append if sleeps is not None else (lambda s: None)
     return HttpClient(trusted_hosts=[server.host], min_interval=0, backoff_base=0.01, sleep=record)
+
+
+class QuotaClient:
+    """The shared client with a daily allowance of ``left`` requests, as the key's quota acts."""
+
+    def __init__(self, client: HttpClient, left: int) -> None:
+        self.client = client
+        self.left = left
+
+    @property
+    def requests_made(self) -> int:
+        return self.client.requests_made
+
+    def quota_left(self) -> int:
+        return self.left
+
+    def get(self, url, *, params=None, headers=None):
+        if self.left <= 0:
+            raise QuotaExhausted("request quota spent: nothing more is sent to api.sam.gov")
+        self.left -= 1
+        return self.client.get(url, params=params, headers=headers)
 
 
 def query(**kwargs) -> Query:
@@ -392,7 +500,7 @@ def query(**kwargs) -> Query:
     return Query(**kwargs)
 
 
-def run(server: ScriptedServer, q: Query, client: HttpClient | None = None, **kwargs):
+def run(server: ScriptedServer, q: Query, client=None, **kwargs):
     client = client or make_client(server)
     pages = list(sam.fetch(client, q, base_url=server.url(SEARCH_PATH), **kwargs))
     return pages, client
@@ -408,26 +516,36 @@ def test_fetch_without_key_raises_one_clear_line():
     )
 
 
-def test_fetch_sends_the_source_filters_and_hides_the_key():
+def test_one_unfiltered_search_carries_the_filter_and_hides_the_key():
     with ScriptedServer() as server:
         server.add(SEARCH_PATH, Reply.json(search_body()))
-        q = query(keywords=("face recognition",), psc_codes=("DA01",), naics_codes=("541511",))
+        q = query(
+            keywords=("face recognition",),
+            psc_codes=("DA01",),
+            naics_codes=("541511",),
+            agency_names=("Immigration and Customs Enforcement",),
+        )
         pages, _ = run(server, q)
-        sent = [r.query for r in server.requests]
-    assert [p.meta for p in pages] == [{"kind": "search"}] * 3
-    assert [(s.get("title"), s.get("ccode"), s.get("ncode")) for s in sent] == [
-        ("face recognition", None, None),
-        (None, "DA01", None),
-        (None, None, "541511"),
-    ]
-    for params in sent:
-        assert params["postedFrom"] == "03/01/2025"
-        assert params["postedTo"] == "03/07/2025"
-        assert params["ptype"] == "p,o,k,r,s,a"
-        assert params["limit"] == "1000"
-        assert params["offset"] == "0"
-        assert params["api_key"] == "k3y"
-    assert all("k3y" not in p.url and "api_key" not in p.url for p in pages)
+        [sent] = [r.query for r in server.requests]
+    assert sent == {
+        "postedFrom": "03/01/2025",
+        "postedTo": "03/07/2025",
+        "ptype": "p,o,k,r,s,a",
+        "limit": "1000",
+        "offset": "0",
+        "api_key": "k3y",
+    }
+    [page] = pages
+    assert page.meta == {
+        "kind": "search",
+        "match": {
+            "keywords": ["face recognition"],
+            "psc": ["DA01"],
+            "naics": ["541511"],
+            "agencies": ["Immigration and Customs Enforcement"],
+        },
+    }
+    assert "k3y" not in page.url and "api_key" not in page.url
 
 
 def test_fetch_defaults_to_the_last_30_days_ending_today():
@@ -472,6 +590,15 @@ def test_a_404_window_is_skipped_not_an_error():
     assert [r.external_id for r in sam.parse(pages[0]).records] == ["n1"]
 
 
+def test_an_empty_object_ends_the_window_cleanly():
+    """A planning client answers every request with {}: one request per window, no crash."""
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply.json({}))
+        pages, _ = run(server, query(since=dt.date(2023, 6, 1), until=dt.date(2024, 12, 31)))
+        assert len(server.requests) == 2
+    assert len(pages) == 2
+
+
 def test_429_with_retry_after_then_success():
     sleeps: list[float] = []
     with ScriptedServer() as server:
@@ -487,68 +614,93 @@ def test_429_with_retry_after_then_success():
     assert [r.external_id for r in sam.parse(pages[0]).records] == ["n1"]
 
 
-def test_quota_stops_cleanly_after_n_requests(caplog):
+def test_offset_is_a_page_index_and_paging_stops_at_total_records():
     with ScriptedServer() as server:
         server.add(
             SEARCH_PATH,
-            Reply.json(search_body("n1", "n2", total=100)),
-            Reply.json(search_body("n3", "n4", total=100)),
-            Reply.json(search_body("n5", "n6", total=100)),
+            Reply.json(full_page(0, total=2500)),
+            Reply.json(full_page(1000, total=2500)),
+            Reply.json(search_body(*(f"n{i}" for i in range(2000, 2500)), total=2500)),
         )
+        pages, _ = run(server, query())
+        assert [r.query["offset"] for r in server.requests] == ["0", "1", "2"]
+    assert len(pages) == 3
+
+
+def test_paging_switches_to_record_offsets_when_the_page_index_repeats_rows(caplog):
+    with ScriptedServer() as server:
+        server.add(
+            SEARCH_PATH,
+            Reply.json(full_page(0, total=2001)),
+            Reply.json(full_page(1, total=2001)),  # offset=1 read as a record offset
+            Reply.json(full_page(1001, total=2001)),
+        )
+        with caplog.at_level(logging.INFO, logger="scrapers.sam"):
+            run(server, query())
+        assert [r.query["offset"] for r in server.requests] == ["0", "1", "1001"]
+    assert "offset counts records" in caplog.text
+
+
+def test_paging_stops_when_a_page_adds_nothing_new():
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply.json(full_page(0)))  # offset ignored: the same page
+        run(server, query())
+        assert len(server.requests) == 2
+
+
+def test_max_requests_stops_cleanly_after_n_requests(caplog):
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, Reply.json(full_page(0)), Reply.json(full_page(1000)))
         with caplog.at_level(logging.WARNING, logger="scrapers.sam"):
             pages, client = run(server, query(max_requests=2))
-        offsets = [r.query["offset"] for r in server.requests]
     assert client.requests_made == 2
-    assert offsets == ["0", "2"]  # offset counts records
     assert len(pages) == 2
     assert "request quota" in caplog.text
 
 
-def test_paging_stops_when_rows_reach_total_records():
+def test_quota_exhausted_mid_run_keeps_the_pages_fetched(caplog):
     with ScriptedServer() as server:
-        server.add(
-            SEARCH_PATH,
-            Reply.json(search_body("n1", "n2", total=3)),
-            Reply.json(search_body("n3", total=3)),
-        )
-        pages, _ = run(server, query())
-        assert [r.query["offset"] for r in server.requests] == ["0", "2"]
+        server.add(SEARCH_PATH, Reply.json(full_page(0)), Reply.json(full_page(1000)))
+        client = QuotaClient(make_client(server), left=2)
+        # quota_left says 2, but another worker spends one meanwhile: the client refuses.
+        client.quota_left = lambda: 2  # type: ignore[method-assign]
+        with caplog.at_level(logging.WARNING, logger="scrapers.sam"):
+            pages, _ = run(server, query(), client=client)
+        assert len(server.requests) == 2
     assert len(pages) == 2
+    assert "shared daily quota is spent" in caplog.text
+    assert len(sam.parse(pages[1]).records) == sam.PAGE_LIMIT
 
 
-def test_paging_stops_when_a_page_repeats_or_is_empty():
-    # If SAM read offset as a page index, offset=2 could repeat rows or return none.
+def test_descriptions_of_matched_notices_use_half_the_quota_left():
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, Reply.json(search_body("n1", "n2", total=50)))
-        run(server, query())
-        assert len(server.requests) == 2
-    with ScriptedServer() as server:
-        server.add(
-            SEARCH_PATH,
-            Reply.json(search_body("n1", total=50)),
-            Reply.json(search_body(total=50)),
-        )
-        run(server, query())
-        assert len(server.requests) == 2
-
-
-def test_descriptions_are_fetched_after_searches_with_the_key_and_count_to_quota():
-    with ScriptedServer() as server:
-        desc_base = server.url("/").rstrip("/")
-        server.add(SEARCH_PATH, Reply.json(search_body("n1", "n2", desc_base=desc_base)))
+        base = server.url("/").rstrip("/")
+        body = search_body("n1", "n2", "n3", "n4", "n5", desc_base=base)
+        for row in body["opportunitiesData"][:4]:
+            row["title"] = "Face recognition services"
+        server.add(SEARCH_PATH, Reply.json(body))
         server.add(DESC_PATH, Reply.json({"description": "<p>Face recognition for ICE</p>"}))
-        pages, client = run(server, query(keywords=("face", "biometric"), max_requests=3))
+        client = QuotaClient(make_client(server), left=7)
+        pages, _ = run(server, query(keywords=("face recognition",)), client=client)
         requests = [(r.path, r.query) for r in server.requests]
-    assert client.requests_made == 3
-    assert [p.meta for p in pages] == [
-        {"kind": "search"},
-        {"kind": "search"},
-        {"kind": "description", "notice_id": "n1"},
-    ]
-    assert requests[2] == (DESC_PATH, {"noticeid": "n1", "api_key": "k3y"})
-    assert "k3y" not in pages[2].url
-    [partial] = sam.parse(pages[2]).records
+    # 1 search, then 3 of the 6 left for descriptions: n5 does not match, n4 waits.
+    assert [p.meta.get("notice_id") for p in pages] == [None, "n1", "n2", "n3"]
+    assert client.left == 3
+    assert requests[1] == (DESC_PATH, {"noticeid": "n1", "api_key": "k3y"})
+    assert "k3y" not in pages[1].url
+    [partial] = sam.parse(pages[1]).records
     assert (partial.external_id, partial.summary) == ("n1", "Face recognition for ICE")
+
+
+def test_descriptions_count_to_max_requests_without_a_shared_quota():
+    with ScriptedServer() as server:
+        base = server.url("/").rstrip("/")
+        server.add(SEARCH_PATH, Reply.json(search_body("n1", "n2", desc_base=base)))
+        server.add(DESC_PATH, Reply(body=b"<p>License plate readers for CBP</p>"))
+        pages, client = run(server, query(max_requests=2))
+    assert client.requests_made == 2
+    assert pages[1].meta == {"kind": "description", "notice_id": "n1"}
+    assert sam.parse(pages[1]).records[0].summary == "License plate readers for CBP"
 
 
 def test_description_urls_on_unknown_hosts_never_get_the_key(caplog):
@@ -562,20 +714,13 @@ def test_description_urls_on_unknown_hosts_never_get_the_key(caplog):
     assert "unknown host" in caplog.text
 
 
-def test_max_pages_caps_search_pages():
+def test_max_pages_caps_search_pages_and_descriptions_still_follow():
     with ScriptedServer() as server:
-        server.add(SEARCH_PATH, Reply.json(search_body("n1")))
-        pages, _ = run(server, query(keywords=("a", "b", "c"), max_pages=2))
-        assert len(server.requests) == 2
-    assert len(pages) == 2
-
-
-def test_descriptions_are_still_fetched_when_max_pages_ends_the_searches():
-    with ScriptedServer() as server:
-        desc_base = server.url("/").rstrip("/")
-        server.add(SEARCH_PATH, Reply.json(search_body("n1", desc_base=desc_base)))
-        server.add(DESC_PATH, Reply(body=b"<p>License plate readers for CBP</p>"))
-        pages, _ = run(server, query(keywords=("a", "b"), max_pages=1))
+        base = server.url("/").rstrip("/")
+        body = full_page(0)
+        body["opportunitiesData"][0]["description"] = f"{base}{DESC_PATH}?noticeid=n0"
+        server.add(SEARCH_PATH, Reply.json(body))
+        server.add(DESC_PATH, Reply(body=b"<p>Text</p>"))
+        pages, _ = run(server, query(max_pages=1))
         assert [r.path for r in server.requests] == [SEARCH_PATH, DESC_PATH]
-    assert pages[1].meta == {"kind": "description", "notice_id": "n1"}
-    assert sam.parse(pages[1]).records[0].summary == "License plate readers for CBP"
+    assert [p.meta["kind"] for p in pages] == ["search", "description"]
