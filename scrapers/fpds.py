@@ -1,5 +1,10 @@
 """FPDS-NG ATOM feed: every federal contract action (awards, orders, IDVs, modifications).
 
+GSA documents the SAM.gov Contract Awards API (``scrapers.sam_awards``) as the successor of
+FPDS's data services, and third parties have announced the ATOM feed's retirement. A run
+whose feed has gone (HTTP 404/410, a redirect to another host, an HTML page where ATOM
+was expected) ends with one line saying so and naming the ``sam_awards`` source.
+
 One feed entry is one contract action. Its ids follow FPDS: agencyID + PIID + modNumber
 (+ transactionNumber) + the referenced IDV's PIID. The same action reaches USAspending,
 whose generated ids embed the same parts, so ``contract_match_key`` lives here and
@@ -24,6 +29,8 @@ from scrapers.base import (
     ParseError,
     Query,
     Record,
+    Response,
+    SourceUnavailable,
     VendorRef,
     page_from,
 )
@@ -133,6 +140,34 @@ def next_link(root: etree._Element) -> str:
     return ""
 
 
+def _get_feed(
+    client: Client, url: str, home: str, params: dict[str, str] | None = None
+) -> Response:
+    """Return a feed response; raise SourceUnavailable in one line when the feed has gone."""
+    try:
+        response = client.get(url, params=params)
+    except SourceUnavailable as exc:
+        status = getattr(exc, "status", None)
+        if status in (404, 410):
+            raise SourceUnavailable(_gone(f"HTTP {status} at {url}")) from None
+        raise
+    landed = urlsplit(response.url).netloc
+    if landed != home:
+        raise SourceUnavailable(_gone(f"redirected from {home} to {landed}"))
+    head = response.content[:2048].lstrip().lower()
+    is_html = "html" in response.headers.get("Content-Type", "").lower() or head.startswith(
+        (b"<!doctype html", b"<html")
+    )
+    if is_html and b"<feed" not in head:
+        raise SourceUnavailable(_gone(f"an HTML page instead of ATOM at {url}"))
+    return response
+
+
+def _gone(reason: str) -> str:
+    """Return the one line a run whose feed has gone ends with."""
+    return f"the FPDS ATOM feed has gone ({reason}): use the sam_awards source"
+
+
 def fetch(
     client: Client,
     query: Query,
@@ -151,7 +186,7 @@ def fetch(
         for term in _terms(query):
             params = {"FEEDNAME": "PUBLIC", "VERSION": FEED_VERSION, "s": "FPDS"}
             params["q"] = f"{dates} {term}".strip()
-            response = client.get(base_url, params=params)
+            response = _get_feed(client, base_url, home, params)
             seen: set[str] = set()
             while True:
                 page = page_from(response, kind="feed", q=params["q"])
@@ -167,7 +202,7 @@ def fetch(
                 if not href or urlsplit(href).netloc != home or href in seen:
                     break
                 seen.add(href)
-                response = client.get(href)
+                response = _get_feed(client, href, home)
 
 
 # -- parse ----------------------------------------------------------------------------------

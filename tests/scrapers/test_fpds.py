@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scrapers import fpds
-from scrapers.base import Page, ParseError, Query
+from scrapers.base import Page, ParseError, Query, SourceUnavailable
 from scrapers.http import HttpClient
 from scrapers.xmlsafe import find, find_descendant, local_name, parse_xml, text_at
 from tests.support.server import Reply, ScriptedServer
@@ -527,3 +527,58 @@ def test_fetch_retries_a_500_then_succeeds():
         fpds.parse(pages[0]).records[0].external_id
         == "7014:70B02C23F00000451:0:0:70B02C22A00000010"
     )
+
+
+# ---------------------------------------------------------------- the feed has gone
+
+
+def fetch_once(server: ScriptedServer, client: HttpClient | None = None) -> list[Page]:
+    query = Query(since=dt.date(2026, 3, 2), until=dt.date(2026, 3, 2))
+    return list(fpds.fetch(client or client_for(server), query, base_url=server.url(FEED_PATH)))
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_feed_answering_404_or_410_has_gone_in_one_line(status):
+    with ScriptedServer() as server:
+        server.add(FEED_PATH, Reply(status=status, body=b"Gone"))
+        with pytest.raises(SourceUnavailable) as info:
+            fetch_once(server)
+    message = str(info.value)
+    assert message.startswith(f"the FPDS ATOM feed has gone (HTTP {status} at http://")
+    assert message.endswith("): use the sam_awards source")
+    assert "\n" not in message
+
+
+def test_a_redirect_to_another_host_means_the_feed_has_gone():
+    with ScriptedServer() as server:
+        elsewhere = f"localhost:{server.port}"
+        server.add(FEED_PATH, Reply(status=301, headers={"Location": f"http://{elsewhere}/news"}))
+        server.add("/news", Reply(body=b"<feed xmlns='http://www.w3.org/2005/Atom'/>"))
+        client = HttpClient(
+            trusted_hosts=[server.host, elsewhere], min_interval=0, sleep=lambda s: None
+        )
+        with pytest.raises(SourceUnavailable) as info:
+            fetch_once(server, client)
+    assert str(info.value) == (
+        f"the FPDS ATOM feed has gone (redirected from {server.host} to {elsewhere}):"
+        " use the sam_awards source"
+    )
+
+
+def test_an_html_page_instead_of_atom_means_the_feed_has_gone():
+    page = b"<!DOCTYPE html><html><body>FPDS has moved to SAM.gov</body></html>"
+    with ScriptedServer() as server:
+        server.add(FEED_PATH, Reply(body=page, headers={"Content-Type": "text/html"}))
+        with pytest.raises(SourceUnavailable, match=r"an HTML page instead of ATOM at http://"):
+            fetch_once(server)
+
+
+def test_a_500_is_still_an_outage_not_a_retirement():
+    with ScriptedServer() as server:
+        server.add(FEED_PATH, Reply(status=503))
+        client = HttpClient(
+            trusted_hosts=[server.host], min_interval=0, max_retries=0, sleep=lambda s: None
+        )
+        with pytest.raises(SourceUnavailable) as info:
+            fetch_once(server, client)
+    assert "has gone" not in str(info.value)
