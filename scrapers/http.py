@@ -2,7 +2,9 @@
 
 Policy: an identifying User-Agent; a connect timeout and a total deadline per request;
 retries with full-jitter exponential backoff on 429, 5xx, connection errors, timeouts and
-truncated bodies (honouring Retry-After); a per-host minimum interval; a cap on the decoded
+truncated bodies (honouring Retry-After); a per-host minimum interval (kept by a pluggable
+``Limiter``: in-process by default, shared across workers when the caller passes one); an
+optional request ``Quota`` that every attempt, retries included, draws on; a cap on the decoded
 body size; manual redirects; refusal of any destination that is not a public address
 (checked before connecting and again on the connected socket, against DNS rebinding);
 Authorization kept across a redirect only within one origin or along a documented host
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -34,7 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from scrapers.base import Page, SourceUnavailable, load_json
+from scrapers.base import Page, QuotaExhausted, SourceUnavailable, load_json
 
 log = logging.getLogger("scrapers.http")
 
@@ -228,6 +230,43 @@ def _checked_adapter(check_peer: Callable[[str, int, str], None]) -> HTTPAdapter
     return CheckedAdapter(max_retries=0)
 
 
+class Limiter(Protocol):
+    """Spaces the requests to each host ``interval`` seconds apart."""
+
+    def reserve(self, host: str, interval: float) -> float:
+        """Book the next free slot for ``host`` and return the seconds to wait for it."""
+        ...
+
+
+class Quota(Protocol):
+    """A request allowance (e.g. a key's requests per day)."""
+
+    def take(self) -> bool:
+        """Use one request; return False (and use nothing) when none is left."""
+        ...
+
+    def left(self) -> int:
+        """Return the requests still allowed."""
+        ...
+
+
+class LocalLimiter:
+    """A ``Limiter`` that holds within this process only (the embedded default)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._next_free: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, host: str, interval: float) -> float:
+        """Book the next free slot for ``host`` and return the seconds to wait for it."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_free.get(host, now))
+            self._next_free[host] = slot + interval
+            return slot - now
+
+
 class HttpClient:
     """A polite, defensive HTTP client; see the module docstring for the policy."""
 
@@ -247,6 +286,8 @@ class HttpClient:
         respect_robots: bool = False,
         trusted_hosts: Iterable[str] = (),
         credential_moves: Iterable[tuple[str, str]] = CREDENTIAL_MOVES,
+        limiter: Limiter | None = None,
+        quota: Quota | None = None,
         sleep: Callable[[float], None] = time.sleep,
         resolver: Resolver = socket.getaddrinfo,
     ) -> None:
@@ -266,7 +307,8 @@ class HttpClient:
         self.requests_made = 0
         self._sleep = sleep
         self._resolve = resolver
-        self._last_sent: dict[str, float] = {}
+        self._limiter = limiter or LocalLimiter()
+        self._quota = quota
         self._robots: dict[str, Protego] = {}
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies or .netrc: the address checks must hold
@@ -284,6 +326,10 @@ class HttpClient:
     def close(self) -> None:
         """Release pooled connections."""
         self._session.close()
+
+    def quota_left(self) -> int | None:
+        """Return the requests the quota still allows, or None when this client has no quota."""
+        return None if self._quota is None else self._quota.left()
 
     def get(
         self,
@@ -443,13 +489,12 @@ class HttpClient:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
 
     def _wait_turn(self, host: str) -> None:
-        """Sleep until ``min_interval`` has passed since the last request to ``host``."""
-        last = self._last_sent.get(host)
-        if last is not None:
-            wait = self.min_interval - (time.monotonic() - last)
-            if wait > 0:
-                self._sleep(wait)
-        self._last_sent[host] = time.monotonic()
+        """Use one unit of the quota, then sleep until the limiter's slot for ``host``."""
+        if self._quota is not None and not self._quota.take():
+            raise QuotaExhausted(f"request quota spent: nothing more is sent to {host}")
+        wait = self._limiter.reserve(host, self.min_interval)
+        if wait > 0:
+            self._sleep(wait)
 
     def _attempt(self, prepared: requests.PreparedRequest) -> HttpResponse:
         """Return the response to one request; raise _Retryable for transient failures."""

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from scrapers.base import ParseError, SourceUnavailable
+from scrapers.base import ParseError, QuotaExhausted, SourceUnavailable
 from scrapers.http import (
     CREDENTIAL_MOVES,
     DEFAULT_USER_AGENT,
@@ -18,6 +18,7 @@ from scrapers.http import (
     HttpClient,
     HttpResponse,
     HTTPStatusError,
+    LocalLimiter,
     address_problem,
     credentials_may_follow,
     origin,
@@ -533,6 +534,94 @@ def test_rate_limit_spaces_requests_per_host(make_client, sleeps):
         client.get(first.url("/"))
         assert len(sleeps) == 1
         assert 4.0 < sleeps[0] <= 5.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_local_limiter_books_slots_per_host():
+    clock = FakeClock()
+    limiter = LocalLimiter(clock=clock)
+    assert limiter.reserve("a.example", 5.0) == 0
+    assert limiter.reserve("b.example", 5.0) == 0
+    assert limiter.reserve("a.example", 5.0) == 5.0
+    # A third request booked before the second was sent waits for the slot after it.
+    assert limiter.reserve("a.example", 5.0) == 10.0
+    clock.now += 30
+    assert limiter.reserve("a.example", 5.0) == 0
+
+
+def test_client_sleeps_for_the_slot_its_limiter_books(server, make_client, sleeps):
+    server.add("/", Reply(body=b"ok"))
+
+    class Booked:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, float]] = []
+
+        def reserve(self, host: str, interval: float) -> float:
+            self.calls.append((host, interval))
+            return 2.5
+
+    limiter = Booked()
+    client = make_client(limiter=limiter, min_interval=3.0)
+    client.get(server.url("/"))
+    assert limiter.calls == [(server.host, 3.0)]
+    assert sleeps == [2.5]
+
+
+class CountedQuota:
+    """An in-memory quota: ``take`` succeeds ``allowed`` times."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+        self.taken = 0
+
+    def take(self) -> bool:
+        if self.taken >= self.allowed:
+            return False
+        self.taken += 1
+        return True
+
+    def left(self) -> int:
+        return self.allowed - self.taken
+
+
+def test_client_without_quota_reports_none(client):
+    assert client.quota_left() is None
+
+
+def test_every_attempt_takes_a_unit_of_the_quota(server, make_client):
+    server.add("/", Reply(status=503), Reply(body=b"ok"))
+    quota = CountedQuota(5)
+    client = make_client(quota=quota)
+    assert client.get(server.url("/")).content == b"ok"
+    assert len(server.requests) == 2
+    assert quota.taken == 2
+    assert client.quota_left() == 3
+
+
+def test_spent_quota_raises_and_sends_nothing(server, make_client):
+    server.add("/", Reply(body=b"ok"))
+    client = make_client(quota=CountedQuota(1))
+    client.get(server.url("/"))
+    with pytest.raises(QuotaExhausted, match=r"^request quota spent: nothing more is sent to"):
+        client.get(server.url("/"))
+    assert len(server.requests) == 1
+    assert client.quota_left() == 0
+
+
+def test_quota_running_out_during_retries_stops_them(server, make_client, sleeps):
+    server.add("/", Reply(status=503))
+    client = make_client(quota=CountedQuota(2), max_retries=4)
+    with pytest.raises(QuotaExhausted):
+        client.get(server.url("/"))
+    assert len(server.requests) == 2
+    assert len(sleeps) == 2  # the backoff before the third attempt, which was never sent
 
 
 def test_robots_txt_disallow_is_respected_and_cached(server, make_client):
