@@ -690,3 +690,22 @@ class ExportCells(models.Model):
 
     def __str__(self) -> str:
         return f"export cells of event {self.event_id}"
+
+
+class QuotaUse(models.Model):
+    """Requests one key made on one UTC day, counted across runs and workers.
+
+    ``key`` names the allowance without storing the secret (e.g. ``sam:`` and a hash of the
+    API key); ``tracker.services.politeness.DatabaseQuota`` adds to ``used`` with one
+    conditional UPDATE, so concurrent workers never spend more than the limit.
+    """
+
+    key = models.CharField(max_length=64)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "day"], name="quota_use_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.day}: {self.used}"
