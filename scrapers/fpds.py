@@ -118,17 +118,16 @@ def _quoted(value: str) -> str:
 
 
 def _terms(query: Query) -> list[str]:
-    """Return one query clause per keyword, PSC and NAICS code (crossed with agency codes).
+    """Return one query clause per keyword, PSC and NAICS code.
 
-    FPDS ANDs the clauses of one query and cannot OR them, so each alternative gets its
-    own paged series.
+    FPDS ANDs the clauses of one query and cannot OR them, so each alternative gets its own
+    paged series. Agency sweeps are left to USAspending and SAM.gov contract awards, which
+    OR a list of agencies in one search: crossed here, every term would cost one series per
+    buying unit and day.
     """
     terms = [f"DESCRIPTION_OF_REQUIREMENT:{_quoted(k)}" for k in query.keywords if k.strip()]
     terms += [f"PRODUCT_OR_SERVICE_CODE:{_quoted(c)}" for c in query.psc_codes if c.strip()]
     terms += [f"PRINCIPAL_NAICS_CODE:{_quoted(c)}" for c in query.naics_codes if c.strip()]
-    agencies = [f"CONTRACTING_AGENCY_ID:{_quoted(a)}" for a in query.agency_codes if a.strip()]
-    if agencies:
-        return [f"{t} {a}".strip() for t in terms or [""] for a in agencies]
     return terms or [""]
 
 

@@ -168,7 +168,7 @@ def _live(server: ScriptedServer):
     )
 
 
-SEARCH = "/api/v2/search/spending_by_award/"
+SEARCH = "/api/v2/search/spending_by_transaction/"
 RUN_CASES = {
     "429_then_page": ([Reply(429, headers={"Retry-After": "0"})], True),
     "5xx_burst_then_page": ([Reply(502), Reply(503)], True),
@@ -188,18 +188,9 @@ RUN_CASES = {
 def test_scrape_run_retries_or_fails_cleanly(name, starter, server, victim):
     replies, recovers = RUN_CASES[name]
     folder = FIXTURES / "usaspending"
-    page = json.loads((folder / "search_surveillance_contracts.json").read_bytes())
-    page["results"], page["page_metadata"]["hasNext"] = page["results"][:1], False
+    page = json.loads((folder / "transaction_search_ice_cbp.json").read_bytes())
+    page["results"] = page["results"][:1]
     server.add(SEARCH, *replies, Reply.json(page))
-    award = page["results"][0]["generated_internal_id"]
-    server.add(
-        f"/api/v2/awards/{award}/",
-        Reply(body=(folder / "award_detail_ice_aws.json").read_bytes(), headers=JSON),
-    )
-    server.add(
-        "/api/v2/transactions/",
-        Reply(body=(folder / "transactions_ice_aws.json").read_bytes(), headers=JSON),
-    )
     report.count("inputs")
     started = time.monotonic()
     with _live(server):

@@ -582,3 +582,12 @@ def test_a_500_is_still_an_outage_not_a_retirement():
         with pytest.raises(SourceUnavailable) as info:
             fetch_once(server, client)
     assert "has gone" not in str(info.value)
+
+
+def test_terms_are_not_crossed_with_buying_units():
+    """Agency sweeps run where agencies can be ORed; here each would multiply the series."""
+    query = Query(keywords=("drone",), psc_codes=("1550",), agency_codes=("7012", "7014"))
+    assert fpds._terms(query) == [
+        'DESCRIPTION_OF_REQUIREMENT:"drone"',
+        'PRODUCT_OR_SERVICE_CODE:"1550"',
+    ]

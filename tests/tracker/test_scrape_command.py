@@ -82,18 +82,13 @@ def test_sam_without_a_key_is_skipped_cleanly(starter):
 
 
 def _usaspending_server(server: ScriptedServer, own_fixtures, first_search: Reply | None = None):
-    """Serve one ICE award: the search page, its detail and its transactions."""
+    """Serve the ICE order's three actions (award and two modifications) for every search."""
     folder = own_fixtures / "usaspending"
-    page = json.loads((folder / "search_surveillance_contracts.json").read_bytes())
-    page["results"] = page["results"][:1]  # the server cannot tell awards' transactions apart
+    page = json.loads((folder / "transaction_search_ice_cbp.json").read_bytes())
+    page["results"] = page["results"][:3]
     search = Reply.json(page)
     replies = [first_search, search] if first_search else [search]
-    server.add("/api/v2/search/spending_by_award/", *replies)
-    award_id = page["results"][0]["generated_internal_id"]
-    detail = (folder / "award_detail_ice_aws.json").read_bytes()
-    server.add(f"/api/v2/awards/{award_id}/", Reply(body=detail, headers=JSON))
-    transactions = (folder / "transactions_ice_aws.json").read_bytes()
-    server.add("/api/v2/transactions/", Reply(body=transactions, headers=JSON))
+    server.add("/api/v2/search/spending_by_transaction/", *replies)
 
 
 def live(server: ScriptedServer, source: str = "usaspending"):
@@ -148,7 +143,7 @@ def test_network_down_exits_non_zero_with_a_reason(starter):
 def test_redirect_to_a_private_address_is_refused(starter):
     with ScriptedServer() as server:
         server.add(
-            "/api/v2/search/spending_by_award/",
+            "/api/v2/search/spending_by_transaction/",
             Reply(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}),
         )
         with live(server), pytest.raises(CommandError, match=r"private|refused|not allowed"):

@@ -323,6 +323,11 @@ class Importer:
             elif source_record is None and record.match_key not in by_match:
                 self._add_new(record, digest, variant, pending)
             else:
+                if pending.events:
+                    # Updating an event writes the vendors queued so far: write the pending
+                    # new events first, so their links get those vendors' real ids.
+                    self._write_pending(pending, existing, by_match)
+                    pending = _Pending()
                 event = source_record.event if source_record else by_match[record.match_key]
                 if isinstance(event, int):
                     event = by_match[record.match_key] = Event.objects.get(pk=event)
