@@ -255,9 +255,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Scraping
 SPYGLASS_CONTACT_URL = os.environ.get("SPYGLASS_CONTACT_URL", "https://github.com/spyglass-tracker")
-# Sources the daily schedule runs (sam needs SAM_API_KEY and is skipped without it).
+# Sources the daily schedule runs (sam and sam_awards need SAM_API_KEY, muckrock an account;
+# each is skipped without its credentials).
 SCRAPE_SOURCES = env_list(
-    "SCRAPE_SOURCES", "usaspending,fpds,sam,lda,muckrock,documentcloud,news,atlas"
+    "SCRAPE_SOURCES", "usaspending,fpds,sam,sam_awards,lda,muckrock,documentcloud,news,atlas"
 )
 SAM_API_KEY = os.environ.get("SAM_API_KEY", "")
 SAM_DAILY_QUOTA = int(os.environ.get("SAM_DAILY_QUOTA", "10"))
@@ -274,6 +275,16 @@ SCRAPER_MIN_INTERVAL = (
     float(os.environ["SCRAPER_MIN_INTERVAL"]) if os.environ.get("SCRAPER_MIN_INTERVAL") else None
 )
 SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "1.0"))
+# Redis that spaces requests to each host across all workers and hosts: CACHE_URL when it is
+# Redis, else a Redis broker (several workers need it most); empty: each process spaces its own.
+SCRAPER_REDIS_URL = next(
+    (
+        url
+        for url in (os.environ.get("CACHE_URL", ""), CELERY_BROKER_URL)
+        if url.startswith(("redis://", "rediss://", "unix://"))
+    ),
+    "",
+)
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
 # Worker processes that parse pages of sources with PARSE_IN_PROCESS (0: parse in a thread).
 # PostgreSQL: write each batch's new events on a second connection while the next is prepared.

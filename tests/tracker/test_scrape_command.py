@@ -65,6 +65,19 @@ def test_nothing_where_something_was_expected_is_an_error(starter, tmp_path):
         scrape("usaspending", "--replay", str(tmp_path))
 
 
+def test_clean_pages_without_records_are_a_quiet_day_not_a_failure(starter, tmp_path):
+    (tmp_path / "page.json").write_text('{"results": [], "page_metadata": {"hasNext": false}}')
+    assert scrape("usaspending", "--replay", str(tmp_path)).startswith("inserted=0")
+    run = ScrapeRun.objects.get()
+    assert (run.status, run.message) == ("succeeded", "no matching records in 1 page(s)")
+
+
+def test_pages_that_all_fail_are_a_failure(starter, tmp_path):
+    (tmp_path / "page.json").write_text('{"results": [')
+    with pytest.raises(CommandError, match="no records returned"):
+        scrape("usaspending", "--replay", str(tmp_path))
+
+
 def test_bad_arguments_fail_with_one_line(starter, tmp_path):
     with pytest.raises(CommandError, match="not a date"):
         scrape("fpds", "--since", "2020-99-01")

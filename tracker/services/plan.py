@@ -19,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 
 from scrapers.base import Query, SourceNotConfigured, SourceUnavailable
 from scrapers.http import SECRET_PARAMS, HttpResponse, redact
-from tracker.services.scraping import _endpoint_override, source_module, source_query
+from tracker.services.scraping import endpoint_override, source_module, source_query
 
 REDACTED = "REDACTED"
 # JSON body keys and headers whose values are secrets (compared lower-case); query
@@ -224,7 +224,7 @@ def scrape_plan(*, source: str, since: dt.date | None = None, until: dt.date | N
     query = source_query(source, since=since, until=until)
     plan = Plan(source=source, requests=client.requests)
     try:
-        for _page in module.fetch(client, query, **_endpoint_override(module, source)):
+        for _page in module.fetch(client, query, **endpoint_override(module, source)):
             pass
     except SourceNotConfigured as exc:
         plan.skipped = str(exc)

@@ -12,12 +12,14 @@ import importlib
 import inspect
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from scrapers.base import (
@@ -28,15 +30,39 @@ from scrapers.base import (
     replay_pages,
     save_page,
 )
-from tracker.models import NewsFeed, ScrapeRun, TaggingRule, Vendor
+from tracker.models import (
+    Agency,
+    AgencyAlias,
+    NewsFeed,
+    ScrapeRun,
+    Strength,
+    TaggingRule,
+    Vendor,
+    VendorAlias,
+    under_path,
+)
 from tracker.services.importer import ImportCounts, Importer
 from tracker.services.pipeline import parsed_pages
+from tracker.services.starter import grant_programs
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("usaspending", "fpds", "sam", "lda", "muckrock", "documentcloud", "news", "atlas")
-# Seconds between requests to one host, from each source's published limits.
+SOURCES = (
+    "usaspending",
+    "fpds",
+    "sam",
+    "sam_awards",
+    "lda",
+    "muckrock",
+    "documentcloud",
+    "news",
+    "atlas",
+)
+# Seconds between requests to one host, from each source's published limits: LDA allows 15
+# requests a minute anonymously and 120 with a key, DocumentCloud's search 15 a minute. With
+# Redis configured the spacing holds across all workers, so these are the deployment's rates.
 MIN_INTERVAL = {"lda": 4.0, "documentcloud": 4.0, "news": 2.0}
+MIN_INTERVAL_WITH_KEY = {"lda": 0.5}
 MAX_DRIFT_KEPT = 50
 
 
@@ -52,32 +78,132 @@ def source_module(name: str) -> ModuleType:
 
 
 def source_query(source: str, *, since: dt.date | None, until: dt.date | None) -> Query:
-    """What to ask a source for, from the taxonomy's search terms and codes in the database."""
-    rules = TaggingRule.objects.filter(active=True)
-    keywords = tuple(rules.filter(kind="keyword", search_term=True).values_list("value", flat=True))
-    keys = {"sam": settings.SAM_API_KEY, "lda": settings.LDA_API_KEY}
+    """What to ask a source for by default, from the taxonomy and starter data in the database.
+
+    Every part is sorted, so the same database gives the same requests (``scrape --plan``
+    and the request-expectation tests rely on it). Each source uses the parts it can search
+    by; credentials are only those of ``source``.
+    """
+    vendor_names, vendor_ueis = tracked_vendors(since=since, until=until)
+    agency_codes, agency_names = buying_units()
     return Query(
         since=since,
         until=until,
-        keywords=keywords,
-        psc_codes=tuple(rules.filter(kind="psc").values_list("value", flat=True)),
-        naics_codes=tuple(rules.filter(kind="naics").values_list("value", flat=True)),
-        vendor_names=tuple(
-            Vendor.objects.filter(needs_review=False).values_list("name", flat=True)
+        keywords=search_keywords(),
+        psc_codes=search_codes(TaggingRule.Kind.PSC),
+        naics_codes=search_codes(TaggingRule.Kind.NAICS),
+        agency_codes=agency_codes,
+        agency_names=agency_names,
+        vendor_names=vendor_names,
+        vendor_ueis=vendor_ueis,
+        grant_programs=tuple(program["number"] for program in grant_programs()),
+        feeds=tuple(
+            NewsFeed.objects.filter(active=True).order_by("url").values_list("url", flat=True)
         ),
-        feeds=tuple(NewsFeed.objects.filter(active=True).values_list("url", flat=True)),
-        api_key=keys.get(source, ""),
-        max_requests=settings.SAM_DAILY_QUOTA if source == "sam" else None,
+        **source_credentials(source),
     )
 
 
+_CODE = re.compile(r"^[0-9A-Z]{1,6}$")
+
+
+def search_keywords() -> tuple[str, ...]:
+    """The active keyword rules curators marked as search terms, sorted, each once."""
+    rules = TaggingRule.objects.filter(active=True, kind=TaggingRule.Kind.KEYWORD, search_term=True)
+    return tuple(sorted(set(rules.values_list("value", flat=True))))
+
+
+def search_codes(kind: str) -> tuple[str, ...]:
+    """The PSC or NAICS codes of active strong rules of ``kind``, sorted.
+
+    A code rule's value may be words of the code's description ("unmanned aircraft"), which
+    no source can filter by, so only code-shaped values are sent. Supporting codes (fixed-wing
+    aircraft for drones) are left out: they tag nothing on their own, so a sweep of them would
+    import thousands of awards the classifier then leaves untagged.
+    """
+    values = TaggingRule.objects.filter(
+        active=True, kind=kind, strength=Strength.STRONG
+    ).values_list("value", flat=True)
+    return tuple(sorted({v.strip().upper() for v in values if _CODE.match(v.strip().upper())}))
+
+
+def tracked_vendors(
+    *, since: dt.date | None = None, until: dt.date | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, UEIs) of every tracked vendor family, each sorted.
+
+    A family is tracked when an active *strong* vendor rule names it: such a rule tags a
+    record on its own, so what a sweep of the family brings back gets tagged. (All reviewed
+    vendors would be wrong: a reviewed vendor is a resolved name, not a tracked one, and the
+    list grows with every import; supporting rules such as General Dynamics IT would sweep
+    whole IT portfolios.) A rule linked to a vendor row brings that vendor and its
+    subsidiaries (the classifier's definition of a family), reviewed rows only, with their
+    aliases; an alias dated outside [since, until] is left out. A rule with no vendor row
+    contributes its own value. UEIs are those of every family member.
+    """
+    rules = TaggingRule.objects.filter(
+        active=True, kind=TaggingRule.Kind.VENDOR, strength=Strength.STRONG
+    )
+    names = {
+        value.strip() for value in rules.filter(vendor__isnull=True).values_list("value", flat=True)
+    }
+    heads = Vendor.objects.filter(
+        pk__in=rules.filter(vendor__isnull=False).values("vendor_id"), needs_review=False
+    )
+    family = Q(pk__in=[])
+    for path, pk in heads.values_list("path", "pk"):
+        family |= under_path(path) if path else Q(pk=pk)
+    members = Vendor.objects.filter(family, needs_review=False)
+    ueis = {uei for uei in members.values_list("uei", flat=True) if uei}
+    names |= set(members.values_list("name", flat=True))
+    aliases = VendorAlias.objects.filter(vendor__in=members)
+    if since:
+        aliases = aliases.exclude(valid_until__lt=since)
+    if until:
+        aliases = aliases.exclude(valid_from__gt=until)
+    names |= set(aliases.values_list("name", flat=True))
+    by_key = {name.casefold(): name for name in sorted(names, reverse=True) if name}
+    return tuple(sorted(by_key.values(), key=lambda n: (n.casefold(), n))), tuple(sorted(ueis))
+
+
+def buying_units() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(subtier codes, names) of the federal buying units in the database, each sorted.
+
+    A buying unit is a federal agency with a USAspending subtier code (ICE, CBP, FBI, DEA,
+    the Marshals, the Secret Service, …): the level at which the sources file who bought.
+    Offices below a unit (HSI, ERO, the Border Patrol) buy through it, so they come with it.
+    The names are every spelling the database knows (name and aliases), as sources differ.
+    """
+    units = Agency.objects.filter(level=Agency.Level.FEDERAL).exclude(subtier_code="")
+    codes = {code.strip() for code in units.values_list("subtier_code", flat=True)}
+    names = set(units.values_list("name", flat=True))
+    names |= set(AgencyAlias.objects.filter(agency__in=units).values_list("name", flat=True))
+    return tuple(sorted(codes)), tuple(sorted(names, key=lambda n: (n.casefold(), n)))
+
+
+def source_credentials(source: str) -> dict[str, str]:
+    """The Query credential fields for ``source`` from settings (empty when it needs none)."""
+    if source in ("sam", "sam_awards"):
+        return {"api_key": settings.SAM_API_KEY}
+    if source == "lda":
+        return {"api_key": settings.LDA_API_KEY}
+    if source == "muckrock":
+        return {"username": settings.MUCKROCK_USERNAME, "password": settings.MUCKROCK_PASSWORD}
+    return {}
+
+
 def http_client(source: str):  # -> scrapers.http.HttpClient
-    """The shared client configured with this source's politeness settings."""
+    """The shared client with this source's politeness: spacing per host, and its daily quota.
+
+    Spacing is shared through Redis when ``SCRAPER_REDIS_URL`` is set, else per process; the
+    SAM.gov sources draw on one daily quota counted in the database.
+    """
     from scrapers.http import HttpClient
+    from tracker.services.politeness import shared_limiter, source_quota
 
     interval = MIN_INTERVAL.get(source, 1.0)
     if source == "lda" and settings.LDA_API_KEY:
-        interval = 0.5  # 120 requests a minute with a key
+        interval = MIN_INTERVAL_WITH_KEY["lda"]
     if settings.SCRAPER_MIN_INTERVAL is not None:
         interval = settings.SCRAPER_MIN_INTERVAL
     return HttpClient(
@@ -86,16 +212,23 @@ def http_client(source: str):  # -> scrapers.http.HttpClient
         min_interval=interval,
         respect_robots=source == "news",
         trusted_hosts=settings.SCRAPER_TRUSTED_HOSTS,
+        limiter=shared_limiter(),
+        quota=source_quota(source),
     )
 
 
-def _endpoint_override(module: ModuleType, source: str) -> dict[str, str]:
-    """``SOURCE_URLS`` points a source at another host (a mirror, or a local test server)."""
-    url = settings.SOURCE_URLS.get(source)
-    if not url:
-        return {}
+def endpoint_override(module: ModuleType, source: str) -> dict[str, str]:
+    """``SOURCE_URLS`` points a source at another host (a mirror, or a local test server).
+
+    ``"<source>_auth"`` points a source's login (MuckRock's account service) there too.
+    """
     parameters = inspect.signature(module.fetch).parameters
-    return {"base_url" if "base_url" in parameters else "url": url}
+    override = {}
+    if url := settings.SOURCE_URLS.get(source):
+        override["base_url" if "base_url" in parameters else "url"] = url
+    if (auth := settings.SOURCE_URLS.get(f"{source}_auth")) and "auth_url" in parameters:
+        override["auth_url"] = auth
+    return override
 
 
 def scrape_run(
@@ -131,13 +264,16 @@ def scrape_run(
     counts = importer.counts
     parsed_records = 0
     drift: list[str] = []
+    # The sources page shows a running run's pages and counts: saved every few seconds, one
+    # UPDATE of the row, so a slow source shows its progress and a fast one costs no queries.
+    progress_saved_at = timezone.now()
     try:
         pages: Iterator[Page]
         if replay:
             pages = replay_pages(replay)
         else:
             query = source_query(source, since=since, until=until)
-            pages = module.fetch(http_client(source), query, **_endpoint_override(module, source))
+            pages = module.fetch(http_client(source), query, **endpoint_override(module, source))
         for page, parsed, refused in parsed_pages(module, pages):
             if save_raw:
                 save_page(page, save_raw, run.pages)
@@ -155,6 +291,15 @@ def scrape_run(
             drift.extend(d for d in parsed.drift if d not in drift)
             parsed_records += len(parsed.records)
             importer.add_many(parsed.records, parsed.hashes)
+            if timezone.now() - progress_saved_at >= dt.timedelta(seconds=5):
+                progress_saved_at = timezone.now()
+                ScrapeRun.objects.filter(pk=run.pk).update(
+                    pages=run.pages,
+                    inserted=counts.inserted,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                    failed=counts.failed,
+                )
             if progress:
                 progress(run, counts)
         importer.finish()
@@ -172,8 +317,11 @@ def scrape_run(
         _finish(run, ScrapeRun.Status.FAILED, f"crashed: {type(exc).__name__}: {exc}")
         raise
     _copy_counts(run, counts, drift)
-    if run.pages == 0 or parsed_records == 0:
+    if run.pages == 0 or (parsed_records == 0 and counts.failed):
         status, message = ScrapeRun.Status.FAILED, "no records returned where some were expected"
+    elif parsed_records == 0:
+        # Pages that read cleanly and hold nothing: a quiet day, or (sam) no notice matched.
+        status, message = ScrapeRun.Status.SUCCEEDED, f"no matching records in {run.pages} page(s)"
     elif counts.failed:
         status, message = ScrapeRun.Status.PARTIAL, f"{counts.failed} page(s) or record(s) failed"
     else:
