@@ -44,12 +44,13 @@ SOURCE_PRIORITY = {
     "curator": 0,
     "usaspending": 1,
     "fpds": 2,
-    "sam": 3,
-    "lda": 4,
-    "muckrock": 5,
-    "documentcloud": 6,
-    "atlas": 7,
-    "news": 8,
+    "sam_awards": 3,
+    "sam": 4,
+    "lda": 5,
+    "muckrock": 6,
+    "documentcloud": 7,
+    "atlas": 8,
+    "news": 9,
 }
 # Sources whose free text is searched for known agencies, vendors and products.
 TEXT_MINED = {"news", "muckrock", "documentcloud"}

@@ -20,7 +20,7 @@ from tracker.selectors import EventFilters, event_search
 
 PITCH_KINDS = ("pitch", "meeting", "solicitation", "lobbying")
 FOLLOW_KINDS = ("solicitation", "award", "modification")
-CONTRACT_SOURCES = ("usaspending", "fpds", "sam")
+CONTRACT_SOURCES = ("usaspending", "fpds", "sam_awards", "sam")
 
 
 @dataclass

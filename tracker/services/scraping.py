@@ -59,9 +59,10 @@ SOURCES = (
     "atlas",
 )
 # Seconds between requests to one host, from each source's published limits: LDA allows 15
-# requests a minute anonymously and 120 with a key, DocumentCloud's search 15 a minute. With
-# Redis configured the spacing holds across all workers, so these are the deployment's rates.
-MIN_INTERVAL = {"lda": 4.0, "documentcloud": 4.0, "news": 2.0}
+# requests a minute anonymously and 120 with a key, DocumentCloud's search and MuckRock's
+# requests endpoint 15 a minute. With Redis configured the spacing holds across all workers,
+# so these are the deployment's rates.
+MIN_INTERVAL = {"lda": 4.0, "documentcloud": 4.0, "muckrock": 4.0, "news": 2.0}
 MIN_INTERVAL_WITH_KEY = {"lda": 0.5}
 MAX_DRIFT_KEPT = 50
 
