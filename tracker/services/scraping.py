@@ -167,16 +167,23 @@ def tracked_vendors(
     return tuple(sorted(by_key.values(), key=lambda n: (n.casefold(), n))), tuple(sorted(ueis))
 
 
-def buying_units() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(subtier codes, names) of the federal buying units in the database, each sorted.
+# Agency types (curators set them in the admin) whose buying units the agency sweeps search.
+SWEPT_AGENCY_TYPES = ("law enforcement", "intelligence", "homeland security")
 
-    A buying unit is a federal agency with a USAspending subtier code (ICE, CBP, FBI, DEA,
-    the Marshals, the Secret Service, …): the level at which the sources file who bought.
-    Offices below a unit (HSI, ERO, the Border Patrol) buy through it, so they come with it.
-    The names are every spelling the database knows (name and aliases), as sources differ.
+
+def buying_units() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(subtier codes, names) of the law-enforcement and intelligence buying units, sorted.
+
+    A buying unit is a federal agency of a swept type (ICE, CBP, FBI, DEA, ATF, the Marshals,
+    the Secret Service, TSA, USCIS in the starter data) that is not part of another one:
+    offices inside a unit (HSI, ERO, the Border Patrol) buy through it. Sources that filter
+    by code get the subtier codes (a unit whose code is unconfirmed is searched by name
+    only); the names are every spelling the database knows (name and aliases), as sources
+    differ, and a name a source does not know matches nothing there.
     """
-    units = Agency.objects.filter(level=Agency.Level.FEDERAL).exclude(subtier_code="")
-    codes = {code.strip() for code in units.values_list("subtier_code", flat=True)}
+    swept = Agency.objects.filter(level=Agency.Level.FEDERAL, agency_type__in=SWEPT_AGENCY_TYPES)
+    units = swept.exclude(parent__in=swept)
+    codes = {code.strip() for code in units.values_list("subtier_code", flat=True) if code.strip()}
     names = set(units.values_list("name", flat=True))
     names |= set(AgencyAlias.objects.filter(agency__in=units).values_list("name", flat=True))
     return tuple(sorted(codes)), tuple(sorted(names, key=lambda n: (n.casefold(), n)))
