@@ -192,6 +192,9 @@ class Query:
     # Vendor sweeps: every name (aliases, subsidiaries) and UEI of the tracked vendor families.
     vendor_names: tuple[str, ...] = ()
     vendor_ueis: tuple[str, ...] = ()
+    # Multi-line vendors (AWS, Anduril): searched only at the buying units above.
+    unit_vendor_names: tuple[str, ...] = ()
+    unit_vendor_ueis: tuple[str, ...] = ()
     # Grant sweeps: assistance listing (CFDA) numbers of programmes that fund police technology.
     grant_programs: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()

@@ -106,6 +106,10 @@ def search_filters(query: Query) -> list[dict[str, str]]:
     subtiers = "~".join(dict.fromkeys(c.strip() for c in query.agency_codes if c.strip()))
     series = [{SUBTIER: subtiers, **c} for c in codes or [{}]] if subtiers else []
     series += [{"awardeeUniqueEntityId": v} for v in _joined(query.vendor_ueis)]
+    if subtiers:
+        series += [
+            {SUBTIER: subtiers, "awardeeUniqueEntityId": v} for v in _joined(query.unit_vendor_ueis)
+        ]
     if not subtiers and not query.vendor_ueis:
         series = codes or [{}]
     return series

@@ -127,8 +127,9 @@ def sweeps(query: Query) -> list[Sweep]:
     """Return the request series a query asks for; an empty query field runs no series.
 
     Keywords; the buying units by PSC and (apart) by NAICS code; the tracked vendors' names
-    and UEIs with no other filter; grants of the listed programmes to state and local
-    governments. Contracts and IDVs share one series: this endpoint allows mixing them.
+    and UEIs with no other filter, the multi-line vendors' at the buying units only; grants
+    of the listed programmes to state and local governments. Contracts and IDVs share one
+    series: this endpoint allows mixing them.
     """
     contracts = [*CONTRACT_CODES, *IDV_CODES]
     found: list[Sweep] = []
@@ -149,6 +150,11 @@ def sweeps(query: Query) -> list[Sweep]:
         chunk = vendors[start : start + VENDOR_CHUNK]
         filters = {"recipient_search_text": chunk, "award_type_codes": contracts}
         found.append(Sweep("vendors", filters))
+    unit_vendors = _clean(query.unit_vendor_names) + _clean(query.unit_vendor_ueis)
+    for start in range(0, len(unit_vendors) if agencies else 0, VENDOR_CHUNK):
+        chunk = unit_vendors[start : start + VENDOR_CHUNK]
+        filters = {"agencies": agencies, "recipient_search_text": chunk}
+        found.append(Sweep("agency-vendors", {**filters, "award_type_codes": contracts}))
     if programs := _clean(query.grant_programs):
         for level, type_name in RECIPIENT_LEVELS.items():
             filters = {

@@ -187,6 +187,15 @@ def test_sweeps_use_the_fewest_requests_the_syntax_allows(caplog):
     assert "k3y" not in caplog.text
 
 
+def test_multi_line_vendors_are_searched_at_the_buying_units_only():
+    at_units = sam_awards.search_filters(
+        query(agency_codes=("7012",), unit_vendor_ueis=("AWSUEI000001",))
+    )
+    assert {"contractingSubtierCode": "7012", "awardeeUniqueEntityId": "AWSUEI000001"} in at_units
+    alone = sam_awards.search_filters(query(unit_vendor_ueis=("AWSUEI000001",)))
+    assert all("awardeeUniqueEntityId" not in f for f in alone)
+
+
 def test_subtier_list_refused_falls_back_to_one_series_per_code():
     with ScriptedServer() as server:
         server.add(PATH, Reply(status=400), Reply.json(body(0, 1, 1)))

@@ -682,6 +682,26 @@ def test_fetch_runs_each_sweep_as_its_own_series_with_its_own_filters():
     assert all(b["sort"] in b["fields"] and b["limit"] == 100 for b in bodies)
 
 
+def test_multi_line_vendors_are_searched_at_the_buying_units_only():
+    name = "U.S. Immigration and Customs Enforcement"
+    ice = {"type": "awarding", "tier": "subtier", "name": name}
+    query = Query(agency_names=(name,), unit_vendor_names=("Amazon Web Services",))
+    with ScriptedServer() as server:
+        server.add(SEARCH_PATH, EMPTY)
+        pages, bodies = fetched(server, query, today=dt.date(2024, 5, 2))
+    assert [p.meta["sweep"] for p in pages] == ["agency-vendors"]
+    filters = {k: v for k, v in bodies[0]["filters"].items() if k != "time_period"}
+    assert filters == {
+        "agencies": [ice],
+        "recipient_search_text": ["Amazon Web Services"],
+        "award_type_codes": CONTRACT_TYPES,
+    }
+    with ScriptedServer() as server:  # no buying units: not swept everywhere instead
+        server.add(SEARCH_PATH, EMPTY)
+        pages, bodies = fetched(server, Query(unit_vendor_names=("Amazon Web Services",)))
+    assert bodies == []
+
+
 def test_fetch_runs_no_sweep_for_empty_query_fields():
     with ScriptedServer() as server:
         server.add(SEARCH_PATH, EMPTY)

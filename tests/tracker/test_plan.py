@@ -81,6 +81,18 @@ def test_vendors_without_a_strong_rule_are_not_swept(starter):
     assert "Reviewed Office Supplies Inc." not in query().vendor_names
 
 
+def test_multi_line_vendors_are_swept_at_the_buying_units_only(starter):
+    """AWS makes Rekognition but sells far more: ICE's contracts with it, not all of them."""
+    q = query()
+    assert {"Amazon Web Services, Inc.", "AWS", "Axon Enterprise, Inc."} <= set(
+        q.unit_vendor_names
+    )
+    assert "Amazon Web Services, Inc." not in q.vendor_names
+    everywhere = {name.casefold() for name in q.vendor_names}
+    assert not [n for n in q.unit_vendor_names if n.casefold() in everywhere]
+    assert "Amazon.com, Inc." not in q.unit_vendor_names  # the parent makes no tracked product
+
+
 def test_an_alias_dated_outside_the_window_is_left_out(starter):
     # SoundThinking was "ShotSpotter, Inc." until 2023-04-04.
     assert "ShotSpotter, Inc." in query(since=dt.date(2022, 1, 1)).vendor_names

@@ -246,6 +246,8 @@ def query_summary(query: Query, *, samples: int = 3) -> list[str]:
         ("agency names", query.agency_names),
         ("vendor names", query.vendor_names),
         ("vendor UEIs", query.vendor_ueis),
+        ("vendor names at the buying units", query.unit_vendor_names),
+        ("vendor UEIs at the buying units", query.unit_vendor_ueis),
         ("grant programmes", query.grant_programs),
         ("news feeds", query.feeds),
     )

@@ -19,7 +19,7 @@ from types import ModuleType
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from scrapers.base import (
@@ -34,6 +34,7 @@ from tracker.models import (
     Agency,
     AgencyAlias,
     NewsFeed,
+    Product,
     ScrapeRun,
     Strength,
     TaggingRule,
@@ -86,6 +87,10 @@ def source_query(source: str, *, since: dt.date | None, until: dt.date | None) -
     by; credentials are only those of ``source``.
     """
     vendor_names, vendor_ueis = tracked_vendors(since=since, until=until)
+    unit_vendor_names, unit_vendor_ueis = unit_vendors(since=since, until=until)
+    everywhere = {name.casefold() for name in vendor_names} | set(vendor_ueis)
+    unit_vendor_names = tuple(n for n in unit_vendor_names if n.casefold() not in everywhere)
+    unit_vendor_ueis = tuple(u for u in unit_vendor_ueis if u not in everywhere)
     agency_codes, agency_names = buying_units()
     return Query(
         since=since,
@@ -97,6 +102,8 @@ def source_query(source: str, *, since: dt.date | None, until: dt.date | None) -
         agency_names=agency_names,
         vendor_names=vendor_names,
         vendor_ueis=vendor_ueis,
+        unit_vendor_names=unit_vendor_names,
+        unit_vendor_ueis=unit_vendor_ueis,
         grant_programs=tuple(program["number"] for program in grant_programs()),
         feeds=tuple(
             NewsFeed.objects.filter(active=True).order_by("url").values_list("url", flat=True)
@@ -131,32 +138,59 @@ def search_codes(kind: str) -> tuple[str, ...]:
 def tracked_vendors(
     *, since: dt.date | None = None, until: dt.date | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(names, UEIs) of every tracked vendor family, each sorted.
+    """(names, UEIs) of the vendor families swept everywhere, each sorted.
 
-    A family is tracked when an active *strong* vendor rule names it: such a rule tags a
-    record on its own, so what a sweep of the family brings back gets tagged. (All reviewed
-    vendors would be wrong: a reviewed vendor is a resolved name, not a tracked one, and the
-    list grows with every import; supporting rules such as General Dynamics IT would sweep
-    whole IT portfolios.) A rule linked to a vendor row brings that vendor and its
-    subsidiaries (the classifier's definition of a family), reviewed rows only, with their
-    aliases; an alias dated outside [since, until] is left out. A rule with no vendor row
-    contributes its own value. UEIs are those of every family member.
+    A family is swept everywhere when an active *strong* vendor rule names it: such a rule
+    tags a record on its own, so what a sweep of the family brings back gets tagged. (All
+    reviewed vendors would be wrong: a reviewed vendor is a resolved name, not a tracked one,
+    and the list grows with every import.) A rule with no vendor row contributes its own
+    value.
     """
     rules = TaggingRule.objects.filter(
         active=True, kind=TaggingRule.Kind.VENDOR, strength=Strength.STRONG
     )
-    names = {
-        value.strip() for value in rules.filter(vendor__isnull=True).values_list("value", flat=True)
-    }
-    heads = Vendor.objects.filter(
-        pk__in=rules.filter(vendor__isnull=False).values("vendor_id"), needs_review=False
+    heads = Vendor.objects.filter(pk__in=rules.filter(vendor__isnull=False).values("vendor_id"))
+    loose = set(rules.filter(vendor__isnull=True).values_list("value", flat=True))
+    return _family_names_and_ueis(heads, loose, since=since, until=until)
+
+
+def unit_vendors(
+    *, since: dt.date | None = None, until: dt.date | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, UEIs) of the multi-line vendor families, swept at the buying units only.
+
+    A vendor that makes a tracked product (Amazon Web Services: Rekognition) or that a
+    supporting rule names (Anduril, General Dynamics IT) sells far more than surveillance:
+    swept everywhere it would import whole portfolios. Swept at the law-enforcement buying
+    units it finds, say, every ICE contract with AWS whatever its description says.
+    """
+    supporting = TaggingRule.objects.filter(
+        active=True, kind=TaggingRule.Kind.VENDOR, strength=Strength.SUPPORTING
     )
+    everywhere = TaggingRule.objects.filter(
+        active=True, kind=TaggingRule.Kind.VENDOR, strength=Strength.STRONG, vendor__isnull=False
+    )
+    heads = Vendor.objects.filter(
+        Q(pk__in=supporting.values("vendor_id")) | Q(pk__in=Product.objects.values("vendor_id"))
+    ).exclude(pk__in=everywhere.values("vendor_id"))
+    loose = set(supporting.filter(vendor__isnull=True).values_list("value", flat=True))
+    return _family_names_and_ueis(heads, loose, since=since, until=until)
+
+
+def _family_names_and_ueis(
+    heads: QuerySet[Vendor], loose: set[str], *, since: dt.date | None, until: dt.date | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, UEIs) of the families of ``heads`` (reviewed members only) plus ``loose`` names.
+
+    A family is a vendor and its subsidiaries (the classifier's definition), with their
+    aliases; an alias dated outside [since, until] is left out.
+    """
     family = Q(pk__in=[])
-    for path, pk in heads.values_list("path", "pk"):
+    for path, pk in heads.filter(needs_review=False).values_list("path", "pk"):
         family |= under_path(path) if path else Q(pk=pk)
     members = Vendor.objects.filter(family, needs_review=False)
     ueis = {uei for uei in members.values_list("uei", flat=True) if uei}
-    names |= set(members.values_list("name", flat=True))
+    names = {name.strip() for name in loose} | set(members.values_list("name", flat=True))
     aliases = VendorAlias.objects.filter(vendor__in=members)
     if since:
         aliases = aliases.exclude(valid_until__lt=since)
