@@ -16,7 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from tracker.models import ScrapeRun
-from tracker.services.scraping import date_windows, scrape_run
+from tracker.services.backfill import backfill_windows
+from tracker.services.scraping import scrape_run
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,10 @@ def backfill_signatures(
     source: str,
     since: str | None = None,
     until: str | None = None,
-    window_days: int = 7,
+    window_days: int | None = None,
     replay: list[str] | None = None,
 ) -> list:
-    """One task signature per window: date windows, or one per replayed file."""
+    """One task signature per window (the source's default size, ``WINDOW_DAYS``), or per file."""
     if replay:
         files = [
             str(p)
@@ -59,7 +60,12 @@ def backfill_signatures(
         return [scrape_source.si(source, None, None, [file]) for file in files]
     if not since or not until:
         raise ValueError("a backfill needs since and until (or replay files)")
-    windows = date_windows(dt.date.fromisoformat(since), dt.date.fromisoformat(until), window_days)
+    windows = backfill_windows(
+        source=source,
+        since=dt.date.fromisoformat(since),
+        until=dt.date.fromisoformat(until),
+        window_days=window_days,
+    )
     return [scrape_source.si(source, start.isoformat(), end.isoformat()) for start, end in windows]
 
 
@@ -68,7 +74,7 @@ def scrape_backfill(
     source: str,
     since: str | None = None,
     until: str | None = None,
-    window_days: int = 7,
+    window_days: int | None = None,
     replay: list[str] | None = None,
 ) -> int:
     """Split a long range into windows and queue one task each; any number of workers share them."""

@@ -1,14 +1,21 @@
 """A real Celery worker on Redis runs our tasks against the test database."""
 
+import datetime as dt
+import json
+
 import pytest
+from celery import Celery
 
 from tests.conftest import OWN_FIXTURES, REDIS_URL, require_service
+from tests.support.server import Reply, ScriptedServer
 from tests.support.worker import Worker, sender, wait_for
 from tracker.models import Event, ScrapeRun, SourceRecord
+from tracker.services.backfill import backfill_run, backfill_windows
 from tracker.services.starter import starter_data_load
 from tracker.tasks import backfill_signatures
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+JSON = {"Content-Type": "application/json"}
 
 
 def snapshot():
@@ -86,3 +93,34 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
     assert snapshot() == single
     assert not ScrapeRun.objects.exclude(status__in=["succeeded", "partial"]).exists()
     assert all(shares()), f"one worker took every task: {shares()}"
+
+
+def test_a_backfill_runs_its_windows_on_a_real_worker_and_a_rerun_skips_them(own_fixtures):
+    require_service("Redis", REDIS_URL)
+    starter_data_load()
+    page = (own_fixtures / "documentcloud" / "search_rekognition.json").read_bytes()
+    windows = backfill_windows(
+        source="documentcloud", since=dt.date(2019, 1, 1), until=dt.date(2019, 6, 29)
+    )
+    assert len(windows) == 2
+    broker = Celery("test-backfill", broker=REDIS_URL, backend=REDIS_URL)
+    with ScriptedServer() as server:
+        server.add("/documents/search/", Reply(body=page, headers=JSON))
+        env = {
+            "SPYGLASS_SOURCE_URLS": json.dumps({"documentcloud": server.url("/")}),
+            "SCRAPER_TRUSTED_HOSTS": server.host,
+            "SCRAPER_MIN_INTERVAL": "0",
+            "SCRAPER_BACKOFF_BASE": "0.01",
+        }
+        with Worker(REDIS_URL, env=env) as worker:
+            wait_for(lambda: "ready." in worker.output(), worker=worker)
+            first = backfill_run(
+                source="documentcloud", windows=windows, workers=1, broker=broker,
+                queue=worker.queue, poll_seconds=0.2,
+            )  # fmt: skip
+    # The recorded page carries two malformed results on purpose: each window is partial.
+    assert [r.status for r in first.results] == ["partial", "partial"], worker.output()[-3000:]
+    assert first.total("inserted") > 0
+    assert Event.objects.filter(sources__source="documentcloud").exists()
+    again = backfill_run(source="documentcloud", windows=windows, broker=broker)
+    assert again.results == [] and again.already_done == windows
