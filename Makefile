@@ -19,9 +19,15 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_starter_data
 
-## make run: set up, migrate, load the starter data, scrape live sources if online, serve.
+## make run: set up, migrate, load the starter data, serve at once, and scrape live sources in
+## the background if online (progress on the About page, output in $(SCRAPE_LOG)); stopping
+## the server stops the scrape too, and its run is marked interrupted.
+SCRAPE_LOG ?= var/first-scrape.log
 run: migrate
-	$(PY) manage.py scrape_all --if-online
+	@mkdir -p $(dir $(SCRAPE_LOG))
+	@echo "first scrape (when online) runs in the background: progress on http://$(HOST)/about/, output in $(SCRAPE_LOG)"
+	@$(PY) manage.py scrape_all --if-online >$(SCRAPE_LOG) 2>&1 & scrape=$$!; \
+	trap 'kill -TERM $$scrape 2>/dev/null; wait $$scrape' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST)
 
 serve: migrate

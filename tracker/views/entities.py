@@ -36,7 +36,7 @@ SOURCES = (
     (
         "lda",
         "Senate Lobbying Disclosure",
-        "https://lda.senate.gov/",
+        "https://lda.gov/",  # moved from lda.senate.gov (see scrapers/lda.py)
         "Lobbying Disclosure Act filings: who lobbied which agencies on surveillance technology.",
     ),
     (
@@ -74,19 +74,31 @@ class SourceStatus:
     description: str
     scheduled: bool
     last_success: dt.datetime | None
+    latest: ScrapeRun | None = None
 
 
 def source_statuses() -> list[SourceStatus]:
-    """Each source with its latest succeeded/partial run time (one aggregate query)."""
+    """Each source with its latest succeeded/partial run time and its newest run (two queries).
+
+    The newest run may still be running: ``scrape_run`` saves its pages and counts every few
+    seconds, so the sources page shows how far it has got.
+    """
     latest = dict(
         ScrapeRun.objects.filter(status__in=[ScrapeRun.Status.SUCCEEDED, ScrapeRun.Status.PARTIAL])
         .values("source")
         .annotate(last=Max(Coalesce("finished_at", "started_at")))
         .values_list("source", "last")
     )
+    newest_ids = ScrapeRun.objects.values("source").annotate(newest=Max("pk")).values("newest")
+    newest = {
+        run.source: run
+        for run in ScrapeRun.objects.filter(pk__in=newest_ids).defer("errors", "drift")
+    }
     scheduled = set(getattr(settings, "SCRAPE_SOURCES", [name for name, *_ in SOURCES]))
     return [
-        SourceStatus(name, label, url, description, name in scheduled, latest.get(name))
+        SourceStatus(
+            name, label, url, description, name in scheduled, latest.get(name), newest.get(name)
+        )
         for name, label, url, description in SOURCES
     ]
 
