@@ -6,12 +6,13 @@ link. The API refuses to page past page 1 without a filter, so every series filt
 vendor (``client_name``). Anonymous access allows 15 requests a minute; an API key
 (``Authorization: Token <key>``) allows 120.
 
-The API moved from ``lda.senate.gov`` to ``lda.gov`` (same paths and JSON): the old host
-named ``https://lda.gov/api/v1/`` as its successor-version, was sunset on 2026-06-30 and
-301s to the new one (https://josh-docs-9p7.pages.dev/sources/lda-filings.html). Requests go
-to ``lda.gov``; a ``next`` link naming either host (or ``base_url``'s own) is followed and any
-other is refused. A ``base_url`` still on the old host keeps its token across that redirect
-(``scrapers.http.CREDENTIAL_MOVES``); the client drops it on any other cross-origin redirect.
+The API moved from ``lda.senate.gov`` to ``lda.gov`` (same paths and JSON): recorded 2026
+responses name ``https://lda.gov/api/v1/`` in every ``url`` and ``next`` field, and the old
+host was reported (by third parties, not an official notice we could find) to be sunset on
+2026-06-30 with a 301 to the new one. Requests go to ``lda.gov``; a ``next`` link naming either
+host (or ``base_url``'s own) is followed and any other is refused. A ``base_url`` still on the
+old host keeps its token across that redirect (``scrapers.http.CREDENTIAL_MOVES``); the client
+drops it on any other cross-origin redirect.
 
 Parse: one ``lobbying`` record per filing. Amendments carry their own ``filing_uuid``, so
 ``match_key`` names the filing period instead (``lda:<registrant>:<client>:<year>:<period>``

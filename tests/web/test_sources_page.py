@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -107,3 +108,11 @@ def test_a_running_run_shows_its_pages_on_the_page_as_it_goes(
         assert "<strong>running</strong>" in shown
         assert f"{pages} page{'s' if pages != 1 else ''} so far, {inserted:,} inserted" in shown
     assert "Latest run: succeeded" in cell(text(client.get("/about/")), "USAspending")
+
+
+def test_the_page_says_what_the_sources_search_for(client, starter):
+    page = text(client.get("/about/"))
+    assert "What the sources search for" in page
+    assert re.search(r"<li>keywords: [1-9]\d* \(", page)
+    assert "vendor names at the buying units:" in page and "Amazon Web Services" in page
+    assert "SAM.gov contract awards" in page

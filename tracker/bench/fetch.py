@@ -55,6 +55,8 @@ LDA_FILINGS_PER_YEAR = 100_000
 LDA_SWEPT_SHARE = 0.03
 # Public DocumentCloud documents a year matching a search keyword: an estimate.
 DOCUMENTCLOUD_DOCUMENTS_PER_YEAR = 2_000
+# MuckRock requests a year whose titles match a search keyword: an estimate.
+MUCKROCK_REQUESTS_PER_YEAR = 1_500
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ VOLUMES: dict[str, Volume] = {
     "documentcloud": Volume(
         DOCUMENTCLOUD_DOCUMENTS_PER_YEAR, 365,
         (Rate("", 15 * 60, "DocumentCloud: 15 searches/min"),), {"documentcloud": 1.0},
+    ),
+    "muckrock": Volume(
+        MUCKROCK_REQUESTS_PER_YEAR, 365,
+        (Rate("", 15 * 60, "MuckRock: 15 requests/min to requests/ (its Python client)"),),
+        {"muckrock": 1.0},
     ),
 }  # fmt: skip
 SAMPLE_START = dt.date(2024, 1, 1)

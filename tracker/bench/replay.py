@@ -558,5 +558,5 @@ BASE_PATHS = {
     "lda": "/api/v1/",
     "documentcloud": "/api/",
     "muckrock": "/api_v2/",
-    "muckrock_auth": "/accounts/api/",  # its auth_url: not yet settable through SOURCE_URLS
+    "muckrock_auth": "/accounts/api/",  # its auth_url
 }

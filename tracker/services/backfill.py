@@ -24,9 +24,10 @@ Window = tuple[dt.date, dt.date]
 
 # Days per window when --window-days is not given. A window is the unit of work that is lost
 # to a crash and redone on a rerun, so it is as long as one run may take in comfort:
-#   usaspending: one month of awards stays well inside the search API's 10,000-result window;
+#   usaspending: a month of the swept actions stays well inside the search's 50,000-row window;
 #   fpds: the ATOM feed gives 10 entries a page, so a week is already hundreds of pages;
 #   sam: the API accepts at most one year a request and a public key has 10 requests a day;
+#   sam_awards: a month of the swept actions is a few pages, far below the 400,000-record cap;
 #   lda: filings are asked for by filing year, so a window of a year asks each year once;
 #   documentcloud: documents are few; three months a window.
 # muckrock, news and atlas do not filter by date (they read whole lists or feeds), so their
@@ -35,6 +36,7 @@ WINDOW_DAYS: dict[str, int | None] = {
     "usaspending": 30,
     "fpds": 7,
     "sam": 365,
+    "sam_awards": 30,
     "lda": 365,
     "documentcloud": 90,
     "muckrock": None,

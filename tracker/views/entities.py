@@ -34,6 +34,12 @@ SOURCES = (
         "Contract opportunities: solicitations and notices before an award.",
     ),
     (
+        "sam_awards",
+        "SAM.gov contract awards",
+        "https://sam.gov/",
+        "Contract actions from SAM.gov's Contract Awards API, the successor of FPDS's feed.",
+    ),
+    (
         "lda",
         "Senate Lobbying Disclosure",
         "https://lda.gov/",  # moved from lda.senate.gov (see scrapers/lda.py)

@@ -26,6 +26,8 @@ from tracker.models import (
 )
 from tracker.selectors import ORDERS, EventFilters, event_search, relevant, relevant_by_kind
 from tracker.services.outcomes import event_outcome
+from tracker.services.plan import query_summary
+from tracker.services.scraping import source_query
 from tracker.services.tag_review import tag_reasons
 from tracker.stats import COUNTERPARTIES
 from tracker.views.entities import (
@@ -232,4 +234,9 @@ def technology_list(request: HttpRequest) -> HttpResponse:
 
 def about(request: HttpRequest) -> HttpResponse:
     """The sources, their freshness, licences, how to cite, and the CSV columns."""
-    return render(request, "tracker/about.html", {"sources": source_statuses()})
+    scope = query_summary(source_query("usaspending", since=None, until=None))
+    return render(
+        request,
+        "tracker/about.html",
+        {"sources": source_statuses(), "scope": scope[1:-1]},  # without dates and credentials
+    )
