@@ -103,15 +103,6 @@ def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
     return query.since or until, until
 
 
-def _day_windows(since: dt.date, until: dt.date, days: int) -> Iterator[tuple[dt.date, dt.date]]:
-    """Return consecutive [start, end] date ranges of at most ``days`` days covering the span."""
-    start = since
-    while start <= until:
-        end = min(until, start + dt.timedelta(days=max(1, days) - 1))
-        yield start, end
-        start = end + dt.timedelta(days=1)
-
-
 def _quoted(value: str) -> str:
     """Return ``value`` as a quoted FPDS query value (inner quotes dropped: FPDS has no escape)."""
     return '"' + " ".join(value.replace('"', " ").split()) + '"'
@@ -172,36 +163,39 @@ def fetch(
     query: Query,
     *,
     base_url: str = FEED_URL,
-    window_days: int = 1,
     today: dt.date | None = None,
 ) -> Iterator[Page]:
-    """Yield every feed page for the query: one paged series per date window and search term."""
+    """Yield every feed page for the query: one paged series per search term over the range.
+
+    The range is one ``LAST_MOD_DATE`` window: a filtered term has few actions a day, so
+    day windows would mostly cost one request for an empty page each. A long range is split
+    by the caller (``backfill``), which also makes it resumable.
+    """
     today = today or dt.datetime.now(dt.UTC).date()
     since, until = _window(query, today)
     home = urlsplit(base_url).netloc
     pages = 0
-    for start, end in _day_windows(since, until, window_days):
-        dates = f"LAST_MOD_DATE:[{start:%Y/%m/%d},{end:%Y/%m/%d}]"
-        for term in _terms(query):
-            params = {"FEEDNAME": "PUBLIC", "VERSION": FEED_VERSION, "s": "FPDS"}
-            params["q"] = f"{dates} {term}".strip()
-            response = _get_feed(client, base_url, home, params)
-            seen: set[str] = set()
-            while True:
-                page = page_from(response, kind="feed", q=params["q"])
-                yield page
-                pages += 1
-                if query.max_pages is not None and pages >= query.max_pages:
-                    return
-                try:
-                    href = next_link(parse_xml(page.body))
-                except ParseError:
-                    break  # parse() reports the broken page; nothing more to follow here
-                # Follow next links only on the feed's own host, once each.
-                if not href or urlsplit(href).netloc != home or href in seen:
-                    break
-                seen.add(href)
-                response = _get_feed(client, href, home)
+    dates = f"LAST_MOD_DATE:[{since:%Y/%m/%d},{until:%Y/%m/%d}]"
+    for term in _terms(query):
+        params = {"FEEDNAME": "PUBLIC", "VERSION": FEED_VERSION, "s": "FPDS"}
+        params["q"] = f"{dates} {term}".strip()
+        response = _get_feed(client, base_url, home, params)
+        seen: set[str] = set()
+        while True:
+            page = page_from(response, kind="feed", q=params["q"])
+            yield page
+            pages += 1
+            if query.max_pages is not None and pages >= query.max_pages:
+                return
+            try:
+                href = next_link(parse_xml(page.body))
+            except ParseError:
+                break  # parse() reports the broken page; nothing more to follow here
+            # Follow next links only on the feed's own host, once each.
+            if not href or urlsplit(href).netloc != home or href in seen:
+                break
+            seen.add(href)
+            response = _get_feed(client, href, home)
 
 
 # -- parse ----------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from django.test import override_settings
 from tracker.bench.replay import BASE_PATHS, TRANSACTIONS_PER_AWARD, ReplayServer
 from tracker.bench.report import Row
 from tracker.models import Event
-from tracker.services.plan import PlanTooLong, scrape_plan
+from tracker.services.backfill import backfill_windows
+from tracker.services.plan import scrape_plan
 from tracker.services.scraping import SOURCES, scrape_run
 from tracker.services.starter import starter_data_load
 
@@ -89,7 +90,7 @@ VOLUMES: dict[str, Volume] = {
         {"usaspending-awards": 1 / TRANSACTIONS_PER_AWARD, "usaspending-transactions": 1.0},
         contract=True,
     ),
-    "fpds": Volume(CONTRACT_TRANSACTIONS_PER_YEAR, 1, (POLITE,), {"fpds": 1.0}, contract=True),
+    "fpds": Volume(CONTRACT_TRANSACTIONS_PER_YEAR, 7, (POLITE,), {"fpds": 1.0}, contract=True),
     "sam": Volume(SAM_NOTICES_PER_YEAR, 365, SAM_RATES, {"sam": 1.0}),
     "sam_awards": Volume(
         CONTRACT_TRANSACTIONS_PER_YEAR, 365, SAM_RATES, {"sam-awards": 1.0}, contract=True
@@ -225,17 +226,16 @@ def measure_source(
 
 
 def project(source: str, *, today: dt.date) -> Projection:
-    """The backfill's series (from the plan) and rows a year (from the volume)."""
+    """The backfill's series (its windows times the plan of one window) and rows a year.
+
+    ``backfill`` runs one scrape per window, so every window asks its series again.
+    """
     volume = VOLUMES[source]
     years = ((today - BACKFILL_START).days + 1) / 365.25
-    try:
-        series, how = planned_requests(source, BACKFILL_START, today), "planned"
-    except PlanTooLong:
-        # Too many to list: plan the sample span and scale by days (its windows are days).
-        until = SAMPLE_START + dt.timedelta(days=volume.sample_days - 1)
-        sample = planned_requests(source, SAMPLE_START, until)
-        series = math.ceil(sample * years * 365.25 / volume.sample_days)
-        how = f"scaled from {volume.sample_days} day(s)"
+    windows = backfill_windows(source=source, since=BACKFILL_START, until=today)
+    start, end = windows[0]
+    series = len(windows) * planned_requests(source, start, end)
+    how = f"{len(windows)} window(s) times the plan of one"
     return Projection(source, series, how, volume.rows_per_year, years)
 
 
