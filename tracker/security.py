@@ -1,7 +1,9 @@
-"""Admin login rate limiting: too many failed attempts per client or per username → 429.
+"""The client's address, and admin login rate limiting (too many failures per client → 429).
 
-Counts live in the Django cache (use a shared cache such as Redis in production, so every
-gunicorn worker and host sees the same counts). A success clears the username's count.
+``client_address`` is the one answer to "who is this client?" for every per-client limit: the
+admin login, the alerts subscribe form and the API throttle. Login counts live in the Django cache
+(use a shared cache such as Redis in production, so every worker and host sees the same counts).
+A success clears the username's count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,31 @@ log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 
 
+def proxy_hops() -> int:
+    """How many trusted reverse proxies are in front of us (``settings.BEHIND_PROXY``; 0 = none)."""
+    return max(int(getattr(settings, "BEHIND_PROXY", 0) or 0), 0)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind N trusted proxies the Nth X-Forwarded-For
+    entry from the right.
+
+    Each proxy appends the address it saw, so only the last N entries were written by proxies we
+    trust; anything to their left came from the client and is never used. A request carrying fewer
+    entries than there are proxies did not come through all of them: it gets ``REMOTE_ADDR`` (the
+    nearest proxy), which the client cannot vary. Idempotent: a second call gives the same answer
+    even after ``ProxiedClientAddress`` has written the result into ``REMOTE_ADDR``.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = proxy_hops()
+    if not hops:
+        return remote
+    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(entries) < hops or not entries[-hops]:
+        return remote
+    return entries[-hops][:64]
+
+
 def _limits() -> tuple[int, int]:
     return (
         getattr(settings, "ADMIN_LOGIN_MAX_FAILURES", 5),
@@ -33,7 +60,7 @@ def _key(scope: str, value: str) -> str:
 
 def _keys(request: HttpRequest) -> list[str]:
     username = request.POST.get("username", "")[:150].strip().lower()
-    keys = [_key("client", request.META.get("REMOTE_ADDR", ""))]
+    keys = [_key("client", client_address(request))]
     if username:
         keys.append(_key("username", username))
     return keys
@@ -75,7 +102,7 @@ def rate_limited_login(login: View) -> View:
         if request.method != "POST":
             return login(request, *args, **kwargs)
         if login_blocked(request):
-            log.warning("admin login blocked for %s", request.META.get("REMOTE_ADDR", ""))
+            log.warning("admin login blocked for %s", client_address(request))
             return _too_many()
         response = login(request, *args, **kwargs)
         if request.user.is_authenticated and response.status_code in (301, 302, 303):
@@ -95,17 +122,16 @@ def admin_login_rate_limit(site: AdminSite) -> None:
 
 
 class ProxiedClientAddress:
-    """Behind our reverse proxy (``BEHIND_PROXY``), the client is the last X-Forwarded-For hop.
+    """Behind trusted proxies (``BEHIND_PROXY``), put ``client_address`` into ``REMOTE_ADDR``.
 
-    The proxy appends the address it saw; earlier entries come from the client and are ignored,
-    so a client cannot pick its own address to dodge the per-client rate limits.
+    So logs, error reports and anything else reading ``REMOTE_ADDR`` see the same client as the
+    rate limits; client-written X-Forwarded-For entries are ignored (see ``client_address``).
     """
 
     def __init__(self, get_response: View) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if settings.SECURE_PROXY_SSL_HEADER and forwarded:
-            request.META["REMOTE_ADDR"] = forwarded.split(",")[-1].strip()[:64]
+        if proxy_hops():
+            request.META["REMOTE_ADDR"] = client_address(request)
         return self.get_response(request)

@@ -143,7 +143,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+@override_settings(BEHIND_PROXY=1, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
 def test_behind_the_proxy_the_client_cannot_choose_its_address(db):
     client = Client()
     wrong = {"username": "admin", "password": "guess"}

@@ -28,6 +28,7 @@ from tracker.alerts.tokens import (
     unsubscribe_token_check,
     unsubscribe_token_gone,
 )
+from tracker.security import client_address
 from tracker.selectors import EventFilters
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,6 @@ def _notice(
 ) -> HttpResponse:
     context = {"title": title, "text": text, **extra}
     return render(request, "alerts/notice.html", context, status=status)
-
-
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -98,7 +95,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     """"Alert me about this search": the form, prefilled with the timeline's filters."""
     filters = EventFilters.from_params(request.GET)
     if request.method == "POST":
-        if services.client_rate_limited(_client(request)):
+        if services.client_rate_limited(client_address(request)):
             return _too_many(request)
         form = SubscribeForm(request.POST)
         if form.is_valid():
@@ -223,7 +220,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def manage_request(request: HttpRequest) -> HttpResponse:
     """Lost the link? Enter the address; the answer is the same whether or not it is known."""
     if request.method == "POST":
-        if services.client_rate_limited(_client(request)):
+        if services.client_rate_limited(client_address(request)):
             return _too_many(request)
         form = ManageLinkForm(request.POST)
         if form.is_valid():
