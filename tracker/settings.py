@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SPYGLASS_VAR_DIR", BASE_DIR / "var"))
@@ -155,7 +156,18 @@ SECURE_HSTS_SECONDS = int(
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+# Trusted reverse proxies in front of the app: true/1 = one (nginx), a number = that many (CDN +
+# nginx = 2). Client addresses come from that many X-Forwarded-For hops from the right.
+_proxies = os.environ.get("BEHIND_PROXY", "").strip().lower()
+if _proxies in {"", "false", "no", "off"}:
+    BEHIND_PROXY = 0
+elif _proxies in {"true", "yes", "on"}:
+    BEHIND_PROXY = 1
+elif _proxies.isdigit():
+    BEHIND_PROXY = int(_proxies)
+else:
+    raise ImproperlyConfigured(f"BEHIND_PROXY must be true, false or a number, not {_proxies!r}")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 # A shared cache (Redis) so the admin-login and alert rate limits hold across workers and hosts.
 if os.environ.get("CACHE_URL"):
