@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from tracker.exports import export_rows
 from tracker.exports_bulk import BULK_NAMES, bulk_dir, bulk_files
 from tracker.models import Agency, Technology, Vendor
-from tracker.selectors import EventFilters
+from tracker.selectors import BadFilter, EventFilters, parse_filters
 
 
 def csv_response(filters: EventFilters, filename: str) -> StreamingHttpResponse:
@@ -21,42 +28,54 @@ def csv_response(filters: EventFilters, filename: str) -> StreamingHttpResponse:
     return response
 
 
+def bad_filter_response(error: BadFilter) -> HttpResponse:
+    """The 400 answer to a filter that cannot be used: its one-line message, as plain text."""
+    return HttpResponse(f"{error}\n", status=400, content_type="text/plain; charset=utf-8")
+
+
 @require_safe
-def events_csv(request: HttpRequest) -> StreamingHttpResponse:
-    return csv_response(EventFilters.from_params(request.GET), "spyglass-events.csv")
+def events_csv(request: HttpRequest) -> HttpResponseBase:
+    try:
+        filters = parse_filters(request.GET)
+    except BadFilter as error:
+        return bad_filter_response(error)
+    return csv_response(filters, "spyglass-events.csv")
 
 
 def _entity_csv(
     request: HttpRequest, *, everything: bool = False, **slugs: str
-) -> StreamingHttpResponse:
+) -> HttpResponseBase:
     models = {"agency": Agency, "vendor": Vendor, "technology": Technology}
     for name, slug in slugs.items():
         get_object_or_404(models[name], slug=slug)
-    filters = replace(EventFilters.from_params(request.GET), **slugs)
+    try:
+        filters = replace(parse_filters(request.GET), **slugs)
+    except BadFilter as error:
+        return bad_filter_response(error)
     if everything:
         filters = replace(filters, all=True)
     return csv_response(filters, f"spyglass-events-{'-'.join(slugs.values())}.csv")
 
 
 @require_safe
-def agency_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def agency_events_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     return _entity_csv(request, agency=slug)
 
 
 @require_safe
-def vendor_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def vendor_events_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     return _entity_csv(request, vendor=slug)
 
 
 @require_safe
-def technology_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def technology_events_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     return _entity_csv(request, technology=slug)
 
 
 @require_safe
 def agency_vendor_events_csv(
     request: HttpRequest, agency: str, vendor: str
-) -> StreamingHttpResponse:
+) -> HttpResponseBase:
     return _entity_csv(request, agency=agency, vendor=vendor, everything=True)  # as the page
 
 

@@ -1,7 +1,10 @@
 """The one read path: ``event_search`` feeds the timeline, the Atom feed, CSV, the API and alerts.
 
 The same query-string parameters mean the same thing everywhere: they are parsed once into
-``EventFilters`` (``EventFilters.from_params``) and applied once (``event_search``).
+``EventFilters`` (``parse_filters``) and applied once (``event_search``). A value that cannot
+be used (an unknown slug, kind, level or order, an impossible date, a malformed amount) is never
+silently dropped: every surface answers with its one-line message (HTTP 400, a command error, a
+form error) instead of answering a broader question than the one asked.
 
 Unless ``all=1`` is given, only relevant events match: those with a technology tagged or of a
 curated kind (``CURATED_KINDS``). Vendor- and agency-wide imports also bring in ordinary
@@ -44,7 +47,7 @@ TRUE_VALUES = ("1", "true", "yes", "on")
 
 @dataclass(frozen=True)
 class EventFilters:
-    """Validated timeline filters; unknown or malformed values are dropped with a message."""
+    """Parsed timeline filters; unusable values are left out and described in ``errors``."""
 
     agency: str = ""
     vendor: str = ""
@@ -77,7 +80,12 @@ class EventFilters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> EventFilters:
-        """Parse a query string (a QueryDict or a plain mapping); never raises on bad input."""
+        """Parse a query string (a QueryDict or a plain mapping); never raises on bad input.
+
+        Values that cannot be used are left out and described in ``errors``. CSV, feed, API,
+        command and alert form call ``parse_filters``, which refuses such a query; the HTML pages
+        call this to redisplay the form beside the errors (with status 400 and no events).
+        """
         errors: list[str] = []
 
         def one(name: str) -> str:
@@ -96,7 +104,8 @@ class EventFilters:
                 if kind in Event.Kind.values and kind not in kinds:
                     kinds.append(kind)
                 elif kind:
-                    errors.append(f"Unknown kind “{kind[:40]}” ignored.")
+                    known = ", ".join(Event.Kind.values)
+                    errors.append(f"Unknown kind “{kind[:40]}” (use {known}).")
 
         def date(name: str) -> dt.date | None:
             value = one(name)
@@ -105,7 +114,7 @@ class EventFilters:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                errors.append(f"“{value[:40]}” is not a date (use YYYY-MM-DD); {name} ignored.")
+                errors.append(f"{name}: “{value[:40]}” is not a date (use YYYY-MM-DD).")
                 return None
 
         def amount(name: str) -> Decimal | None:
@@ -117,17 +126,17 @@ class EventFilters:
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite() or abs(number) >= Decimal("1e15"):
-                errors.append(f"“{value[:40]}” is not an amount; {name} ignored.")
+                errors.append(f"{name}: “{value[:40]}” is not an amount (use a number of dollars).")
                 return None
             return number
 
         level = one("level").lower()
         if level and level not in Agency.Level.values:
-            errors.append(f"Unknown level “{level[:40]}” ignored.")
+            errors.append(f"Unknown level “{level[:40]}” (use {', '.join(Agency.Level.values)}).")
             level = ""
         order = one("order").lower() or "newest"
         if order not in ORDERS:
-            errors.append(f"Unknown order “{order[:40]}”; newest first.")
+            errors.append(f"Unknown order “{order[:40]}” (use {', '.join(ORDERS)}).")
             order = "newest"
         slugs = {}
         for name, model in (("agency", Agency), ("vendor", Vendor), ("technology", Technology)):
@@ -135,7 +144,7 @@ class EventFilters:
             if name == "technology":
                 slug = RENAMED_TECHNOLOGIES.get(slug, slug)
             if slug and not model.objects.filter(slug=slug).exists():
-                errors.append(f"No {name} “{slug[:60]}”; that filter was ignored.")
+                errors.append(f"No {name} “{slug[:60]}”.")
                 slug = ""
             slugs[name] = slug
         return cls(
@@ -179,6 +188,18 @@ class EventFilters:
     @property
     def is_empty(self) -> bool:
         return not any(v for k, v in self.to_params().items() if k != "order")
+
+
+class BadFilter(ValueError):
+    """A query that cannot be answered as asked; the message is one line for the reader."""
+
+
+def parse_filters(params: Mapping[str, Any]) -> EventFilters:
+    """The filters ``params`` ask for, or ``BadFilter`` naming every value that cannot be used."""
+    filters = EventFilters.from_params(params)
+    if filters.errors:
+        raise BadFilter(" ".join(filters.errors))
+    return filters
 
 
 DRIVE_LIMIT = 10_000

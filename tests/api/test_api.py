@@ -117,9 +117,13 @@ def test_cursor_errors_are_400_json(client):
     assert response.status_code == 400 and "another order" in response.json()["cursor"]
 
 
-def test_unknown_filter_values_become_warnings(client, starter):
-    body = get(client, "/api/events/?agency=nope&since=someday&kind=bogus&page_size=x").json()
-    assert len(body["warnings"]) == 4
+def test_unknown_filter_values_are_400_and_a_bad_page_size_a_warning(client, starter):
+    response = get(client, "/api/events/?agency=nope&since=someday&kind=bogus")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "No agency “nope”." in detail and "someday" in detail and "bogus" in detail
+    body = get(client, "/api/events/?page_size=x&all=1").json()
+    assert len(body["warnings"]) == 1
     assert len(body["results"]) == Event.objects.count()
 
 

@@ -39,7 +39,7 @@ def download(client, url: str) -> tuple[StreamingHttpResponse, str]:
         "vendor=amazon&kind=pitch&kind=meeting",
         "since=2018-06-10&order=oldest",
         "order=amount",
-        "q=rekognition&agency=nope",
+        "q=rekognition&agency=ice",
     ],
 )
 def test_csv_twin_has_the_timelines_rows_in_its_order(client, starter, query):

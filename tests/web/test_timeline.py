@@ -208,31 +208,32 @@ def test_empty_database_says_nothing_is_here_yet(client, db):
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "status"),
     [
-        {"since": "garbage"},
-        {"amount_min": "1e999"},
-        {"amount_max": "NaN"},
-        {"q": "x" * 5000},
-        {"q": "a\x00b"},
-        {"agency": "no-such-agency"},
-        {"kind": "bogus"},
-        {"level": "galactic"},
-        {"order": "sideways"},
-        {"page": "%00"},
-        {"agency": "ice\x00", "vendor": "<script>"},
+        ({"since": "garbage"}, 400),
+        ({"amount_min": "1e999"}, 400),
+        ({"amount_max": "NaN"}, 400),
+        ({"q": "x" * 5000}, 200),
+        ({"q": "a\x00b"}, 200),
+        ({"agency": "no-such-agency"}, 400),
+        ({"kind": "bogus"}, 400),
+        ({"level": "galactic"}, 400),
+        ({"order": "sideways"}, 400),
+        ({"page": "%00"}, 200),
+        ({"agency": "ice\x00", "vendor": "<script>"}, 400),
     ],
 )
-def test_bad_input_never_errors(client, starter, params):
+def test_bad_input_never_errors(client, starter, params, status):
+    # Never a server error: unusable filters are refused (400), odd text and pages answered.
     response = client.get(URL, params)
-    assert response.status_code == 200
+    assert response.status_code == status
 
 
 def test_filter_errors_are_shown_as_notices(client, starter):
     html = unescape(client.get(URL, {"since": "garbage", "agency": "nowhere"}).content.decode())
-    assert "is not a date" in html
-    assert "No agency “nowhere”; that filter was ignored." in html
-    assert '<div class="notice" role="status">' in html
+    assert "since: “garbage” is not a date (use YYYY-MM-DD)." in html
+    assert "No agency “nowhere”." in html
+    assert '<div class="notice" role="alert">' in html
 
 
 def test_raw_nul_in_query_string_is_harmless(client, starter):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.core.validators import EmailValidator
 
 from tracker.alerts.models import AlertSubscription
+from tracker.selectors import BadFilter, parse_filters
 
 # Square brackets too: an IP-literal domain (a@[10.0.0.5]) would make our mail server
 # connect to any host an attacker names, internal ones included.
@@ -51,6 +54,21 @@ class SubscribeForm(forms.Form):
         initial=AlertSubscription.Frequency.DAILY,
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args: Any, query: Mapping[str, Any], **kwargs: Any) -> None:
+        """``query``: the search to alert on (the page's query string)."""
+        super().__init__(*args, **kwargs)
+        self.query = query
+
+    def clean(self) -> dict[str, Any]:
+        """Adds ``filters``; a search with a filter that cannot be used is not saved."""
+        cleaned = super().clean() or {}
+        try:
+            cleaned["filters"] = parse_filters(self.query)
+        except BadFilter as error:
+            message = f"This search cannot be saved as an alert: {error}"
+            raise forms.ValidationError(message) from error
+        return cleaned
 
 
 class ManageLinkForm(forms.Form):

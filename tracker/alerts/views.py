@@ -97,24 +97,24 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if services.client_rate_limited(client_address(request)):
             return _too_many(request)
-        form = SubscribeForm(request.POST)
+        form = SubscribeForm(request.POST, query=request.GET)
         if form.is_valid():
             try:
                 services.subscription_request(
                     email=form.cleaned_data["email"],
-                    filters=filters,
+                    filters=form.cleaned_data["filters"],
                     frequency=form.cleaned_data["frequency"],
                 )
             except OSError:
                 return _send_failed(request)
             return _see_other(reverse("alerts-subscribe-sent"))
     else:
-        form = SubscribeForm()
+        form = SubscribeForm(query=request.GET)
     context = {
         "form": form,
         "filters": filters,
         "description": filters_describe(filters, entity_names([filters])),
-        "query": urlencode(filters.to_params(), doseq=True),
+        "query": request.GET.urlencode(),  # as asked: a filter that cannot be used is refused
     }
     return render(request, "alerts/subscribe.html", context)
 

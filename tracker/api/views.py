@@ -9,7 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -32,7 +32,7 @@ from tracker.models import (
     Vendor,
     VendorAlias,
 )
-from tracker.selectors import ORDERS, EventFilters, event_search
+from tracker.selectors import ORDERS, BadFilter, event_search, parse_filters
 from tracker.services.outcomes import PITCH_KINDS
 
 DEFAULT_RATE = "120/min"
@@ -164,7 +164,11 @@ class SourceSchema(AutoSchema):
 
 
 class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
-    """Events, filtered exactly like the timeline (the same parameters mean the same thing)."""
+    """Events, filtered exactly like the timeline (the same parameters mean the same thing).
+
+    A filter that cannot be used (an unknown slug or kind, an impossible date, a malformed
+    amount) is a 400 with ``{"detail": "<one line>"}``, never a broader list.
+    """
 
     schema = EventSchema()
 
@@ -174,8 +178,11 @@ class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
     queryset = Event.objects.all()
 
     def list(self, request: Request) -> Response:
-        filters = EventFilters.from_params(request.query_params)
-        warnings = list(filters.errors)
+        try:
+            filters = parse_filters(request.query_params)
+        except BadFilter as error:
+            raise ParseError(str(error)) from error
+        warnings: list[str] = []
         page = self.paginator.paginate(
             events_with_links(event_search(filters)), filters.order, request, warnings
         )

@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import replace
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
+from tracker.exports_views import bad_filter_response
 from tracker.models import Event
-from tracker.selectors import EventFilters, event_search
+from tracker.selectors import BadFilter, EventFilters, event_search, parse_filters
 from tracker.templatetags.spyglass import at_precision, money
 from tracker.views.listing import listed
 from tracker.views.timeline import CHIP_NAMES, query_string
@@ -24,9 +25,17 @@ class EventsFeed(Feed):
     """Events matching the query string; the title names the filters."""
 
     feed_type = Atom1Feed
+    author_name = "Spyglass"  # RFC 4287: a feed without entry authors needs a feed author
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """The feed, or a 400 naming the filter that cannot be used (see ``parse_filters``)."""
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except BadFilter as error:
+            return bad_filter_response(error)
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> EventFilters:
-        return replace(EventFilters.from_params(request.GET), order="newest")
+        return replace(parse_filters(request.GET), order="newest")
 
     def title(self, filters: EventFilters) -> str:
         parts = []

@@ -41,6 +41,7 @@ from tracker.views.timeline import (
     CONTRACT_KINDS,
     stored_counterparties,
     timeline_context,
+    timeline_status,
     top_counterparties,
 )
 
@@ -85,7 +86,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     """Every event, filtered by the query string, newest first, 50 a page."""
     filters = EventFilters.from_params(request.GET)
     context = timeline_context(request, filters, base_url=reverse("timeline"))
-    return render(request, "tracker/timeline.html", context)
+    return render(request, "tracker/timeline.html", context, status=timeline_status(filters))
 
 
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -160,7 +161,7 @@ def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str)
         aliases=entity.aliases.order_by("name") if name != "technology" else [],
         contract_kinds=CONTRACT_KINDS,
     )
-    return render(request, "tracker/entity_detail.html", context)
+    return render(request, "tracker/entity_detail.html", context, status=timeline_status(filters))
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -195,7 +196,7 @@ def relationship(request: HttpRequest, agency: str, vendor: str) -> HttpResponse
         request, filters, base_url=base_url, fixed=("agency", "vendor", "all")
     )
     context.update(agency=agency_obj, vendor=vendor_obj)
-    return render(request, "tracker/relationship.html", context)
+    return render(request, "tracker/relationship.html", context, status=timeline_status(filters))
 
 
 def _entity_list(request: HttpRequest, model: type[Model], title: str) -> HttpResponse:

@@ -490,17 +490,21 @@ def stored_counterparties(name: str, entity_id: int) -> dict[str, list[Counterpa
     return found
 
 
+def timeline_status(filters: EventFilters) -> int:
+    """The HTTP status of a timeline page: 400 when a filter cannot be used (``parse_filters``)."""
+    return 400 if filters.errors else 200
+
+
 def timeline_context(
     request: HttpRequest, filters: EventFilters, *, base_url: str, fixed: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Everything the timeline include needs: the page, groups, chips, charts and links.
 
     ``fixed`` names filters set by the page itself (the agency on an agency page): they
-    apply to the list but are neither shown as chips nor offered in the form.
+    apply to the list but are neither shown as chips nor offered in the form. When a filter
+    cannot be used (``filters.errors``) nothing is searched: the page shows the errors and the
+    form, never the events of a broader search.
     """
-    events, others = event_search_split(filters)
-    counted = countable(filters)
-    page = timeline_page(events, request.GET.get("page"), counted=counted)
     own = filters
     for name in fixed:
         own = own.without(name)
@@ -511,24 +515,31 @@ def timeline_context(
         for name, model in ENTITY_FILTERS.items()
         if name not in fixed
     ]
-    labels = {choice.name: dict(choice.options) for choice in choices}
-    query = query_string(filters)
-    return {
+    context = {
         "filters": filters,
-        "page_obj": page,
-        "groups": group_by_month(page.object_list),
-        "years": page_year_totals(events, filters, page),
         "count_cap": COUNT_CAP,
-        "chips": build_chips(own, base_url, labels),
         "choices": choices,
         "fixed": fixed,
         "base_url": base_url,
+        "kinds": Event.Kind.values,
+        "levels": Agency.Level.values,
+        "orders": ORDER_LABELS,
+    }
+    if filters.errors:
+        return context
+    events, others = event_search_split(filters)
+    counted = countable(filters)
+    page = timeline_page(events, request.GET.get("page"), counted=counted)
+    labels = {choice.name: dict(choice.options) for choice in choices}
+    return {
+        **context,
+        "page_obj": page,
+        "groups": group_by_month(page.object_list),
+        "years": page_year_totals(events, filters, page),
+        "chips": build_chips(own, base_url, labels),
         "page_query": query_string(own),
         "hidden": hidden_events(
             others, page, f"{base_url}?{query_string(own, all='1')}", counted=counted
         ),
-        "export_query": query,
-        "kinds": Event.Kind.values,
-        "levels": Agency.Level.values,
-        "orders": ORDER_LABELS,
+        "export_query": query_string(filters),
     }

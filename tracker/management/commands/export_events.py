@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from tracker.exports import FORMATS, export_rows
-from tracker.selectors import EventFilters, event_search
+from tracker.selectors import BadFilter, event_search, parse_filters
 
 
 class Command(BaseCommand):
@@ -40,9 +40,10 @@ class Command(BaseCommand):
             for name in ("agency", "vendor", "technology", "since", "until", "q", "order")
         }
         params["all"] = "1" if options["all"] else ""
-        filters = EventFilters.from_params({**params, "kind": options["kind"]})
-        if filters.errors:
-            raise CommandError(" ".join(filters.errors))
+        try:
+            filters = parse_filters({**params, "kind": options["kind"]})
+        except BadFilter as error:
+            raise CommandError(str(error)) from error
         bar = None
         if self.stderr.isatty():
             bar = tqdm(total=event_search(filters).count(), unit="rows", file=sys.stderr)
