@@ -223,6 +223,15 @@ def test_throttle_answers_429_over_the_rate(client):
     assert response.status_code == 429 and "Retry-After" in response
 
 
+@override_settings(SPYGLASS_API_RATE="3/min")
+def test_a_new_x_forwarded_for_each_request_does_not_reset_the_limit(client):
+    statuses = [
+        get(client, "/api/agencies/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+
+
 def test_schema_is_valid_openapi_and_docs_are_local(client, starter):
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.openapi import AutoSchema
@@ -14,10 +13,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from tracker.api import serializers as out
 from tracker.api.pagination import MAX_ID, EntityPagination, EventCursorPagination
+from tracker.api.throttling import ApiRateThrottle
 from tracker.exports import event_outcome_message
 from tracker.models import (
     Agency,
@@ -35,7 +34,6 @@ from tracker.models import (
 from tracker.selectors import ORDERS, BadFilter, event_search, parse_filters
 from tracker.services.outcomes import PITCH_KINDS
 
-DEFAULT_RATE = "120/min"
 SCHEMA_SETTINGS = {
     "TITLE": "Spyglass API",
     "DESCRIPTION": (
@@ -46,18 +44,6 @@ SCHEMA_SETTINGS = {
     "VERSION": "1.0.0",
 }
 MAX_TEXT = 200
-
-
-class ApiRateThrottle(SimpleRateThrottle):
-    """Per-client rate limit; the rate is ``settings.SPYGLASS_API_RATE`` (default 120/min)."""
-
-    scope = "spyglass_api"
-
-    def get_rate(self) -> str:
-        return getattr(settings, "SPYGLASS_API_RATE", DEFAULT_RATE)
-
-    def get_cache_key(self, request: Request, view: object) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class ReadOnlyApi:
