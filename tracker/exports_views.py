@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from django.http import (
@@ -13,6 +14,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from tracker.exports import export_rows
@@ -21,9 +24,30 @@ from tracker.models import Agency, Technology, Vendor
 from tracker.selectors import BadFilter, EventFilters, parse_filters
 
 
-def csv_response(filters: EventFilters, filename: str) -> StreamingHttpResponse:
+def csv_filename(filters: EventFilters, today: dt.date) -> str:
+    """A download's name: its filters and the day, so saved files say what they hold.
+
+    ``spyglass-events-agency-ice-technology-face-recognition-2026-12-03.csv``
+    """
+    parts = ["spyglass-events"]
+    for name in ("agency", "vendor", "technology", "level"):
+        if value := getattr(filters, name):
+            parts += [name, value]
+    if filters.kind:
+        parts += ["kind", *filters.kind]
+    for name in ("since", "until"):
+        if value := getattr(filters, name):
+            parts += [name, value.isoformat()]
+    if filters.q:
+        parts += ["search", filters.q]
+    parts.append(today.isoformat())
+    return "-".join(slugify(part)[:60] for part in parts if slugify(part)) + ".csv"
+
+
+def csv_response(filters: EventFilters) -> StreamingHttpResponse:
     """A streamed CSV download of the events ``filters`` find."""
     response = StreamingHttpResponse(export_rows(filters), content_type="text/csv; charset=utf-8")
+    filename = csv_filename(filters, timezone.localdate())
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -39,7 +63,7 @@ def events_csv(request: HttpRequest) -> HttpResponseBase:
         filters = parse_filters(request.GET)
     except BadFilter as error:
         return bad_filter_response(error)
-    return csv_response(filters, "spyglass-events.csv")
+    return csv_response(filters)
 
 
 def _entity_csv(
@@ -54,7 +78,7 @@ def _entity_csv(
         return bad_filter_response(error)
     if everything:
         filters = replace(filters, all=True)
-    return csv_response(filters, f"spyglass-events-{'-'.join(slugs.values())}.csv")
+    return csv_response(filters)
 
 
 @require_safe

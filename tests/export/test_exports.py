@@ -11,9 +11,11 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict, StreamingHttpResponse
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.export import factories as make
 from tracker.exports import COLUMNS, export_rows
+from tracker.exports_views import csv_filename
 from tracker.models import Agency, Event, EventAgency, EventVendor, SourceRecord, Vendor
 from tracker.selectors import EventFilters, event_search
 
@@ -54,7 +56,9 @@ def test_csv_twin_has_the_timelines_rows_in_its_order(client, starter, query):
     assert [int(row["id"]) for row in parse(text)] == expected
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="spyglass-events.csv"'
+    name = csv_filename(EventFilters.from_params(QueryDict(query)), timezone.localdate())
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert name.startswith("spyglass-events-") and name.endswith(f"{timezone.localdate()}.csv")
 
 
 def test_header_row_and_values(client, settings):
@@ -159,7 +163,8 @@ def test_entity_csvs_filter_by_the_entity_and_keep_the_other_parameters(client, 
     assert [row["date"] for row in parse(text)] == ["2018-06-01", "2018-06-15", "2018-07-26"]
     response, text = download(client, "/agencies/dhs/vendors/aws/events.csv")
     assert {row["kind"] for row in parse(text)} == {"pitch", "meeting"}
-    assert response["Content-Disposition"] == 'attachment; filename="spyglass-events-dhs-aws.csv"'
+    name = f"spyglass-events-agency-dhs-vendor-aws-{timezone.localdate().isoformat()}.csv"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
     assert client.get("/agencies/nope/events.csv").status_code == 404
     assert client.get("/agencies/dhs/vendors/nope/events.csv").status_code == 404
     assert client.post("/events.csv").status_code == 405
@@ -268,3 +273,14 @@ def test_outcome_cells_match_the_outcome_service(starter):
         assert row["outcome"] == (outcome.message if outcome else None), row["title"]
         checked += outcome is not None
     assert checked == 5
+
+
+def test_a_downloads_name_says_its_filters_and_day():
+    filters = EventFilters(agency="ice", technology="face-recognition", kind=("award",))
+    assert csv_filename(filters, dt.date(2026, 12, 3)) == (
+        "spyglass-events-agency-ice-technology-face-recognition-kind-award-2026-12-03.csv"
+    )
+    searched = EventFilters(q='"Rekognition" OR "ID/100"', since=dt.date(2018, 1, 1))
+    assert csv_filename(searched, dt.date(2026, 12, 3)) == (
+        "spyglass-events-since-2018-01-01-search-rekognition-or-id100-2026-12-03.csv"
+    )
