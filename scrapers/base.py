@@ -206,6 +206,15 @@ class Query:
     max_requests: int | None = None
 
 
+def modified_window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last-modified date range a query asks for: yesterday when it names none."""
+    if query.since is None and query.until is None:
+        yesterday = today - dt.timedelta(days=1)
+        return yesterday, yesterday
+    until = query.until or today
+    return query.since or until, until
+
+
 class Response(Protocol):
     status_code: int
     url: str
@@ -260,6 +269,17 @@ def load_json(page: Page) -> Any:
         raise ParseError(f"invalid JSON: {exc}") from None
 
 
+def field_drift(rows: list[Any], expected: Sequence[str], what: str) -> list[str]:
+    """One note per expected field that some object rows lack (renamed or dropped upstream)."""
+    objects = [row for row in rows if isinstance(row, dict)]
+    notes = []
+    for name in expected:
+        missing = sum(1 for row in objects if name not in row)
+        if missing:
+            notes.append(f"{what} field {name!r} missing in {missing} of {len(objects)}")
+    return notes
+
+
 def parse_rows(
     rows: list[Any],
     parsed: Parsed,
@@ -275,11 +295,7 @@ def parse_rows(
     Fields from ``expected`` that rows lack are reported as drift; a row that is not an
     object, has no well-formed id, or fails to build is skipped with its reason.
     """
-    objects = [row for row in rows if isinstance(row, dict)]
-    for name in expected:
-        missing = sum(1 for row in objects if name not in row)
-        if missing:
-            parsed.drift.append(f"{what} field {name!r} missing in {missing} of {len(objects)}")
+    parsed.drift.extend(field_drift(rows, expected, what))
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             parsed.problems.append(f"{what} #{index}: not an object")

@@ -32,6 +32,7 @@ from scrapers.base import (
     Response,
     SourceUnavailable,
     VendorRef,
+    modified_window,
     page_from,
 )
 from scrapers.text import clean_text, plain, safe_url
@@ -92,15 +93,6 @@ def idv_match_key(agency_id: str, piid: str, mod: str = "0") -> str:
 
 
 # -- fetch ----------------------------------------------------------------------------------
-
-
-def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the LAST_MOD_DATE range asked for: yesterday when the query names none."""
-    yesterday = today - dt.timedelta(days=1)
-    if query.since is None and query.until is None:
-        return yesterday, yesterday
-    until = query.until or today
-    return query.since or until, until
 
 
 def _quoted(value: str) -> str:
@@ -172,7 +164,7 @@ def fetch(
     by the caller (``backfill``), which also makes it resumable.
     """
     today = today or dt.datetime.now(dt.UTC).date()
-    since, until = _window(query, today)
+    since, until = modified_window(query, today)
     home = urlsplit(base_url).netloc
     pages = 0
     dates = f"LAST_MOD_DATE:[{since:%Y/%m/%d},{until:%Y/%m/%d}]"

@@ -58,7 +58,9 @@ from scrapers.base import (
     SourceNotConfigured,
     SourceUnavailable,
     VendorRef,
+    field_drift,
     load_json,
+    modified_window,
     page_from,
 )
 from scrapers.fpds import NO_PARENT, contract_match_key, idv_match_key
@@ -80,15 +82,6 @@ log = logging.getLogger(__name__)
 
 
 # -- fetch ----------------------------------------------------------------------------------
-
-
-def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the lastModifiedDate range asked for: yesterday when the query names none."""
-    yesterday = today - dt.timedelta(days=1)
-    if query.since is None and query.until is None:
-        return yesterday, yesterday
-    until = query.until or today
-    return query.since or until, until
 
 
 def _joined(values: tuple[str, ...], size: int = VALUES_PER_PARAMETER) -> list[str]:
@@ -126,7 +119,7 @@ def fetch(
     if not query.api_key:
         raise SourceNotConfigured(MISSING_KEY)
     today = today or dt.datetime.now(dt.UTC).date()
-    since, until = _window(query, today)
+    since, until = modified_window(query, today)
     pending = [(f, since, until) for f in search_filters(query)]
     pages = 0
     try:
@@ -239,11 +232,7 @@ def parse(page: Page) -> Parsed:
     if "totalRecords" not in data:
         parsed.drift.append("page field 'totalRecords' is missing")
     rows = data["awardSummary"]
-    objects = [row for row in rows if isinstance(row, dict)]
-    for name in EXPECTED_FIELDS:
-        missing = sum(1 for row in objects if name not in row)
-        if missing:
-            parsed.drift.append(f"award field {name!r} missing in {missing} of {len(objects)}")
+    parsed.drift.extend(field_drift(rows, EXPECTED_FIELDS, "award"))
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             parsed.problems.append(f"award #{index}: not an object")

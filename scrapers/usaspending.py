@@ -19,7 +19,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapers.base import Client, Page, Parsed, ParseError, Query, Record, load_json, page_from
+from scrapers.base import (
+    Client,
+    Page,
+    Parsed,
+    ParseError,
+    Query,
+    Record,
+    load_json,
+    modified_window,
+    page_from,
+)
 from scrapers.http import HTTPStatusError
 from scrapers.usaspending_records import (
     NAME,
@@ -98,14 +108,6 @@ class Sweep:
     filters: dict[str, Any]
     fields: tuple[str, ...] = CONTRACT_FIELDS
     meta: dict[str, str] = field(default_factory=dict)
-
-
-def _window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the last-modified date range asked for: yesterday when the query names none."""
-    if query.since is None and query.until is None:
-        return today - dt.timedelta(days=1), today - dt.timedelta(days=1)
-    until = query.until or today
-    return max(query.since or until, EARLIEST_DATE), until
 
 
 def _clean(values: tuple[str, ...], pattern: re.Pattern[str] | None = None) -> list[str]:
@@ -278,7 +280,8 @@ def fetch(
     A row an earlier page already gave is listed in its page's ``meta["repeats"]`` and not
     parsed again.
     """
-    since, until = _window(query, today or dt.datetime.now(dt.UTC).date())
+    since, until = modified_window(query, today or dt.datetime.now(dt.UTC).date())
+    since = max(since, EARLIEST_DATE)
     url = base_url.rstrip("/") + SEARCH_PATH
     run = _Run(client, url, page_size, result_window, query.max_pages)
     for sweep in sweeps(query):
