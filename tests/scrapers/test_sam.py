@@ -18,11 +18,11 @@ from scrapers.base import (
     Page,
     ParseError,
     Query,
-    QuotaExhausted,
     SourceUnavailable,
     replay_pages,
 )
 from scrapers.http import HttpClient
+from tests.support.quota import Allowance
 from tests.support.server import Reply, ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -467,30 +467,13 @@ def full_page(first: int, total: int = 5000) -> dict:
     return search_body(*(f"n{i}" for i in range(first, first + sam.PAGE_LIMIT)), total=total)
 
 
-def make_client(server: ScriptedServer, sleeps: list[float] | None = None) -> HttpClient:
+def make_client(
+    server: ScriptedServer, sleeps: list[float] | None = None, quota: Allowance | None = None
+) -> HttpClient:
     record = sleeps.append if sleeps is not None else (lambda s: None)
-    return HttpClient(trusted_hosts=[server.host], min_interval=0, backoff_base=0.01, sleep=record)
-
-
-class QuotaClient:
-    """The shared client with a daily allowance of ``left`` requests, as the key's quota acts."""
-
-    def __init__(self, client: HttpClient, left: int) -> None:
-        self.client = client
-        self.left = left
-
-    @property
-    def requests_made(self) -> int:
-        return self.client.requests_made
-
-    def quota_left(self) -> int:
-        return self.left
-
-    def get(self, url, *, params=None, headers=None):
-        if self.left <= 0:
-            raise QuotaExhausted("request quota spent: nothing more is sent to api.sam.gov")
-        self.left -= 1
-        return self.client.get(url, params=params, headers=headers)
+    return HttpClient(
+        trusted_hosts=[server.host], min_interval=0, backoff_base=0.01, sleep=record, quota=quota
+    )
 
 
 def query(**kwargs) -> Query:
@@ -661,7 +644,7 @@ def test_max_requests_stops_cleanly_after_n_requests(caplog):
 def test_quota_exhausted_mid_run_keeps_the_pages_fetched(caplog):
     with ScriptedServer() as server:
         server.add(SEARCH_PATH, Reply.json(full_page(0)), Reply.json(full_page(1000)))
-        client = QuotaClient(make_client(server), left=2)
+        client = make_client(server, quota=Allowance(2))
         # quota_left says 2, but another worker spends one meanwhile: the client refuses.
         client.quota_left = lambda: 2  # type: ignore[method-assign]
         with caplog.at_level(logging.WARNING, logger="scrapers.sam"):
@@ -680,12 +663,13 @@ def test_descriptions_of_matched_notices_use_half_the_quota_left():
             row["title"] = "Face recognition services"
         server.add(SEARCH_PATH, Reply.json(body))
         server.add(DESC_PATH, Reply.json({"description": "<p>Face recognition for ICE</p>"}))
-        client = QuotaClient(make_client(server), left=7)
+        allowance = Allowance(7)
+        client = make_client(server, quota=allowance)
         pages, _ = run(server, query(keywords=("face recognition",)), client=client)
         requests = [(r.path, r.query) for r in server.requests]
     # 1 search, then 3 of the 6 left for descriptions: n5 does not match, n4 waits.
     assert [p.meta.get("notice_id") for p in pages] == [None, "n1", "n2", "n3"]
-    assert client.left == 3
+    assert allowance.left() == 3
     assert requests[1] == (DESC_PATH, {"noticeid": "n1", "api_key": "k3y"})
     assert "k3y" not in pages[1].url
     [partial] = sam.parse(pages[1]).records

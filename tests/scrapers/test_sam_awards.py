@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from scrapers import fpds, sam_awards
-from scrapers.base import Page, ParseError, Query, QuotaExhausted, SourceNotConfigured
+from scrapers.base import Page, ParseError, Query, SourceNotConfigured
 from scrapers.http import HttpClient
+from tests.support.quota import Allowance
 from tests.support.server import Reply, ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,8 +128,10 @@ def body(first: int, count: int, total: int) -> dict:
     return {"awardSummary": rows, "totalRecords": str(total), "limit": "100", "offset": "0"}
 
 
-def client_for(server: ScriptedServer) -> HttpClient:
-    return HttpClient(trusted_hosts=[server.host], min_interval=0, sleep=lambda s: None)
+def client_for(server: ScriptedServer, quota: Allowance | None = None) -> HttpClient:
+    return HttpClient(
+        trusted_hosts=[server.host], min_interval=0, sleep=lambda s: None, quota=quota
+    )
 
 
 def run(server: ScriptedServer, query: Query, client=None, **kwargs) -> list[Page]:
@@ -253,27 +256,10 @@ def test_default_window_is_yesterday():
     assert request.query["lastModifiedDate"] == "[06/29/2025,06/29/2025]"
 
 
-class QuotaClient:
-    """The shared client with ``left`` requests of today's allowance for the key."""
-
-    def __init__(self, client: HttpClient, left: int) -> None:
-        self.client = client
-        self.left = left
-
-    def quota_left(self) -> int:
-        return self.left
-
-    def get(self, url, *, params=None, headers=None):
-        if self.left <= 0:
-            raise QuotaExhausted("request quota spent: nothing more is sent to api.sam.gov")
-        self.left -= 1
-        return self.client.get(url, params=params, headers=headers)
-
-
 def test_quota_exhausted_mid_run_keeps_the_pages_fetched(caplog):
     with ScriptedServer() as server:
         server.add(PATH, Reply.json(body(0, 100, 1000)), Reply.json(body(100, 100, 1000)))
-        client = QuotaClient(client_for(server), left=2)
+        client = client_for(server, quota=Allowance(2))
         with caplog.at_level(logging.WARNING, logger="scrapers.sam_awards"):
             pages = run(server, query(), client=client)
         assert len(server.requests) == 2
