@@ -57,7 +57,7 @@ test-postgres: install
 
 ## make hostile: hostile inputs and faults; prints the table, fails on any must-be-zero figure.
 hostile: install
-	$(PY) manage.py hostile
+	$(PY) -m tests.hostile
 
 ## make test: lint, checks, the suite on SQLite and on PostgreSQL, then the hostile/fault suite.
 test: lint check test-sqlite test-postgres hostile

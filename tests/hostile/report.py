@@ -2,7 +2,7 @@
 
 Tests call ``count("inputs")``, ``count("http_500")`` … ; the plugin adds what it observes
 itself: crashes (a test ending in an exception other than a failed assertion), forbidden
-connections (an audit hook on ``socket.connect``) and peak memory. ``manage.py hostile``
+connections (an audit hook on ``socket.connect``) and peak memory. ``python -m tests.hostile``
 reads the JSON (path in ``SPYGLASS_HOSTILE_REPORT``) and prints the table.
 """
 
