@@ -17,8 +17,6 @@ SQLite's LIKE folds case for ASCII letters only, while this matcher (like Postgr
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -277,92 +275,3 @@ def match_events(
             matches[query.id] = sorted(hits)
     return matches
 
-
-def _tree(rng: random.Random, roots: int, fanout: tuple[int, ...], start: int) -> list[str]:
-    """Synthetic materialised paths: ``roots`` roots, then ``fanout[i]`` children per level."""
-    level = [f"/{start + i}/" for i in range(roots)]
-    paths, next_id = list(level), start + roots
-    for width in fanout:
-        children = []
-        for parent in level:
-            for _ in range(width):
-                children.append(f"{parent}{next_id}/")
-                next_id += 1
-        paths.extend(children)
-        level = children
-    return paths
-
-
-def bench_alert_matching(
-    n_subscriptions: int = 10_000, n_events: int = 10_000, seed: int = 1
-) -> dict[str, float | int]:
-    """Time compiling and matching synthetic subscriptions against synthetic events, in memory.
-
-    The mix: most alerts follow an entity (agency, vendor, technology, possibly with a kind or a
-    search term), some combine two entities, one in ten is a search only, a few have no filter.
-    """
-    rng = random.Random(seed)
-    trees = {
-        "agency": _tree(rng, 30, (5, 4), 1),
-        "vendor": _tree(rng, 400, (2,), 10_000),
-        "technology": _tree(rng, 12, (5, 3), 20_000),
-    }
-    paths = {
-        (name, f"{name}-{i}"): path for name, tree in trees.items() for i, path in enumerate(tree)
-    }
-    slugs = {name: [f"{name}-{i}" for i in range(len(tree))] for name, tree in trees.items()}
-    levels = {path: rng.choice(("federal", "state", "local")) for path in trees["agency"]}
-    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 10)))
-                  for _ in range(3000)]
-    popular = vocabulary[:150]
-    kinds = list(Event.Kind.values)
-    first_day = dt.date(2015, 1, 1)
-
-    events = []
-    for event_id in range(1, n_events + 1):
-        agencies = rng.sample(trees["agency"], rng.randint(1, 2))
-        vendors = rng.sample(trees["vendor"], rng.randint(0, 2))
-        technologies = rng.sample(trees["technology"], rng.randint(0, 3))
-        words = rng.choices(vocabulary, k=120) + rng.choices(popular, k=5)
-        events.append(EventFacts(
-            id=event_id,
-            kind=rng.choice(kinds),
-            date=None if rng.random() < 0.05 else first_day + dt.timedelta(rng.randint(0, 4000)),
-            amount=None if rng.random() < 0.4 else Decimal(rng.randint(1, 10_000_000)),
-            text=text_words(" ".join(words)),
-            agencies=frozenset(p for path in agencies for p in path_prefixes(path)),
-            vendors=frozenset(p for path in vendors for p in path_prefixes(path)),
-            technologies=frozenset(p for path in technologies for p in path_prefixes(path)),
-            levels=frozenset(levels[path] for path in agencies),
-        ))
-
-    stored: list[tuple[int, dict[str, Any]]] = []
-    for sub_id in range(1, n_subscriptions + 1):
-        roll, params = rng.random(), {}
-        if roll < 0.9:
-            for name in rng.sample(list(trees), 2 if roll < 0.2 else 1):
-                params[name] = rng.choice(slugs[name])
-            if rng.random() < 0.3:
-                params["kind"] = rng.sample(kinds, rng.randint(1, 2))
-            if rng.random() < 0.2:
-                params["q"] = rng.choice(popular)
-        elif roll < 0.98:
-            params["q"] = " ".join(rng.sample(popular, rng.randint(1, 2)))
-        elif roll < 0.99:
-            params.update(kind=[rng.choice(kinds)], amount_min="100000")
-        stored.append((sub_id, params))
-
-    started = time.perf_counter()
-    queries = [compile_query(sub_id, params, paths) for sub_id, params in stored]
-    compiled = time.perf_counter()
-    matches = match_events(queries, events)
-    finished = time.perf_counter()
-    return {
-        "subscriptions": n_subscriptions,
-        "events": n_events,
-        "compile_seconds": round(compiled - started, 3),
-        "match_seconds": round(finished - compiled, 3),
-        "total_seconds": round(finished - started, 3),
-        "subscriptions_matched": len(matches),
-        "matches": sum(len(ids) for ids in matches.values()),
-    }
