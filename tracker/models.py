@@ -11,7 +11,19 @@ from django.db import connection, models
 from django.urls import reverse
 from django.utils.text import slugify
 
-from scrapers.base import DATE_PRECISIONS, EVENT_KINDS
+from tracker.alerts.models import (
+    AlertDelivery,
+    AlertMessage,
+    AlertSubscriber,
+    AlertSubscription,
+)
+
+# The record vocabulary of scrapers/base.py (tests/tracker/test_models.py keeps the two equal).
+EVENT_KINDS = (
+    "award", "modification", "solicitation", "pitch", "meeting", "lobbying", "foia", "report",
+    "other",
+)
+DATE_PRECISIONS = ("day", "month", "year")
 
 
 def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None) -> str:
@@ -571,13 +583,6 @@ class NewsFeed(models.Model):
     def __str__(self) -> str:
         return self.name
 
-
-from tracker.alerts.models import (  # noqa: E402  (alert models live with the alerts code)
-    AlertDelivery,
-    AlertMessage,
-    AlertSubscriber,
-    AlertSubscription,
-)
 
 __all__ = [
     "RENAMED_TECHNOLOGIES",

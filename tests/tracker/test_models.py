@@ -64,3 +64,10 @@ def test_str_and_urls(starter):
         str(VendorAlias.objects.filter(vendor__slug="soundthinking").order_by("name").first())
         == "ShotSpotter, Inc."
     )
+
+
+def test_the_models_speak_the_scrapers_record_vocabulary():
+    from scrapers.base import DATE_PRECISIONS, EVENT_KINDS
+
+    assert tuple(Event.Kind.values) == EVENT_KINDS
+    assert tuple(Event.Precision.values) == DATE_PRECISIONS

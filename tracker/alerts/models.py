@@ -12,8 +12,6 @@ import secrets
 
 from django.db import models
 
-from tracker.models import Event
-
 __all__ = ["AlertDelivery", "AlertMessage", "AlertSubscriber", "AlertSubscription"]
 
 
@@ -112,7 +110,9 @@ class AlertDelivery(models.Model):
     subscription = models.ForeignKey(
         AlertSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="alert_deliveries")
+    event = models.ForeignKey(
+        "tracker.Event", on_delete=models.CASCADE, related_name="alert_deliveries"
+    )
     message = models.ForeignKey(AlertMessage, on_delete=models.CASCADE, related_name="deliveries")
     created_at = models.DateTimeField(auto_now_add=True)
 
