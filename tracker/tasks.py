@@ -104,7 +104,7 @@ def scrape_all_incremental() -> list[str]:
 @shared_task(name="tracker.tasks.after_import", acks_late=True)
 def after_import(event_ids: list[int], vendor_ids: list[int] | None = None) -> int:
     """Follow-up work once an import committed changed events."""
-    from tracker.alerts.sending import alerts_after_import
+    from tracker.alerts.tasks import alerts_after_import
     from tracker.exports_bulk import bulk_exports_write
     from tracker.exports_cells import refresh_export_cells
     from tracker.services.entities import vendors_flag_near_matches

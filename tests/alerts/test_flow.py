@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from tests.alerts.conftest import SITE, make_event
 from tracker.alerts.models import AlertDelivery, AlertSubscription
-from tracker.alerts.sending import alerts_after_import, alerts_collect_and_send
+from tracker.alerts.sending import alerts_collect_and_send
+from tracker.alerts.tasks import alerts_after_import
 
 pytestmark = pytest.mark.django_db
 

@@ -170,7 +170,7 @@ def test_paused_alerts_skip_what_happened_meanwhile(starter):
 def test_alert_after_import_with_explicit_ids_sends_only_those(
     starter, django_capture_on_commit_callbacks
 ):
-    from tracker.alerts.sending import alerts_after_import
+    from tracker.alerts.tasks import alerts_after_import
 
     make_subscription(params={"agency": "ice"})
     chosen, _other = (

@@ -49,7 +49,6 @@ PERIODS = {
 GRACE = dt.timedelta(hours=1)  # a digest scheduled at 07:00 is due again at 07:00 tomorrow
 OVERLAP = dt.timedelta(hours=1)  # re-read events whose import transaction committed late
 LEASE = dt.timedelta(minutes=15)  # after this, a pending message may be sent by another run
-IMPORT_TASK_CHUNK = 5000
 
 
 @dataclass
@@ -205,19 +204,3 @@ def alert_message_send(message: AlertMessage, *, connection=None) -> str:
     rows.update(status=AlertMessage.Status.SENT, sent_at=timezone.now())
     return AlertMessage.Status.SENT
 
-
-def alerts_after_import(event_ids: list[int]) -> None:
-    """After an import commits, send immediate alerts for these inserted or updated events."""
-    ids = sorted({int(event_id) for event_id in event_ids})
-    if not ids:
-        return
-    active = AlertSubscription.objects.filter(
-        frequency=Frequency.IMMEDIATE, confirmed_at__isnull=False, paused_at__isnull=True
-    )
-    if not active.exists():
-        return
-    from tracker.alerts.tasks import alerts_send_immediate
-
-    for start in range(0, len(ids), IMPORT_TASK_CHUNK):
-        chunk = ids[start : start + IMPORT_TASK_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: alerts_send_immediate.delay(chunk), robust=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
+from tracker.alerts.models import AlertSubscription
 from tracker.alerts.sending import alerts_collect_and_send
 from tracker.alerts.services import alerts_expire_unconfirmed
 
@@ -23,6 +25,7 @@ RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+IMPORT_TASK_CHUNK = 5000
 
 
 @shared_task(bind=True, name="tracker.alerts.tasks.alerts_send_immediate", **RETRY)
@@ -47,3 +50,20 @@ def alerts_send_due(self, frequency: str) -> dict:
 def alerts_expire_unconfirmed_task() -> int:
     """Delete alerts that were never confirmed."""
     return alerts_expire_unconfirmed(now=timezone.now())
+
+
+def alerts_after_import(event_ids: list[int]) -> None:
+    """After an import commits, queue immediate alerts for these inserted or updated events."""
+    ids = sorted({int(event_id) for event_id in event_ids})
+    if not ids:
+        return
+    active = AlertSubscription.objects.filter(
+        frequency=AlertSubscription.Frequency.IMMEDIATE,
+        confirmed_at__isnull=False,
+        paused_at__isnull=True,
+    )
+    if not active.exists():
+        return
+    for start in range(0, len(ids), IMPORT_TASK_CHUNK):
+        chunk = ids[start : start + IMPORT_TASK_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: alerts_send_immediate.delay(chunk), robust=True)
