@@ -147,6 +147,7 @@ def test_text_search_without_its_index_finds_the_same_events(starter):
     factories.event(title="License plate readers", summary="ALPR cameras, 2019")
     factories.event(title="Drones", summary="unrelated words: recognizable")
     queries = ["recognition", "license plate", "rekog", "face-recognition", "2019", "zzz"]
+    queries += ['"license plate"', "alpr OR rekog", "recognition -drones", "-pilot", '"plate lic']
     indexed = {q: keys(EventFilters(q=q)) for q in queries}
     assert len(indexed["recognition"]) >= 1 and indexed["zzz"] == set()
     with connection.cursor() as cursor:
