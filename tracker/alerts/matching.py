@@ -8,9 +8,10 @@ path prefix, a kind, a level, or for a search-only alert its longest search term
 
 The conditions are those of ``tracker.selectors.event_search``: entity filters include everything
 below the named node; kinds are alternatives; dates and amounts are inclusive and exclude events
-without a date or amount; ``level`` means "linked to some agency at that level"; every search term
-must occur, case-insensitively, in the title, summary or body text; without ``all`` only events
-with a technology tagged or of a curated kind match. One documented difference:
+without a date or amount; ``level`` means "linked to some agency at that level"; the search text
+is read by ``tracker.fulltext.query_terms`` (words, phrases, ``OR``, ``-word``) and matched by
+``text_matches``, the same reading the database search uses; without ``all`` only events with a
+technology tagged or of a curated kind match. One documented difference:
 SQLite's LIKE folds case for ASCII letters only, while this matcher (like PostgreSQL) folds all.
 """
 
