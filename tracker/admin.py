@@ -16,6 +16,7 @@ from tracker.models import (
     AgencyAlias,
     AlertMessage,
     AlertSubscription,
+    Council,
     Event,
     EventAgency,
     EventTechnology,
@@ -349,3 +350,11 @@ class AlertMessageAdmin(admin.ModelAdmin):
     list_display = ["subscription", "status", "created_at", "sent_at"]
     list_filter = ["status"]
     readonly_fields = [field.name for field in AlertMessage._meta.fields]
+
+
+@admin.register(Council)
+class CouncilAdmin(admin.ModelAdmin):
+    list_display = ["name", "client", "jurisdiction", "police", "token", "active"]
+    list_filter = ["active", "jurisdiction__state"]
+    search_fields = ["name", "client", "jurisdiction__name", "police__name"]
+    autocomplete_fields = ["jurisdiction", "police"]

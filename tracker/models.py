@@ -714,3 +714,41 @@ class QuotaUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.day}: {self.used}"
+
+
+class Council(models.Model):
+    """A city or county council whose Legistar records the ``legistar`` source reads.
+
+    ``client`` is the council's Legistar name (``{client}.legistar.com``). Records link to the
+    ``jurisdiction`` (the city or county) and, when set, the ``police`` department or sheriff
+    under it. ``token`` names the environment variable holding the council's API token, for
+    the few clients that require one; the token itself is never stored here.
+    """
+
+    client = models.SlugField(
+        max_length=64, unique=True, help_text="The {client}.legistar.com name."
+    )
+    name = models.CharField(max_length=200, help_text="Display name, e.g. Oakland City Council.")
+    jurisdiction = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="councils", help_text="The city or county."
+    )
+    police = models.ForeignKey(
+        Agency,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="overseeing_councils",
+        help_text="The police department or sheriff whose purchases the council approves.",
+    )
+    token = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Name of the environment variable holding the API token, if one is needed.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["client"]
+
+    def __str__(self) -> str:
+        return self.name or self.client

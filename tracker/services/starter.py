@@ -19,6 +19,7 @@ from django.utils import timezone
 from tracker.models import (
     Agency,
     AgencyAlias,
+    Council,
     Event,
     EventAgency,
     EventTechnology,
@@ -217,6 +218,27 @@ def _load_events(counts: StarterCounts) -> None:
             )
 
 
+def _load_councils() -> int:
+    """Add the starter councils that are missing; returns how many were created.
+
+    Keyed by client name: a council a curator edited (or deactivated) keeps its fields.
+    """
+    created = 0
+    for item in _read("councils.json")["councils"]:
+        police = Agency.objects.get(slug=item["police"]) if item.get("police") else None
+        _, new = Council.objects.get_or_create(
+            client=item["client"],
+            defaults={
+                "name": item["name"],
+                "jurisdiction": Agency.objects.get(slug=item["jurisdiction"]),
+                "police": police,
+                "token": item.get("token", ""),
+            },
+        )
+        created += new
+    return created
+
+
 @transaction.atomic
 def starter_data_load() -> StarterCounts:
     """Load the shipped starter data; returns how many rows of each kind were created."""
@@ -226,6 +248,7 @@ def starter_data_load() -> StarterCounts:
     _load_vendors(counts)
     _link_vendor_rules()
     _load_events(counts)
+    _load_councils()
     for feed in _read("feeds.json")["feeds"]:
         _, created = NewsFeed.objects.get_or_create(
             url=feed["url"], defaults={"name": feed["name"]}
