@@ -11,7 +11,9 @@ admin_login_rate_limit(admin.site)
 urlpatterns = [
     path("", include("tracker.views.urls")),
     path("", include("tracker.exports_urls")),
-    path("api/", include("tracker.api.urls")),
+    # The JSON API: /api/v1/ is canonical; /api/ serves the same views as an alias.
+    path("api/v1/", include("tracker.api.urls")),
+    path("api/", include(("tracker.api.urls", "api"), namespace="api-alias")),
     path("alerts/", include("tracker.alerts.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

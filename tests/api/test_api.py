@@ -36,17 +36,17 @@ def walk(client, url: str) -> list[dict]:
 
 
 def test_event_list_and_detail_carry_links_roles_and_sources(client, starter):
-    body = get(client, "/api/events/?agency=ice&technology=face-recognition").json()
+    body = get(client, "/api/v1/events/?agency=ice&technology=face-recognition").json()
     assert body["warnings"] == [] and body["next"] is None
     pitch = next(e for e in body["results"] if e["kind"] == "pitch")
     assert pitch["html_url"] == f"http://testserver/events/{pitch['id']}/"
-    assert pitch["url"] == f"http://testserver/api/events/{pitch['id']}/"
+    assert pitch["url"] == f"http://testserver/api/v1/events/{pitch['id']}/"
     assert pitch["agencies"] == [
         {
             "slug": "hsi",
             "name": "Homeland Security Investigations",
             "role": "pitched-to",
-            "url": "http://testserver/api/agencies/hsi/",
+            "url": "http://testserver/api/v1/agencies/hsi/",
             "html_url": "http://testserver/agencies/hsi/",
         }
     ]
@@ -62,12 +62,12 @@ def test_event_list_and_detail_carry_links_roles_and_sources(client, starter):
     csv_outcome = next(r for r in export_rows(EventFilters(kind=("pitch",)), fmt="jsonl"))
     assert '"outcome":"' + detail["outcome"] + '"' in csv_outcome
     report = Event.objects.get(kind="report")
-    assert get(client, f"/api/events/{report.pk}/").json()["outcome"] is None
+    assert get(client, f"/api/v1/events/{report.pk}/").json()["outcome"] is None
 
 
 def test_amount_is_an_exact_decimal_string(client):
     made = make.event(amount="-1234.50")
-    assert get(client, f"/api/events/{made.pk}/").json()["amount"] == "-1234.50"
+    assert get(client, f"/api/v1/events/{made.pk}/").json()["amount"] == "-1234.50"
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_api_agrees_with_the_timeline_row_for_row(client, starter, query):
     for amount in ("5", "5", None):
         make.event(date=dt.date(2018, 6, 15), agencies=[ice], amount=amount, title="rekognition")
     make.event(date=None, agencies=[ice])
-    ids = [e["id"] for e in walk(client, f"/api/events/?page_size=2&{query}")]
+    ids = [e["id"] for e in walk(client, f"/api/v1/events/?page_size=2&{query}")]
     assert ids == list(
         event_search(EventFilters.from_params(QueryDict(query))).values_list("id", flat=True)
     )
@@ -101,7 +101,7 @@ def test_cursor_walks_every_page_without_gaps_or_repeats(client, order):
             date=None if i % 5 == 0 else dt.date(2020, 1, 1 + i % 3),
             amount=None if i % 4 == 0 else Decimal(i % 3),
         )
-    ids = [e["id"] for e in walk(client, f"/api/events/?order={order}&page_size=4&all=1")]
+    ids = [e["id"] for e in walk(client, f"/api/v1/events/?order={order}&page_size=4&all=1")]
     assert len(ids) == len(set(ids)) == 23
     expected = event_search(EventFilters(order=order, all=True)).values_list("id", flat=True)
     assert ids == list(expected)
@@ -110,19 +110,19 @@ def test_cursor_walks_every_page_without_gaps_or_repeats(client, order):
 def test_cursor_errors_are_400_json(client):
     make.event()
     make.event()
-    assert get(client, "/api/events/?cursor=garbage").status_code == 400
-    body = get(client, "/api/events/?page_size=1&all=1").json()
+    assert get(client, "/api/v1/events/?cursor=garbage").status_code == 400
+    body = get(client, "/api/v1/events/?page_size=1&all=1").json()
     other_order = body["next"].replace("page_size=1", "page_size=1&order=oldest")
     response = get(client, other_order)
-    assert response.status_code == 400 and "another order" in response.json()["cursor"]
+    assert response.status_code == 400 and "another order" in response.json()["detail"]
 
 
 def test_unknown_filter_values_are_400_and_a_bad_page_size_a_warning(client, starter):
-    response = get(client, "/api/events/?agency=nope&since=someday&kind=bogus")
+    response = get(client, "/api/v1/events/?agency=nope&since=someday&kind=bogus")
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert "No agency “nope”." in detail and "someday" in detail and "bogus" in detail
-    body = get(client, "/api/events/?page_size=x&all=1").json()
+    body = get(client, "/api/v1/events/?page_size=x&all=1").json()
     assert len(body["warnings"]) == 1
     assert len(body["results"]) == Event.objects.count()
 
@@ -135,38 +135,39 @@ def test_event_list_query_count_is_fixed(client, starter, django_assert_num_quer
             technologies=[Technology.objects.get(slug="face-recognition")],
         )
     # slug check, path, subtree ids, stored size and (none stored) capped link count for the
-    # query plan, the page, 4 prefetches
-    with django_assert_num_queries(10):
-        assert len(get(client, "/api/events/?agency=ice").json()["results"]) == 12
+    # query plan, whether to count (stored sizes) and the capped count, the page, 4 prefetches
+    with django_assert_num_queries(12):
+        assert len(get(client, "/api/v1/events/?agency=ice").json()["results"]) == 12
 
 
 def test_entities_list_filters_and_detail(client, starter):
-    body = get(client, "/api/agencies/?parent=dhs").json()
+    body = get(client, "/api/v1/agencies/?parent=dhs").json()
     assert {a["slug"] for a in body["results"]} >= {"ice", "cbp"}
     assert all(a["parent"]["slug"] == "dhs" for a in body["results"])
-    found = get(client, "/api/agencies/?q=customs enforcement").json()["results"]
+    found = get(client, "/api/v1/agencies/?q=customs enforcement").json()["results"]
     assert [a["slug"] for a in found] == ["ice"]
-    levels = {a["level"] for a in get(client, "/api/agencies/?level=local").json()["results"]}
+    levels = {a["level"] for a in get(client, "/api/v1/agencies/?level=local").json()["results"]}
     assert levels == {"local"}
-    ice = get(client, "/api/agencies/ice/").json()
-    assert ice["parent"]["url"] == "http://testserver/api/agencies/dhs/"
+    ice = get(client, "/api/v1/agencies/ice/").json()
+    assert ice["parent"]["url"] == "http://testserver/api/v1/agencies/dhs/"
     assert {c["slug"] for c in ice["children"]} == {"hsi", "ice-ero"}
-    assert ice["events_url"] == "http://testserver/api/events/?agency=ice"
+    assert ice["events_url"] == "http://testserver/api/v1/events/?agency=ice"
     assert ice["csv_url"] == "http://testserver/agencies/ice/events.csv"
     assert "toptier_code" in ice and isinstance(ice["aliases"], list)
-    aws = get(client, "/api/vendors/aws/").json()
+    aws = get(client, "/api/v1/vendors/aws/").json()
     assert aws["parent"]["slug"] == "amazon" and {"name", "valid_from", "valid_until"} <= set(
         aws["aliases"][0]
     )
-    assert [v["slug"] for v in get(client, "/api/vendors/?q=AWS").json()["results"]] == ["aws"]
-    tech = get(client, "/api/technologies/?parent=biometrics").json()
+    assert [v["slug"] for v in get(client, "/api/v1/vendors/?q=AWS").json()["results"]] == ["aws"]
+    tech = get(client, "/api/v1/technologies/?parent=biometrics").json()
     assert [t["slug"] for t in tech["results"]] == ["face-recognition"]
-    warned = get(client, "/api/technologies/?parent=nope&level=x").json()
+    warned = get(client, "/api/v1/technologies/?parent=nope&level=x").json()
     assert (
-        warned["warnings"] and warned["count"] == get(client, "/api/technologies/").json()["count"]
+        warned["warnings"]
+        and warned["count"] == get(client, "/api/v1/technologies/").json()["count"]
     )
-    assert get(client, "/api/agencies/nope/").status_code == 404
-    assert get(client, "/api/agencies/?page=999").status_code == 404
+    assert get(client, "/api/v1/agencies/nope/").status_code == 404
+    assert get(client, "/api/v1/agencies/?page=999").status_code == 404
 
 
 def test_sources_show_the_last_run(client, starter):
@@ -174,7 +175,7 @@ def test_sources_show_the_last_run(client, starter):
     latest = ScrapeRun.objects.create(
         source="usaspending", status="succeeded", inserted=7, finished_at=timezone.now()
     )
-    body = get(client, "/api/sources/").json()
+    body = get(client, "/api/v1/sources/").json()
     by_name = {s["name"]: s for s in body["results"]}
     assert by_name["curator"]["records"] > 0 and by_name["curator"]["last_run"] is None
     assert by_name["usaspending"]["last_run"]["status"] == "succeeded"
@@ -184,12 +185,12 @@ def test_sources_show_the_last_run(client, starter):
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/events/",
-        "/api/events/1/",
-        "/api/agencies/",
-        "/api/agencies/ice/",
-        "/api/sources/",
-        "/api/",
+        "/api/v1/events/",
+        "/api/v1/events/1/",
+        "/api/v1/agencies/",
+        "/api/v1/agencies/ice/",
+        "/api/v1/sources/",
+        "/api/v1/",
     ],
 )
 def test_writes_are_not_allowed(client, starter, url):
@@ -200,16 +201,16 @@ def test_writes_are_not_allowed(client, starter, url):
 
 
 def test_unknown_addresses_and_huge_ids_are_json_404(client):
-    assert get(client, "/api/nothing/here/").status_code == 404
-    assert get(client, "/api/events/999999999999999999999999/").status_code == 404
-    assert get(client, "/api/events/12/").status_code == 404
+    assert get(client, "/api/v1/nothing/here/").status_code == 404
+    assert get(client, "/api/v1/events/999999999999999999999999/").status_code == 404
+    assert get(client, "/api/v1/events/12/").status_code == 404
 
 
 @override_settings(
     CORS_URLS_REGEX=r"^/api/.*$", CORS_ALLOW_ALL_ORIGINS=True, CORS_ALLOW_METHODS=["GET", "OPTIONS"]
 )
 def test_cors_is_open_for_get_on_the_api_only(client, starter):
-    response = get(client, "/api/events/", HTTP_ORIGIN="https://elsewhere.example")
+    response = get(client, "/api/v1/events/", HTTP_ORIGIN="https://elsewhere.example")
     assert response["Access-Control-Allow-Origin"] == "*"
     page = client.get("/events.csv", HTTP_ORIGIN="https://elsewhere.example")
     assert "Access-Control-Allow-Origin" not in page
@@ -217,30 +218,33 @@ def test_cors_is_open_for_get_on_the_api_only(client, starter):
 
 @override_settings(SPYGLASS_API_RATE="3/min")
 def test_throttle_answers_429_over_the_rate(client):
-    statuses = [get(client, "/api/agencies/").status_code for _ in range(4)]
+    statuses = [get(client, "/api/v1/agencies/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
-    response = get(client, "/api/events/")
+    response = get(client, "/api/v1/events/")
     assert response.status_code == 429 and "Retry-After" in response
 
 
 @override_settings(SPYGLASS_API_RATE="3/min")
 def test_a_new_x_forwarded_for_each_request_does_not_reset_the_limit(client):
     statuses = [
-        get(client, "/api/agencies/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        get(client, "/api/v1/agencies/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
         for n in range(6)
     ]
     assert statuses == [200, 200, 200, 429, 429, 429]
 
 
 def test_schema_is_valid_openapi_and_docs_are_local(client, starter):
-    response = client.get("/api/schema/?format=json")
+    response = client.get("/api/v1/schema/?format=json")
     assert response.status_code == 200
     schema = response.json()
     validate_schema(schema)
-    assert {"/api/events/", "/api/events/{id}/", "/api/agencies/{slug}/", "/api/sources/"} <= set(
-        schema["paths"]
-    )
-    names = {p["name"] for p in schema["paths"]["/api/events/"]["get"]["parameters"]}
+    assert {
+        "/api/v1/events/",
+        "/api/v1/events/{id}/",
+        "/api/v1/agencies/{slug}/",
+        "/api/v1/sources/",
+    } <= set(schema["paths"])
+    names = {p["name"] for p in schema["paths"]["/api/v1/events/"]["get"]["parameters"]}
     assert {
         "agency",
         "vendor",
@@ -252,10 +256,12 @@ def test_schema_is_valid_openapi_and_docs_are_local(client, starter):
         "order",
         "cursor",
     } <= names
-    docs = client.get("/api/docs/")
+    docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()
-    assert "Spyglass API reference" in html and "GET /api/events/" in html and "cursor" in html
+    assert "Spyglass API reference" in html and "GET /api/v1/events/" in html and "cursor" in html
     assert "cdn" not in html.lower() and '<script src="http' not in html
-    root = get(client, "/api/").json()
-    assert root["events"] == "http://testserver/api/events/" and root["docs"].endswith("/api/docs/")
+    root = get(client, "/api/v1/").json()
+    assert root["events"] == "http://testserver/api/v1/events/" and root["docs"].endswith(
+        "/api/v1/docs/"
+    )

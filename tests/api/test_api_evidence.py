@@ -45,15 +45,15 @@ def event():
 
 
 def _validator(client, component: str) -> jsonschema.Draft4Validator:
-    schema = client.get("/api/schema/?format=json").json()
+    schema = client.get("/api/v1/schema/?format=json").json()
     return jsonschema.Draft4Validator(
         {"$ref": f"#/components/schemas/{component}", "components": schema["components"]}
     )
 
 
 def test_list_and_detail_carry_tagged_by_and_evidence(client, event):
-    listed = client.get("/api/events/", HTTP_ACCEPT="application/json").json()["results"]
-    detail = client.get(f"/api/events/{event.pk}/", HTTP_ACCEPT="application/json").json()
+    listed = client.get("/api/v1/events/", HTTP_ACCEPT="application/json").json()["results"]
+    detail = client.get(f"/api/v1/events/{event.pk}/", HTTP_ACCEPT="application/json").json()
     in_list = next(e for e in listed if e["id"] == event.pk)["technologies"]
     for technologies in (in_list, detail["technologies"]):
         drones, face = technologies
@@ -68,7 +68,7 @@ def test_list_and_detail_carry_tagged_by_and_evidence(client, event):
 def test_technology_links_match_their_schema(client, event):
     validator = _validator(client, "TechnologyLink")
     properties = _validator(client, "Evidence").schema["components"]["schemas"]
-    detail = client.get(f"/api/events/{event.pk}/", HTTP_ACCEPT="application/json").json()
+    detail = client.get(f"/api/v1/events/{event.pk}/", HTTP_ACCEPT="application/json").json()
     for link in detail["technologies"]:
         validator.validate(link)
         assert set(link) == set(properties["TechnologyLink"]["properties"])

@@ -11,7 +11,7 @@ from tracker.selectors import EventFilters
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.export.urls_for_test")]
 
-EVENT_PARAMS = (*EventFilters.FIELDS, "cursor", "page_size")
+EVENT_PARAMS = (*EventFilters.FIELDS, "cursor", "page_size", "updated_since")
 ENTITY_PARAMS = ("parent", "q", "level", "page", "page_size")
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 values = st.one_of(
@@ -62,7 +62,7 @@ def assert_json_and_no_5xx(client, path: str, params: dict) -> None:
 @fuzz
 @given(params=query(EVENT_PARAMS))
 def test_event_list_never_fails(client, starter, params):
-    assert_json_and_no_5xx(client, "/api/events/", params)
+    assert_json_and_no_5xx(client, "/api/v1/events/", params)
 
 
 @override_settings(SPYGLASS_API_RATE="100000/min")
@@ -72,7 +72,7 @@ def test_event_list_never_fails(client, starter, params):
     params=query(ENTITY_PARAMS),
 )
 def test_entity_lists_never_fail(client, starter, kind, params):
-    assert_json_and_no_5xx(client, f"/api/{kind}/", params)
+    assert_json_and_no_5xx(client, f"/api/v1/{kind}/", params)
 
 
 @override_settings(SPYGLASS_API_RATE="100000/min")
@@ -84,4 +84,4 @@ def test_entity_lists_never_fail(client, starter, kind, params):
 def test_detail_lookups_never_fail(client, starter, kind, key):
     from urllib.parse import quote
 
-    assert_json_and_no_5xx(client, f"/api/{kind}/{quote(key, safe='')}/", {})
+    assert_json_and_no_5xx(client, f"/api/v1/{kind}/{quote(key, safe='')}/", {})

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.settings import patched_settings
 from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracker.api.views import SCHEMA_SETTINGS, ReadOnlyApi
+from tracker.api.views import ReadOnlyApi
 
 METHODS = ("get", "head", "options")
 
@@ -30,6 +29,8 @@ def _type(schema: dict[str, Any]) -> str:
         text += f" ({schema['format']})"
     if schema.get("enum"):
         text += ": " + ", ".join(str(value) for value in schema["enum"] if value not in ("", None))
+    if schema.get("nullable"):
+        text += " or null"
     return text
 
 
@@ -78,6 +79,5 @@ class ApiDocsView(ReadOnlyApi, APIView):
     schema = None
 
     def get(self, request: Request) -> Response:
-        with patched_settings(SCHEMA_SETTINGS):
-            generated = SchemaGenerator().get_schema(request=None, public=True)
+        generated = SchemaGenerator().get_schema(request=None, public=True)
         return Response(api_reference(generated), template_name="tracker/api/docs.html")

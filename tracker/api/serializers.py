@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from tracker.models import Agency, Event, EventTechnology, Strength, Technology, Vendor
@@ -140,7 +140,13 @@ class EventSerializer(serializers.ModelSerializer):
             "vendors",
             "technologies",
             "sources",
+            "updated_at",
         )
+        extra_kwargs = {
+            "updated_at": {
+                "help_text": "When this event was last created or changed (UTC); see updated_since."
+            }
+        }
 
     def get_url(self, event: Event) -> str:
         return absolute(self.context, "api-event-detail", event.pk)
@@ -163,7 +169,6 @@ class EventDetailSerializer(EventSerializer):
             "codes",
             "outcome",
             "created_at",
-            "updated_at",
         )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -174,7 +179,9 @@ class EventDetailSerializer(EventSerializer):
 class EntitySerializer(EntityRefSerializer):
     """An entity in a list: its parent and where to find its events."""
 
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField(
+        help_text="Its parent (department, parent company, broader technology); null at the top."
+    )
     events_url = serializers.SerializerMethodField(help_text="Its events in the API.")
     csv_url = serializers.SerializerMethodField(help_text="Its events as CSV.")
 
@@ -271,6 +278,9 @@ class SourceStatusSerializer(serializers.Serializer):
     last_run = LastRunSerializer(allow_null=True)
 
 
+@extend_schema_serializer(many=False)
 class SourceListSerializer(serializers.Serializer):
+    """Every source (a short list, never paged)."""
+
     count = serializers.IntegerField()
     results = SourceStatusSerializer(many=True)

@@ -1,4 +1,9 @@
-"""The read-only JSON API under /api/: a browsable root, the endpoints, the schema and docs."""
+"""The read-only JSON API: a browsable root, the endpoints, the schema and docs.
+
+Included twice by tracker/urls.py: at /api/v1/, the canonical address that every link, the
+schema and the docs use, and at /api/ (namespace ``api-alias``), which serves the same views so
+that addresses published before versioning keep working. A future v2 gets its own prefix.
+"""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
@@ -10,27 +15,29 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from tracker.api import views
 from tracker.api.docs import ApiDocsView
 
+VERSION = "v1"
+
 
 class ApiRoot(views.ReadOnlyApi, APIRootView):
-    """Spyglass API: who bought or was pitched which surveillance technology, from whom.
+    """Spyglass API v1: who bought or was pitched which surveillance technology, from whom.
 
     Read-only and open (CORS) for GET. Events take the same filters as the timeline.
+    /api/v1/ is the canonical address; /api/ answers the same requests (an alias, kept for
+    links made before versioning), but every link in a response points to /api/v1/.
     """
 
     schema = None
 
     def get(self, request: Request, *args, **kwargs) -> Response:
-        response = super().get(request, *args, **kwargs)
-        for name in ("api-schema", "api-docs"):
-            response.data[name.removeprefix("api-")] = reverse(name, request=request)
-        return response
+        names = {**self.api_root_dict, "schema": "api-schema", "docs": "api-docs"}
+        links = {key: reverse(name, request=request) for key, name in names.items()}
+        return Response({"version": VERSION, **links})
 
 
 class ApiSchemaView(views.ReadOnlyApi, SpectacularAPIView):
     """The OpenAPI 3 schema (YAML; ``?format=json`` for JSON)."""
 
     renderer_classes = SpectacularAPIView.renderer_classes
-    custom_settings = views.SCHEMA_SETTINGS
     schema = None
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, JsonResponse
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
@@ -16,6 +13,8 @@ from rest_framework.response import Response
 
 from tracker.api import serializers as out
 from tracker.api.pagination import MAX_ID, EntityPagination, EventCursorPagination
+from tracker.api.query import event_list, event_query
+from tracker.api.schema import ApiSchema, EntitySchema, EventSchema, SourceSchema
 from tracker.api.throttling import ApiRateThrottle
 from tracker.exports import event_outcome_message
 from tracker.models import (
@@ -31,18 +30,10 @@ from tracker.models import (
     Vendor,
     VendorAlias,
 )
-from tracker.selectors import ORDERS, BadFilter, event_search, parse_filters
+from tracker.selectors import BadFilter
 from tracker.services.outcomes import PITCH_KINDS
+from tracker.views.timeline import countable
 
-SCHEMA_SETTINGS = {
-    "TITLE": "Spyglass API",
-    "DESCRIPTION": (
-        "Read-only data on government surveillance-technology procurement: which agency "
-        "bought or was pitched which technology, from which vendor, when, for how much, "
-        "with the sources. Events take the same filters as the timeline."
-    ),
-    "VERSION": "1.0.0",
-}
 MAX_TEXT = 200
 
 
@@ -54,7 +45,7 @@ class ReadOnlyApi:
     throttle_classes = (ApiRateThrottle,)
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer)
     http_method_names = ("get", "head", "options")
-    schema = AutoSchema()
+    schema = ApiSchema()
 
 
 def clean_text(request: Request, name: str) -> str:
@@ -87,73 +78,13 @@ def events_with_links(events: QuerySet[Event]) -> QuerySet[Event]:
     )
 
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("agency", str, description="Agency slug; includes its sub-agencies."),
-    OpenApiParameter("vendor", str, description="Vendor slug; includes its subsidiaries."),
-    OpenApiParameter("technology", str, description="Technology slug; includes narrower ones."),
-    OpenApiParameter(
-        "kind",
-        str,
-        many=True,
-        enum=Event.Kind.values,
-        description="Event kind; repeat or comma-separate for several.",
-    ),
-    OpenApiParameter("since", OpenApiTypes.DATE, description="On or after (YYYY-MM-DD)."),
-    OpenApiParameter("until", OpenApiTypes.DATE, description="On or before (YYYY-MM-DD)."),
-    OpenApiParameter("amount_min", OpenApiTypes.DECIMAL, description="Smallest amount."),
-    OpenApiParameter("amount_max", OpenApiTypes.DECIMAL, description="Largest amount."),
-    OpenApiParameter("level", str, enum=Agency.Level.values, description="Agency level."),
-    OpenApiParameter("q", str, description="Words that must all appear in the text."),
-    OpenApiParameter("order", str, enum=list(ORDERS), description="Default newest."),
-    OpenApiParameter(
-        "all",
-        str,
-        enum=["1"],
-        description="1: also events with no technology tagged and not a pitch, meeting, report "
-        "or FOIA (left out by default).",
-    ),
-]
-
-
-class EventSchema(AutoSchema):
-    """Documents the timeline filters on the list and the detail's extra fields."""
-
-    def get_override_parameters(self) -> list:
-        return FILTER_PARAMETERS if self.view.action == "list" else []
-
-    def get_response_serializers(self) -> object:
-        if self.view.action == "retrieve":
-            return out.EventDetailSerializer
-        return super().get_response_serializers()
-
-
-class EntitySchema(AutoSchema):
-    """Documents the entity list filters."""
-
-    def get_override_parameters(self) -> list:
-        if self.view.action != "list":
-            return []
-        parameters = [
-            OpenApiParameter("parent", str, description="Only the direct children of this slug."),
-            OpenApiParameter("q", str, description="Part of the name (or of an alias)."),
-        ]
-        if self.view.queryset.model is Agency:
-            parameters.append(
-                OpenApiParameter("level", str, enum=Agency.Level.values, description="Level.")
-            )
-        return parameters
-
-
-class SourceSchema(AutoSchema):
-    def get_response_serializers(self) -> object:
-        return out.SourceListSerializer
-
-
 class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
     """Events, filtered exactly like the timeline (the same parameters mean the same thing).
 
-    A filter that cannot be used (an unknown slug or kind, an impossible date, a malformed
-    amount) is a 400 with ``{"detail": "<one line>"}``, never a broader list.
+    A filter that cannot be used (an unknown slug or kind, an impossible date or
+    ``updated_since``, a malformed amount or cursor) is a 400 with ``{"detail": "<one line>"}``,
+    never a broader list. ``count`` is capped at 10,000 like the timeline's (``count_capped``).
+    To sync: ``?updated_since=<when your last sync started>&order=updated``, follow ``next``.
     """
 
     schema = EventSchema()
@@ -165,12 +96,16 @@ class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
 
     def list(self, request: Request) -> Response:
         try:
-            filters = parse_filters(request.query_params)
+            query = event_query(request.query_params)
         except BadFilter as error:
             raise ParseError(str(error)) from error
         warnings: list[str] = []
         page = self.paginator.paginate(
-            events_with_links(event_search(filters)), filters.order, request, warnings
+            events_with_links(event_list(query)),
+            query.order,
+            request,
+            warnings,
+            counted=countable(query.filters),
         )
         data = self.get_serializer(page, many=True).data
         return self.paginator.get_paginated_response(data, warnings)
@@ -298,4 +233,4 @@ class SourceViewSet(ReadOnlyApi, viewsets.GenericViewSet):
 
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """A JSON 404 for any address under /api/ that is not an endpoint."""
-    return JsonResponse({"detail": "Not found. See /api/ for the endpoints."}, status=404)
+    return JsonResponse({"detail": "Not found. See /api/v1/ for the endpoints."}, status=404)
