@@ -28,8 +28,6 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from tracker.exports_cells import (
-    CELL_COLUMNS,
-    EVIDENCE_COLUMN,
     FORMULA_STARTS,
     NO_CELLS,
     PITCH_VENDOR_ROLES,
@@ -37,6 +35,7 @@ from tracker.exports_cells import (
     evidence_cell,
     link_cells,
 )
+from tracker.exports_columns import COLUMN_NAMES, LIST_SEPARATOR
 from tracker.exports_outcomes import (  # noqa: F401 - batched re-exported
     OutcomeMessages,
     batched,
@@ -55,24 +54,15 @@ from tracker.models import (
 from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import PITCH_KINDS
 
-COLUMNS = (
-    "id",
-    "date",
-    "date_precision",
-    "kind",
-    "title",
-    "summary",
-    "amount",
-    "currency",
-    *CELL_COLUMNS,
-    "review_state",
-    "url",
-    "outcome",
-    EVIDENCE_COLUMN,
-)
+# Records are built by position (eight event fields, the link cells, review_state, url,
+# outcome, evidence); tests/export/test_columns.py checks the names line up.
+COLUMNS = COLUMN_NAMES
 FORMATS = ("csv", "jsonl")
 CHUNK_SIZE = 2000
-SEPARATOR = "; "
+SEPARATOR = LIST_SEPARATOR
+# Excel reads a CSV file as UTF-8 only when it starts with this byte-order mark; pandas'
+# read_csv, csvkit and R's readr skip it; Python's csv module wants encoding="utf-8-sig".
+BOM = "\ufeff"
 FORMULA_CHARS = "".join(FORMULA_STARTS)
 EVENT_FIELDS = (
     "id",
@@ -173,6 +163,10 @@ def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
 def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
     """Full export records (column order, lists for multi-valued cells) for one chunk.
 
+    Lists are as ``tracker.exports_columns`` describes them: technologies and sources each
+    once; agencies and vendors one per entity beside their ids; source records one per
+    record, URLs beside "source:external id".
+
     ``rows`` hold ``EVENT_FIELDS`` with the date as ISO text and the amount as text.
     """
     agencies, vendors, vendor_roles, technologies, sources = _links([row[0] for row in rows])
@@ -220,12 +214,12 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
                 [a[1] for a in agency_rows],
                 [v[0] for v in vendor_rows],
                 [v[1] for v in vendor_rows],
-                sorted([technology_names[tag[0]] for tag in linked_technologies])
+                sorted({technology_names[tag[0]] for tag in linked_technologies})
                 if linked_technologies
                 else no_links,
-                [s[0] for s in linked_sources],
+                sorted({s[0] for s in linked_sources}),
                 [s[2] for s in linked_sources],
-                [s[1] for s in linked_sources],
+                [f"{s[0]}:{s[1]}" for s in linked_sources],
                 review,
                 url.format(event_id),
                 None,
@@ -428,17 +422,19 @@ def export_rows(
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], object] | None = None,
     outcomes: bool = True,
+    bom: bool = False,
 ) -> Iterator[str]:
     """The events ``event_search(filters)`` finds, as text: a CSV header, then one string per chunk.
 
     ``fmt`` is "csv" or "jsonl"; ``progress`` is called with the number of rows of each chunk;
     ``outcomes=False`` leaves the outcome column empty (it roughly halves the cost of a large
-    export with many pitch-like rows).
+    export with many pitch-like rows); ``bom`` starts a CSV header with the UTF-8 byte-order
+    mark, for spreadsheets (``BOM``).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if header and fmt == "csv":
-        yield csv_line(COLUMNS)
+        yield (BOM if bom else "") + csv_line(COLUMNS)
     events = event_search(filters)
     if fmt == "csv":
         yield from _csv_chunks(events, chunk_size=chunk_size, outcomes=outcomes, progress=progress)

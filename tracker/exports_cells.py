@@ -2,7 +2,8 @@
 
 ``link_cells`` computes, for a chunk of events, the eight link cells of the CSV export
 (agencies, agency_ids, vendors, vendor_ids, technologies, sources, source_urls,
-external_ids) pre-joined in the documented order and neutralised, and the ids the outcome
+external_ids) pre-joined in the documented order (``tracker.exports_columns``: lists of
+distinct values, or parallel lists) and neutralised, and the ids the outcome
 column needs, with one aggregate query; and the technology_evidence cell (the last column)
 from the technology links' evidence with a second.
 ``refresh_export_cells`` stores them in ``ExportCells`` so a large export reads them with its
@@ -39,6 +40,9 @@ OUTCOME_COLUMNS = ("agency_pks", "pitch_vendor_pks")
 EVIDENCE_COLUMN = "technology_evidence"
 STORED_COLUMNS = (*CELL_COLUMNS, *OUTCOME_COLUMNS, EVIDENCE_COLUMN)
 EVIDENCE_SEPARATOR = " | "
+# A source record as the external_ids cell names it (``SourceRecord.__str__``): the pair is
+# unique, so each entry is, and it says which source its parallel URL belongs to.
+RECORD_ID = "(source || ':' || external_id)"
 PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REFRESH_CHUNK = 2000
@@ -81,12 +85,13 @@ def joined_links_sql(vendor: str) -> str:
     """One query: per event of a chunk, its link cells pre-joined in the documented order.
 
     Rows are (tag, event id, three cells): tag 0 agencies (names, slugs, ids), 1 vendors
-    (names, slugs), 2 technologies (names), 3 sources (sources, URLs, external ids), 4 the
-    ids of the vendors in a pitching role. Agencies and vendors are ordered by name then id
-    (names, slugs and ids alike), technologies by name, sources by source then external id.
+    (names, slugs), 2 technologies (distinct names), 3 source records (URLs and
+    "source:external id", parallel), 4 the ids of the vendors in a pitching role, 5 the
+    distinct sources. Agencies and vendors are ordered by name then id (names, slugs and ids
+    alike), technologies and sources by name, source records by source then external id.
     SQLite (no ORDER BY inside aggregates before 3.44) concatenates the rows of an ordered
     subquery, which it never flattens into an aggregate; PostgreSQL orders inside
-    ``string_agg``. The ids are one bound parameter (``ids_param``), five times.
+    ``string_agg``. The ids are one bound parameter (``ids_param``), six times.
     """
     ordered = vendor != "postgresql"
 
@@ -109,27 +114,30 @@ def joined_links_sql(vendor: str) -> str:
         f" AND l.role IN ({roles})"
     )
 
+    # Two technologies may share a name: the cell lists each name once.
     technologies = (
-        "SELECT l.event_id, t.name FROM tracker_eventtechnology l JOIN tracker_technology t"
-        " ON t.id = l.technology_id WHERE l.event_id IN ({ids})"
+        "SELECT DISTINCT l.event_id, t.name FROM tracker_eventtechnology l"
+        " JOIN tracker_technology t ON t.id = l.technology_id WHERE l.event_id IN ({ids})"
     )
-    sources = (
+    records = (
         "SELECT event_id, source, external_id, url FROM tracker_sourcerecord"
         " WHERE event_id IN ({ids})"
     )
-    source_order = "source, external_id, url"
+    sources = "SELECT DISTINCT event_id, source FROM tracker_sourcerecord WHERE event_id IN ({ids})"
+    record_order = "source, external_id, url"
     return " UNION ALL ".join(
         [
             entity(0, "tracker_eventagency", "tracker_agency", "agency_id", True),
             entity(1, "tracker_eventvendor", "tracker_vendor", "vendor_id", False),
             f"SELECT 2, event_id, {_ordered_agg('name', 'name', vendor)}, NULL, NULL"  # noqa: S608
             f" FROM ({technologies}{' ORDER BY 1, 2' if ordered else ''}) x GROUP BY event_id",
-            f"SELECT 3, event_id, {_ordered_agg('source', source_order, vendor)},"  # noqa: S608
-            f" {_ordered_agg('url', source_order, vendor)},"
-            f" {_ordered_agg('external_id', source_order, vendor)}"
-            f" FROM ({sources}{' ORDER BY 1, 2, 3, 4' if ordered else ''}) x GROUP BY event_id",
+            f"SELECT 3, event_id, {_ordered_agg('url', record_order, vendor)},"  # noqa: S608
+            f" {_ordered_agg(RECORD_ID, record_order, vendor)}, NULL"
+            f" FROM ({records}{' ORDER BY 1, 2, 3, 4' if ordered else ''}) x GROUP BY event_id",
             f"SELECT 4, event_id, {_ordered_ids('name, id', vendor)}, NULL, NULL"  # noqa: S608
             f" FROM ({pitching}{' ORDER BY 1, 2, 3' if ordered else ''}) x GROUP BY event_id",
+            f"SELECT 5, event_id, {_ordered_agg('source', 'source', vendor)}, NULL, NULL"  # noqa: S608
+            f" FROM ({sources}{' ORDER BY 1, 2' if ordered else ''}) x GROUP BY event_id",
         ]
     ).format(ids=ids_subquery(vendor))
 
@@ -167,7 +175,7 @@ def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
     tags: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for event_id, *tag in cursor.fetchall():
         tags[event_id].append(tag)
-    cursor.execute(joined_links_sql(vendor), [ids_param(ids, vendor)] * 5)
+    cursor.execute(joined_links_sql(vendor), [ids_param(ids, vendor)] * 6)
     found: dict[int, list[Any]] = {}
     for tag, event_id, first, second, third in cursor.fetchall():
         cells = found.get(event_id)
@@ -180,9 +188,11 @@ def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
         elif tag == 2:
             cells[4] = first
         elif tag == 3:
-            cells[5], cells[6], cells[7] = first, second, third
-        else:
+            cells[6], cells[7] = first, second
+        elif tag == 4:
             cells[9] = first
+        else:
+            cells[5] = first
     for event_id, event_tags in tags.items():
         cell = evidence_cell(event_tags)
         # Neutralised like the SQL cells above.

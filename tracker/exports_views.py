@@ -45,8 +45,14 @@ def csv_filename(filters: EventFilters, today: dt.date) -> str:
 
 
 def csv_response(filters: EventFilters) -> StreamingHttpResponse:
-    """A streamed CSV download of the events ``filters`` find."""
-    response = StreamingHttpResponse(export_rows(filters), content_type="text/csv; charset=utf-8")
+    """A streamed CSV download of the events ``filters`` find.
+
+    It starts with a UTF-8 byte-order mark: people open these in spreadsheets, and Excel
+    otherwise reads accented names and curly quotes as another encoding. Programs get the
+    same rows from the JSON API, ``export_events`` or the bulk files.
+    """
+    chunks = export_rows(filters, bom=True)
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     filename = csv_filename(filters, timezone.localdate())
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -47,7 +47,8 @@ def test_csv_link_cells_are_ordered_and_neutralised(rich):
     aws = Vendor.objects.get(slug="aws")
     assert row[10] == f"'=cmd|' /C calc'!A0; {aws.name}"
     assert row[12] == "'-ai; Cameras"
-    assert row[13] == "fpds; fpds; sam" and row[15] == "A; B; Z"
+    # sources each once; the records' URLs beside "source:id", an empty entry without a link
+    assert row[13] == "fpds; sam" and row[15] == "fpds:A; fpds:B; sam:Z"
     assert row[14] == "; =x; https://z.example"
     assert row[-1] == (
         "'-ai: tagged by rule (no evidence recorded; run retag)"

@@ -29,7 +29,7 @@ def parse(text: str) -> list[dict[str, str]]:
 def download(client, url: str) -> tuple[StreamingHttpResponse, str]:
     response = client.get(url)
     assert response.status_code == 200
-    return response, b"".join(response.streaming_content).decode("utf-8")
+    return response, b"".join(response.streaming_content).decode("utf-8-sig")
 
 
 @pytest.mark.parametrize(
@@ -98,8 +98,8 @@ def test_header_row_and_values(client, settings):
         "vendors": "Vigilant Solutions, LLC",
         "vendor_ids": vendor.slug,
         "technologies": "License plate readers",
-        "sources": "fpds; usaspending; usaspending",
-        "external_ids": "Z; A-1; B-2",
+        "sources": "fpds; usaspending",
+        "external_ids": "fpds:Z; usaspending:A-1; usaspending:B-2",
         "source_urls": "; https://x.test/a; https://x.test/b",
         "review_state": "auto",
         "url": f"https://spyglass.example/events/{made.pk}/",
@@ -139,7 +139,7 @@ def test_rfc4180_quoting_of_commas_quotes_and_newlines(client):
     raw = b"".join(response.streaming_content)
     assert b'"Cameras, ""smart"" ones\nand more"' in raw
     assert raw.count(b"\r\n") == 2  # header and one row; the embedded newline stays inside quotes
-    (row,) = parse(raw.decode("utf-8"))
+    (row,) = parse(raw.decode("utf-8-sig"))
     assert row["title"] == title and row["summary"] == "ünïcödé — ok" and row["id"] == str(made.pk)
 
 

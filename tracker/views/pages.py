@@ -5,14 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Model, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
+from tracker.alerts.tokens import CONFIRM_MAX_AGE
 from tracker.caching import CACHE_TTL, HOME_COUNTS_KEY
+from tracker.exports import BOM
+from tracker.exports_bulk import BULK_DATASETS, BULK_NAMES, ENTITY_EXPORTS, entity_columns
+from tracker.exports_cells import EVIDENCE_SEPARATOR
+from tracker.exports_columns import (
+    DICTIONARY,
+    ENTITY_DESCRIPTIONS,
+    LIST_SEPARATOR,
+    parallel_groups,
+)
 from tracker.models import (
     RENAMED_TECHNOLOGIES,
     Agency,
@@ -234,10 +246,51 @@ def technology_list(request: HttpRequest) -> HttpResponse:
 
 
 def about(request: HttpRequest) -> HttpResponse:
-    """The sources, their freshness, licences, how to cite, and the CSV columns."""
+    """The sources, their freshness and what they are searched for (the rest is on /data/)."""
     scope = query_summary(source_query("usaspending", since=None, until=None))
     return render(
         request,
         "tracker/about.html",
         {"sources": source_statuses(), "scope": scope[1:-1]},  # without dates and credentials
     )
+
+
+def data(request: HttpRequest) -> HttpResponse:
+    """Bulk downloads, the API, every CSV column (from the exporter's own list), licences and
+    how to cite, with today as the access date."""
+    context = {
+        "columns": DICTIONARY,
+        "groups": parallel_groups(),
+        "bulk": [
+            (name, [file for file in BULK_NAMES if file.startswith(f"spyglass-{name}.")])
+            for name in BULK_DATASETS
+        ],
+        "entity_files": [
+            (name, [(column, ENTITY_DESCRIPTIONS[column]) for column in entity_columns(name)])
+            for name in ENTITY_EXPORTS
+        ],
+        "list_separator": LIST_SEPARATOR,
+        "evidence_separator": EVIDENCE_SEPARATOR,
+        "bom": f"U+{ord(BOM):04X}",
+        "site_url": settings.SITE_URL,
+        "today": timezone.localdate(),
+    }
+    return render(request, "tracker/data.html", context)
+
+
+def alert_rate_windows() -> dict[str, int]:
+    """How long, in hours, the alert rate-limit counters of an address and of a client last
+    (``tracker.alerts.services``: the same settings and defaults)."""
+    address = getattr(settings, "ALERTS_RATE_LIMIT_ADDRESS", (5, 86400))[1]
+    client = getattr(settings, "ALERTS_RATE_LIMIT_CLIENT", (20, 3600))[1]
+    return {"address_hours": max(1, address // 3600), "client_hours": max(1, client // 3600)}
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What the email alerts store about a subscriber, for how long, and how to delete it."""
+    context = {
+        "confirm_days": CONFIRM_MAX_AGE.days,
+        "contact_url": settings.SPYGLASS_CONTACT_URL,
+        **alert_rate_windows(),
+    }
+    return render(request, "tracker/privacy.html", context)

@@ -35,6 +35,8 @@ urlpatterns = [
     path("technologies/", pages.technology_list, name="technology-list"),
     path("technologies/<slug:slug>/", pages.technology_detail, name="technology-detail"),
     path("about/", pages.about, name="about"),
+    path("data/", pages.data, name="data"),
+    path("privacy/", pages.privacy, name="privacy"),
     path(
         "sitemap.xml",
         sitemaps.index,
