@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -262,13 +263,18 @@ def test_retag_dry_run_writes_nothing_and_retag_fills_evidence(starter):
     EventTechnology.objects.filter(event=event).update(evidence=[])
     Event.objects.filter(pk=event.pk).update(summary="IRIS SCANNERS AND FINGERPRINT SCANNERS")
     before = list(EventTechnology.objects.values_list("event_id", "technology_id", "evidence"))
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    Event.objects.update(updated_at=long_ago)
     result = events_retag(dry_run=True)
     assert result.updated >= 1
     assert list(EventTechnology.objects.values_list("event_id", "technology_id", "evidence")) == (
         before
     )
+    assert Event.objects.get(pk=event.pk).updated_at == long_ago
     events_retag()
     assert EventTechnology.objects.get(event=event).evidence != []
+    assert Event.objects.get(pk=event.pk).updated_at > long_ago  # an API sync sees the new tags
+    assert not Event.objects.exclude(pk=event.pk).filter(updated_at__gt=long_ago).exists()
 
 
 def test_the_2018_story_pitch_is_face_recognition(starter):

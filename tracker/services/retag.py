@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.models import Event, EventTechnology, EventVendor, TagRejection
 from tracker.services.classifier import Tagger, Tags
@@ -127,3 +128,5 @@ def _apply(
         EventTechnology.objects.filter(event_id=event_id, technology_id=tech).update(
             evidence=tags.evidence[tech], rule_id=tags.technologies[tech]
         )
+    if stale or new or changed:
+        Event.objects.filter(pk=event_id).update(updated_at=timezone.now())  # API sync sees it
