@@ -146,3 +146,17 @@ def test_unconfirmed_subscriptions_expire():
     assert alerts_expire_unconfirmed(now=now) == 1
     assert set(AlertSubscription.objects.values_list("pk", flat=True)) == {fresh.pk, kept.pk}
     assert not AlertSubscriber.objects.filter(email="stale@example.org").exists()
+
+
+def test_an_address_whose_last_alert_expired_unconfirmed_is_deleted_too():
+    """A confirmed address left with no alert is not kept (the privacy notice says so)."""
+    now = timezone.now()
+    first = make_subscription("twice@example.org")
+    second = make_subscription("twice@example.org", {"q": "drones"}, confirmed=False)
+    first.delete()
+    old = now - dt.timedelta(days=3, minutes=1)
+    AlertSubscription.objects.filter(pk=second.pk).update(created_at=old)
+    AlertSubscriber.objects.filter(email="twice@example.org").update(created_at=old)
+    assert AlertSubscriber.objects.get(email="twice@example.org").confirmed_at is not None
+    assert alerts_expire_unconfirmed(now=now) == 1
+    assert not AlertSubscriber.objects.filter(email="twice@example.org").exists()

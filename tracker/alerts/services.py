@@ -171,8 +171,6 @@ def alerts_expire_unconfirmed(*, now: dt.datetime) -> int:
         confirmed_at__isnull=True, created_at__lt=cutoff
     ).delete()
     deleted = per_model.get(AlertSubscription._meta.label, 0)
-    AlertSubscriber.objects.filter(
-        confirmed_at__isnull=True, subscriptions__isnull=True, created_at__lt=cutoff
-    ).delete()
+    AlertSubscriber.objects.filter(subscriptions__isnull=True, created_at__lt=cutoff).delete()
     log.info("alerts: %d unconfirmed subscriptions expired", deleted)
     return deleted
