@@ -1,7 +1,9 @@
 """Bulk downloads of the whole database: events and entities as gzip CSV and JSON Lines files.
 
-``bulk_exports_write`` regenerates them (after each scrape); each file is written to a temp
-file and renamed, so a download never sees a half-written file.
+They live in ``STORAGES["bulk"]``: one place that every web host reads and whichever host runs
+the task writes (a folder every host mounts, by default ``BULK_EXPORTS_DIR``, or any Django
+storage such as S3). ``bulk_exports_write`` regenerates them after each scrape, so a download
+never sees a half-written file; ``bulk_download`` serves them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from tracker.exports import (
     CHUNK_SIZE,
@@ -97,42 +104,71 @@ def entity_records(name: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[list[
         ]
 
 
+def bulk_storage() -> Storage:
+    """The configured ``STORAGES["bulk"]``, where every host writes and reads the bulk files."""
+    return storages["bulk"]
+
+
 def bulk_dir() -> Path:
-    """Where the bulk files live: ``VAR_DIR/downloads``."""
-    return Path(settings.VAR_DIR) / "downloads"
+    """The bulk files' folder, when ``STORAGES["bulk"]`` is a folder (``BULK_EXPORTS_DIR``)."""
+    return Path(bulk_storage().location)
+
+
+def _store(storage: Storage, name: str, handle: IO[bytes]) -> None:
+    """Save a complete file under ``name`` in a storage other than a folder.
+
+    A storage that overwrites (S3 by default) replaces the old file in one step; one that would
+    pick another name loses the old file just before the new one is saved: a moment without the
+    file, never a partial one.
+    """
+    if storage.exists(name) and storage.get_available_name(name) != name:
+        storage.delete(name)
+    saved = storage.save(name, File(handle, name=name))
+    if saved != name:
+        storage.delete(saved)
+        raise RuntimeError(f"bulk storage saved {name} as {saved}")
 
 
 @contextmanager
-def _atomic_gzip(path: Path) -> Iterator[io.TextIOWrapper]:
-    """A text stream into a gzip temp file beside ``path``, renamed over it only on success."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed after
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+def _atomic_gzip(storage: Storage, name: str) -> Iterator[io.TextIOWrapper]:
+    """A text stream into a gzip temp file, which becomes ``name`` in ``storage`` on success.
+
+    In a folder the temp file sits beside the target and is renamed over it (atomic, also on
+    NFS); elsewhere it is a local temp file, saved to the storage once complete.
+    """
+    folder = Path(storage.path(name)).parent if isinstance(storage, FileSystemStorage) else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed or removed
+        dir=folder, prefix=f".{name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:
             with (
-                gzip.GzipFile(path.name[:-3], "wb", fileobj=handle, mtime=0) as raw,
+                gzip.GzipFile(name[:-3], "wb", fileobj=handle, mtime=0) as raw,
                 io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
             ):
                 yield text
             handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
+            if folder is None:
+                handle.seek(0)
+                _store(storage, name, handle)
+            else:
+                os.fsync(handle.fileno())
+        if folder is not None:
+            os.chmod(handle.name, 0o644)
+            os.replace(handle.name, folder / name)
+    finally:
         Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
-def bulk_exports_write(directory: Path | None = None) -> list[Path]:
-    """Write every bulk file (events and entities, CSV and JSON Lines, gzip) atomically.
+def bulk_exports_write(storage: Storage | None = None) -> list[BulkFile]:
+    """Write every bulk file (events and entities, CSV and JSON Lines, gzip) to the bulk storage.
 
-    Idempotent: each file is rewritten in a temp file and renamed, so readers never see a
-    half-written download. Returns the paths written.
+    Idempotent: each file is complete before it replaces the previous one, so readers never see
+    a half-written download. Returns the files written.
     """
-    directory = directory or bulk_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    storage = storage or bulk_storage()
     for name in BULK_DATASETS:
         if name == "events":
             columns, numeric = COLUMNS, frozenset({6})
@@ -140,14 +176,16 @@ def bulk_exports_write(directory: Path | None = None) -> list[Path]:
         else:
             columns, numeric = entity_columns(name), frozenset()
             chunks = entity_records(name)
-        paths = [directory / f"spyglass-{name}.{fmt}.gz" for fmt in FORMATS]
-        with _atomic_gzip(paths[0]) as csv_out, _atomic_gzip(paths[1]) as jsonl_out:
+        csv_name, jsonl_name = (f"spyglass-{name}.{fmt}.gz" for fmt in FORMATS)
+        with (
+            _atomic_gzip(storage, csv_name) as csv_out,
+            _atomic_gzip(storage, jsonl_name) as jsonl_out,
+        ):
             csv_out.write(csv_line(columns))
             for records in chunks:
                 csv_out.write(format_chunk(records, "csv", columns, numeric))
                 jsonl_out.write(format_chunk(records, "jsonl", columns))
-        written.extend(paths)
-    return written
+    return bulk_files(storage)
 
 
 @dataclass(frozen=True)
@@ -155,20 +193,51 @@ class BulkFile:
     """One generated bulk file as the downloads page lists it."""
 
     name: str
-    path: Path
     size: int
     modified: dt.datetime
 
 
-def bulk_files() -> list[BulkFile]:
+def bulk_files(storage: Storage | None = None) -> list[BulkFile]:
     """The bulk files that exist now, in ``BULK_NAMES`` order."""
+    storage = storage or bulk_storage()
     found = []
     for name in BULK_NAMES:
-        path = bulk_dir() / name
         try:
-            stat = path.stat()
-        except FileNotFoundError:
+            if not storage.exists(name):
+                continue
+            found.append(BulkFile(name, storage.size(name), storage.get_modified_time(name)))
+        except FileNotFoundError:  # replaced or removed between the calls
             continue
-        modified = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
-        found.append(BulkFile(name=name, path=path, size=stat.st_size, modified=modified))
     return found
+
+
+def _public_url(storage: Storage, name: str) -> str | None:
+    """An absolute URL the storage itself serves ``name`` at (S3 and the like), if any."""
+    try:
+        url = storage.url(name)
+    except NotImplementedError:
+        return None
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def _not_generated(request: HttpRequest, name: str) -> HttpResponse:
+    return render(request, "tracker/exports/download_missing.html", {"name": name}, status=404)
+
+
+@require_safe
+def bulk_download(request: HttpRequest, name: str) -> HttpResponseBase:
+    """A bulk file from the bulk storage: streamed from a folder, else a redirect to the storage's
+    own URL (or streamed when it has none); a 404 page saying so when it is not written yet."""
+    if name not in BULK_NAMES:
+        raise Http404("No such download.")
+    storage = bulk_storage()
+    if not isinstance(storage, FileSystemStorage):
+        if not storage.exists(name):
+            return _not_generated(request, name)
+        if url := _public_url(storage, name):
+            return redirect(url)
+    try:
+        handle = storage.open(name, "rb")
+    except FileNotFoundError:
+        return _not_generated(request, name)
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/gzip")

@@ -9,5 +9,5 @@ class Command(BaseCommand):
     help = "Write the gzip CSV and JSON Lines bulk downloads of the whole database."
 
     def handle(self, *args, **options) -> None:
-        for path in bulk_exports_write():
-            self.stdout.write(f"wrote {path} ({path.stat().st_size} bytes)")
+        for file in bulk_exports_write():
+            self.stdout.write(f"wrote {file.name} ({file.size} bytes)")
