@@ -35,6 +35,18 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _bulk_files_in_tmp(settings, tmp_path: Path) -> None:
+    """Bulk downloads written by any test (after-import tasks run in-process) stay out of var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "bulk": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "bulk"},
+        },
+    }
+
+
 @pytest.fixture
 def shared_fixtures() -> Path:
     """The real recorded responses in ../shared/fixtures (skips when that folder is absent)."""

@@ -109,11 +109,6 @@ def bulk_storage() -> Storage:
     return storages["bulk"]
 
 
-def bulk_dir() -> Path:
-    """The bulk files' folder, when ``STORAGES["bulk"]`` is a folder (``BULK_EXPORTS_DIR``)."""
-    return Path(bulk_storage().location)
-
-
 def _store(storage: Storage, name: str, handle: IO[bytes]) -> None:
     """Save a complete file under ``name`` in a storage other than a folder.
 

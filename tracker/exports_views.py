@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import replace
 
 from django.http import (
-    FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -19,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from tracker.exports import export_rows
-from tracker.exports_bulk import BULK_NAMES, bulk_dir, bulk_files
+from tracker.exports_bulk import bulk_files
 from tracker.models import Agency, Technology, Vendor
 from tracker.selectors import BadFilter, EventFilters, parse_filters
 
@@ -113,13 +111,3 @@ def agency_vendor_events_csv(
 def downloads(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/exports/downloads.html", {"files": bulk_files()})
 
-
-@require_safe
-def download(request: HttpRequest, name: str) -> FileResponse:
-    if name not in BULK_NAMES:
-        raise Http404("No such download.")
-    try:
-        handle = (bulk_dir() / name).open("rb")
-    except FileNotFoundError:
-        raise Http404("That download has not been generated yet.") from None
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/gzip")

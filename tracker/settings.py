@@ -15,8 +15,16 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SPYGLASS_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, mail and downloads live here
+# A checkout has manage.py beside tracker/. An installed package (pip install of the project or
+# its wheel) has no checkout: its writable folders (var/, staticfiles/) default to the working
+# directory, and the site templates ship inside the package as tracker/site_templates.
+IN_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+SITE_DIR = BASE_DIR if IN_CHECKOUT else Path.cwd()
+SITE_TEMPLATES_DIR = (
+    BASE_DIR / "templates" if IN_CHECKOUT else BASE_DIR / "tracker" / "site_templates"
+)
+VAR_DIR = Path(os.environ.get("SPYGLASS_VAR_DIR", SITE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file and mail files live here
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -76,7 +84,7 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -123,11 +131,32 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "tracker" / "static"]
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", SITE_DIR / "staticfiles"))
+# tracker/static is found as the app's static folder (STATICFILES_DIRS would find it twice).
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the app's static folders too, so `make run` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
+# Production (SPYGLASS_PRODUCTION=1, DEBUG off) links to collectstatic's copies with the content
+# hash in the name (browsers keep them for a year) and serves their .gz (and, with the brotli
+# package, .br) twins: `collectstatic` must run before the web process starts, or pages fail.
+# Development and the tests link to the plain files, served from the app folder.
+STATIC_MANIFEST = env_bool("SPYGLASS_PRODUCTION") and not DEBUG
+# Bulk downloads: one place that every web host reads and the task writes. By default a folder
+# (with several hosts, one they all mount, e.g. NFS); any Django storage works (S3 through
+# django-storages: downloads then redirect to the bucket's URL).
+BULK_EXPORTS_DIR = Path(os.environ.get("SPYGLASS_BULK_DIR", VAR_DIR / "bulk"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+    "bulk": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": BULK_EXPORTS_DIR},
+    },
+}
 
 # Email: console by default; SMTP in production through EMAIL_URL-style settings.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -211,6 +240,25 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
 SPYGLASS_API_RATE = os.environ.get("SPYGLASS_API_RATE", "120/min")
 REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+# The API's OpenAPI schema (/api/v1/schema/, the /api/v1/docs/ page): it documents /api/v1/,
+# the canonical address; /api/ serves the same views as an undocumented alias.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Spyglass API",
+    "DESCRIPTION": (
+        "Read-only data on government surveillance-technology procurement: which agency "
+        "bought or was pitched which technology, from which vendor, when, for how much, "
+        "with the sources. Events take the same filters as the timeline. /api/v1/ is the "
+        "canonical address; /api/ answers the same requests as an alias."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["tracker.api.schema.canonical_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tracker.api.schema.nullable_refs_inlined",
+    ],
+}
 
 # Celery: without a broker, tasks run in-process so a newcomer needs nothing installed.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -78,8 +78,8 @@ def test_export_events_bad_arguments_are_one_line_errors(starter, args, message)
 
 
 @pytest.fixture
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
+def var_dir(tmp_path):
+    """The folder above the bulk files (tests/conftest.py puts them in ``tmp_path / "bulk"``)."""
     return tmp_path
 
 
@@ -93,32 +93,32 @@ def test_bulk_files_hold_the_whole_database(starter, var_dir):
     assert sorted(path.name for path in written) == sorted(BULK_NAMES)
     events = list(
         csv.DictReader(
-            io.StringIO(read_gz(var_dir / "downloads/spyglass-events.csv.gz"), newline="")
+            io.StringIO(read_gz(var_dir / "bulk/spyglass-events.csv.gz"), newline="")
         )
     )
     assert [int(row["id"]) for row in events] == expected(all=True)
     hostile = next(row for row in events if row["amount"] == "-5.00")
     assert hostile["title"] == "'=cmd|calc"
-    lines = read_gz(var_dir / "downloads/spyglass-events.jsonl.gz").splitlines()
+    lines = read_gz(var_dir / "bulk/spyglass-events.jsonl.gz").splitlines()
     assert len(lines) == Event.objects.count()
     agencies = list(
         csv.DictReader(
-            io.StringIO(read_gz(var_dir / "downloads/spyglass-agencies.csv.gz"), newline="")
+            io.StringIO(read_gz(var_dir / "bulk/spyglass-agencies.csv.gz"), newline="")
         )
     )
     ice = next(row for row in agencies if row["slug"] == "ice")
     assert ice["parent"] == "dhs" and "Immigration and Customs Enforcement" in ice["aliases"]
     vendors = [
         json.loads(line)
-        for line in read_gz(var_dir / "downloads/spyglass-vendors.jsonl.gz").splitlines()
+        for line in read_gz(var_dir / "bulk/spyglass-vendors.jsonl.gz").splitlines()
     ]
     assert next(v for v in vendors if v["slug"] == "aws")["parent"] == "amazon"
-    assert sorted(p.name for p in (var_dir / "downloads").iterdir()) == sorted(BULK_NAMES)
+    assert sorted(p.name for p in (var_dir / "bulk").iterdir()) == sorted(BULK_NAMES)
 
 
 def test_bulk_write_is_atomic_when_it_fails_midway(starter, var_dir, monkeypatch):
     bulk_exports_write()
-    before = (var_dir / "downloads/spyglass-events.csv.gz").read_bytes()
+    before = (var_dir / "bulk/spyglass-events.csv.gz").read_bytes()
     make.event(title="new since the last run")
 
     def broken(*args, **kwargs):
@@ -127,8 +127,8 @@ def test_bulk_write_is_atomic_when_it_fails_midway(starter, var_dir, monkeypatch
     monkeypatch.setattr(exports_bulk, "format_chunk", broken)
     with pytest.raises(RuntimeError):
         bulk_exports_write()
-    assert (var_dir / "downloads/spyglass-events.csv.gz").read_bytes() == before
-    assert sorted(p.name for p in (var_dir / "downloads").iterdir()) == sorted(BULK_NAMES)
+    assert (var_dir / "bulk/spyglass-events.csv.gz").read_bytes() == before
+    assert sorted(p.name for p in (var_dir / "bulk").iterdir()) == sorted(BULK_NAMES)
 
 
 def test_export_bulk_command(starter, var_dir):
