@@ -419,6 +419,7 @@ class Event(models.Model):
             models.Index(fields=["kind", "-date"], name="event_kind_date_idx"),
             models.Index(fields=["amount"], name="event_amount_idx"),
             models.Index(fields=["review_state"], name="event_review_idx"),
+            models.Index(fields=["updated_at", "id"], name="event_updated_idx"),  # API sync
         ]
 
     def __str__(self) -> str:
