@@ -5,9 +5,7 @@ A source module in ``scrapers/`` exposes:
 * ``NAME``: the source name used everywhere (command, tasks, admin);
 * ``fetch(client, query) -> Iterator[Page]``: HTTP and paging only, through the shared client;
 * ``parse(page) -> Parsed``: pure (no network, no database); raises ``ParseError`` when the
-  whole page is unusable, and reports a bad record inside a good page in ``Parsed.problems``;
-* optionally ``PARSE_IN_PROCESS = True``: parsing a page costs several times what copying its
-  records to another process does (FPDS's XML), so the pipeline parses in a worker process.
+  whole page is unusable, and reports a bad record inside a good page in ``Parsed.problems``.
 
 Records carry names and codes exactly as the source spells them; the importer in
 ``tracker/`` resolves them to rows. Nothing here imports Django.
@@ -138,41 +136,24 @@ class Parsed:
     records: list[Record] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
-    # ``record_hash`` of each record, when a worker process parsed the page (else empty).
-    hashes: list[str] = field(default_factory=list)
 
 
-class RawJSON(bytes):
-    """A record's ``raw`` payload serialised already, as ``record_hash`` serialises it.
-
-    A parse worker hands records to the importer pickled: a payload as one string costs a
-    fraction of what rebuilding its nested dicts and lists object by object does, and the
-    importer stores it as JSON anyway (``raw_value`` gives the objects back).
-    """
-
-
-def raw_json(raw: Any) -> RawJSON:
-    """``raw`` serialised with sorted keys (as it is in ``record_hash``)."""
-    if isinstance(raw, RawJSON):
-        return raw
-    return RawJSON(orjson.dumps(raw, default=str, option=orjson.OPT_SORT_KEYS))
-
-
-def raw_value(raw: Any) -> Any:
-    """A record's ``raw`` payload as objects, whether or not it was serialised."""
-    return orjson.loads(bytes(raw)) if isinstance(raw, RawJSON) else raw
-
-
-def _hashed(value: Any) -> Any:
-    return orjson.Fragment(bytes(value)) if isinstance(value, RawJSON) else str(value)
+def parsed_pages(
+    module: Any, pages: Iterable[Page]
+) -> Iterator[tuple[Page, Parsed | None, ParseError | None]]:
+    """Each page with what ``module.parse`` made of it, or the ``ParseError`` it raised."""
+    for page in pages:
+        try:
+            parsed = module.parse(page)
+        except ParseError as exc:
+            yield page, None, exc
+            continue
+        yield page, parsed, None
 
 
 def record_hash(record: Record) -> str:
-    """A stable fingerprint of everything a record says (the importer's "unchanged" test).
-
-    The same for a record whose ``raw`` is serialised (``RawJSON``) as for the original.
-    """
-    payload = orjson.dumps(record, default=_hashed, option=orjson.OPT_SORT_KEYS)
+    """A stable fingerprint of everything a record says (the importer's "unchanged" test)."""
+    payload = orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 

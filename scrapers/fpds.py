@@ -48,8 +48,6 @@ from scrapers.xmlsafe import (
 )
 
 NAME = "fpds"
-# An entry takes about 110 µs to parse and 14 µs to unpickle: parse in a worker process.
-PARSE_IN_PROCESS = True
 FEED_URL = "https://www.fpds.gov/ezsearch/FEEDS/ATOM"
 FEED_VERSION = "1.5.3"
 ATOM_NS = "http://www.w3.org/2005/Atom"

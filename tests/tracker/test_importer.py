@@ -7,7 +7,6 @@ import pytest
 
 from scrapers.base import AgencyRef, Record, VendorRef
 from tracker.models import Agency, Event, EventTechnology, SourceRecord, Vendor, VendorMatchFlag
-from tracker.services import bulk
 from tracker.services.importer import Importer, records_import
 from tracker.services.retag import events_retag
 
@@ -202,16 +201,17 @@ def test_a_bad_record_fails_alone(starter):
 
 
 def test_a_crash_mid_batch_leaves_nothing_half_done(starter, monkeypatch):
+    from tracker.services import importer as importer_module
+
     importer = Importer(batch_size=10)
+    real_insert = importer_module.rows_insert
 
-    real_insert = bulk.insert_returning_ids
-
-    def killed(model, *args, **kwargs):
-        if model is SourceRecord:
+    def killed(objs):
+        if isinstance(objs[0], SourceRecord):
             raise KeyboardInterrupt("process killed after the events were inserted")
-        return real_insert(model, *args, **kwargs)
+        real_insert(objs)
 
-    monkeypatch.setattr(bulk, "insert_returning_ids", killed)
+    monkeypatch.setattr(importer_module, "rows_insert", killed)
     for n in range(3):
         importer.add(award(external_id=f"k{n}", match_key=""))
     with pytest.raises(KeyboardInterrupt):
@@ -265,44 +265,76 @@ def test_retag_keeps_curator_tags_and_drops_stale_rule_tags(starter):
     assert set(pitch.technologies.values_list("slug", flat=True)) >= curated
 
 
-def test_a_new_records_payload_is_the_json_the_generic_path_writes():
-    from tracker.services.importer import _json_safe, _raw_json
+def test_a_record_another_import_wrote_meanwhile_becomes_unchanged(starter, monkeypatch):
+    """Another import inserts the same key between our look-up and our insert: the batch's
+    unique-key error is retried record by record, and the record is found, not duplicated."""
+    from tracker.services import importer as importer_module
 
-    raw = {"b": [1, Decimal("2.50"), dt.date(2018, 6, 1)], "a\x00": {"t": "x\x00y"}, "é": None}
-    for variant in ("", "description"):
-        stored = {variant or "record": _json_safe(raw), "_hashes": {variant: "h"}}
-        expected = bulk.json_value(stored)
-        assert _raw_json(raw, variant, "h") == expected
-    assert "\\u0000" not in _raw_json(raw, "", "h")
+    records_import([award(external_id="raced", match_key="")])
+    look_up = importer_module._look_up
+    calls = []
+
+    def blind_once(records):
+        calls.append(len(records))
+        found = look_up(records)
+        if len(calls) == 1:
+            found.records.clear()  # not there yet when we looked
+        return found
+
+    monkeypatch.setattr(importer_module, "_look_up", blind_once)
+    counts = records_import([award(external_id="raced", match_key="")])
+    assert (counts.inserted, counts.unchanged, counts.failed) == (0, 1, 0)
+    assert any("retried one by one" in error for error in counts.errors)
+    assert SourceRecord.objects.filter(external_id="raced").count() == 1
+    assert Event.objects.filter(kind="award").count() == 1
 
 
-def test_known_rows_are_found_by_one_bound_list(starter):
-    records_import([award(external_id=f"X-{n}", match_key="") for n in range(3)])
-    found = bulk.ids_matching(
-        "tracker_sourcerecord", "external_id", ["X-0", "X-2", "nope", "it's"],
-        where="source = %s AND ", params=["usaspending"],
+def test_in_batch_duplicates_and_new_then_updated_in_one_batch(starter):
+    """A key twice in one batch is one row; a record updating an event inserted earlier in the
+    same batch (same key, or same match key from another source) updates it."""
+    first = award(external_id="dup", match_key="contract:7012:DUP1:0:-NONE-")
+    again = award(external_id="dup", match_key="contract:7012:DUP1:0:-NONE-")
+    changed = award(
+        external_id="dup", match_key="contract:7012:DUP1:0:-NONE-", amount=Decimal("7.00")
     )
-    expected = SourceRecord.objects.filter(external_id__in=["X-0", "X-2"])
-    assert sorted(found) == sorted(expected.values_list("pk", flat=True))
-    assert len(found) == 2
-    assert bulk.ids_matching("tracker_sourcerecord", "external_id", []) == []
+    other_source = award(
+        source="fpds", external_id="7012:DUP1:0", match_key="contract:7012:DUP1:0:-NONE-"
+    )
+    counts = records_import([first, again, changed, other_source])
+    assert (counts.inserted, counts.unchanged, counts.updated, counts.failed) == (1, 1, 2, 0)
+    event = Event.objects.get(match_key="contract:7012:DUP1:0:-NONE-")
+    assert event.amount == Decimal("7.00")
+    assert sorted(event.sources.values_list("source", flat=True)) == ["fpds", "usaspending"]
+    assert counts.event_ids == {event.pk}
 
 
-def test_a_duplicate_written_by_someone_else_is_a_django_integrity_error(starter):
-    """The importer retries a batch record by record on Django's IntegrityError; the bulk
-    writer must raise that (not the driver's own exception) when another worker won a race."""
-    from django.db import IntegrityError, transaction
+def test_a_curators_rejected_tag_is_not_added_back(starter):
+    from tracker.models import TagRejection
 
-    records_import([award(external_id="raced")])
-    raced = SourceRecord.objects.get(external_id="raced")
-    row = (raced.source, raced.external_id, raced.url, "{}", "",
-           bulk.datetime_value(dt.datetime.now(dt.UTC)), raced.event_id)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        bulk.insert_returning_ids(
-            SourceRecord,
-            ("source", "external_id", "url", "raw", "content_hash", "retrieved_at", "event"),
-            [row],
-        )
+    records_import([award()])
+    event = Event.objects.get(kind="award")
+    link = event.technology_links.get(technology__slug="face-recognition")
+    TagRejection.objects.create(event=event, technology=link.technology)
+    link.delete()
+    counts = records_import([award(amount=Decimal("3.00"))])
+    assert counts.updated == 1
+    assert not event.technology_links.filter(technology__slug="face-recognition").exists()
+
+
+def test_a_failed_batch_counts_only_what_was_written(starter):
+    records_import([award(external_id="seen", match_key="")])
+    importer = Importer(batch_size=50)
+    importer.add_many(
+        [
+            award(external_id="seen", match_key=""),
+            award(external_id="fresh", match_key=""),
+            award(external_id="bad", match_key="", amount=Decimal("1e30")),
+        ]
+    )
+    counts = importer.finish()
+    assert (counts.inserted, counts.unchanged, counts.failed) == (1, 1, 1)
+    assert counts.event_ids == {SourceRecord.objects.get(external_id="fresh").event_id}
+    assert counts.summary == "inserted=1 updated=0 unchanged=1 skipped=0 failed=1"
 
 
 def test_vendors_created_in_one_batch_are_found_in_later_ones(starter):

@@ -1,10 +1,9 @@
 """The ingest stage: generated raw pages → parse → resolve and tag → upsert, each timed.
 
-Our figure is the real pipeline (``parsed_pages`` reading and parsing ahead, in a thread or, for
-FPDS, a worker process, then the ``Importer``, as ``scrape_run`` runs them); the
-baseline is hand-written code on the same pages: ``orjson``/``lxml`` parsing straight into
-tuples and a plain ``executemany`` of one row per event into a scratch table on the same
-database connection.
+Our figure is the real pipeline (``parsed_pages`` then the ``Importer``, in this process, as
+``scrape_run`` runs them); the baseline is hand-written code on the same pages:
+``orjson``/``lxml`` parsing straight into tuples and a plain ``executemany`` of one row per
+event into a scratch table on the same database connection.
 """
 
 from __future__ import annotations
@@ -22,12 +21,11 @@ from django.db import connection, transaction
 from lxml import etree
 
 from scrapers import fpds, usaspending
-from scrapers.base import Page, replay_pages
+from scrapers.base import Page, parsed_pages, replay_pages
 from tracker.bench.datagen import Dataset, fpds_pages, usaspending_pages
 from tracker.bench.report import peak_rss_mb, rss_mb
-from tracker.services import importer as importer_module
 from tracker.services.importer import Importer
-from tracker.services.pipeline import parsed_pages
+from tracker.services.linking import Linker
 
 SOURCES = {
     "usaspending": (usaspending, usaspending_pages, 100),
@@ -77,19 +75,19 @@ def _measure(
     module: ModuleType, source: str, folder: Path, events: int, page_size: int, baseline: float
 ) -> dict:
     parse_rate = _parse_rate(module, folder)
-    analyse = _Timed(importer_module.Importer._analyse)
-    importer_module.Importer._analyse = analyse  # resolve + tag, timed in place
+    analyse = _Timed(Linker.links)
+    Linker.links = analyse  # resolve + tag, timed in place
     try:
         import_seconds = 0.0
         importer = Importer()
         samples: list[float] = []
         sample_every = max(1, (events // page_size) // SAMPLES)
         start = time.perf_counter()
-        # The scrape pipeline itself: pages read ahead and parsed as ``scrape_run`` does.
+        # The scrape pipeline itself: pages parsed and imported as ``scrape_run`` does.
         pages = parsed_pages(module, replay_pages([folder]))
         for number, (_, parsed, _) in enumerate(pages, start=1):
             t0 = time.perf_counter()
-            importer.add_many(parsed.records, parsed.hashes)
+            importer.add_many(parsed.records)
             import_seconds += time.perf_counter() - t0
             if number % sample_every == 0:
                 samples.append(rss_mb())
@@ -98,7 +96,7 @@ def _measure(
         import_seconds += time.perf_counter() - t0
         total = time.perf_counter() - start
     finally:
-        importer_module.Importer._analyse = analyse.function
+        Linker.links = analyse.function
     upsert_seconds = max(1e-9, import_seconds - analyse.seconds)
     records = counts.inserted + counts.updated + counts.unchanged
     return {
