@@ -1,10 +1,13 @@
 """The one read path: ``event_search`` feeds the timeline, the Atom feed, CSV, the API and alerts.
 
-The same query-string parameters mean the same thing everywhere: they are parsed once into
-``EventFilters`` (``parse_filters``) and applied once (``event_search``). A value that cannot
-be used (an unknown slug, kind, level or order, an impossible date, a malformed amount) is never
-silently dropped: every surface answers with its one-line message (HTTP 400, a command error, a
-form error) instead of answering a broader question than the one asked.
+The same query-string parameters mean the same thing everywhere: they are parsed into
+``EventFilters`` without touching the database (``EventFilters.from_params``), the agencies,
+vendors and technologies they name are read once (``filters_resolve``; both steps together:
+``parse_filters``), and the search, with its choice of query plan and whether counting is
+affordable, is made in one place (``event_search_result``). A value that cannot be used (an
+unknown slug, kind, level or order, an impossible date, a malformed amount) is never silently
+dropped: every surface answers with its one-line message (HTTP 400, a command error, a form
+error) instead of answering a broader question than the one asked.
 
 Unless ``all=1`` is given, only relevant events match: those with a technology tagged or of a
 curated kind (``CURATED_KINDS``). Vendor- and agency-wide imports also bring in ordinary
@@ -14,12 +17,12 @@ purchases (food, fencing, guard services); they are kept, but shown only on requ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 
 from tracker.fulltext import search_filter
 from tracker.models import (
@@ -43,11 +46,33 @@ ORDERS = {
 MAX_QUERY_LENGTH = 200
 CURATED_KINDS = ("pitch", "meeting", "report", "foia")
 TRUE_VALUES = ("1", "true", "yes", "on")
+# name -> (the tree, the events' link table); also the order entity filters are planned in
+ENTITIES: dict[str, tuple[type[Model], type[Model]]] = {
+    "agency": (Agency, EventAgency),
+    "vendor": (Vendor, EventVendor),
+    "technology": (Technology, EventTechnology),
+}
+# The messages ``from_params`` writes after the (unknown) entities' place: "<name>: …".
+LATER_MESSAGES = ("since:", "until:", "amount_min:", "amount_max:")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A named agency, vendor or technology: its id and the ids of it and everything below."""
+
+    name: str
+    slug: str
+    id: int | None
+    ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class EventFilters:
-    """Parsed timeline filters; unusable values are left out and described in ``errors``."""
+    """Parsed timeline filters; unusable values are left out and described in ``errors``.
+
+    ``nodes`` holds the named entities once ``filters_resolve`` has read them; a node is
+    used only while its slug is still the filter's (``node``), so ``replace`` stays safe.
+    """
 
     agency: str = ""
     vendor: str = ""
@@ -62,6 +87,7 @@ class EventFilters:
     order: str = "newest"
     all: bool = False
     errors: tuple[str, ...] = field(default=(), compare=False)
+    nodes: tuple[Node, ...] = field(default=(), compare=False, repr=False)
 
     FIELDS = (
         "agency",
@@ -82,9 +108,11 @@ class EventFilters:
     def from_params(cls, params: Mapping[str, Any]) -> EventFilters:
         """Parse a query string (a QueryDict or a plain mapping); never raises on bad input.
 
-        Values that cannot be used are left out and described in ``errors``. CSV, feed, API,
-        command and alert form call ``parse_filters``, which refuses such a query; the HTML pages
-        call this to redisplay the form beside the errors (with status 400 and no events).
+        Syntax only, no database: values that cannot be used are left out and described in
+        ``errors``; whether the agency, vendor and technology slugs exist is checked by
+        ``filters_resolve``. CSV, feed, API, command and alert form call ``parse_filters``
+        (both), which refuses such a query; the HTML pages call both themselves to redisplay
+        the form beside the errors (with status 400 and no events).
         """
         errors: list[str] = []
 
@@ -138,15 +166,8 @@ class EventFilters:
         if order not in ORDERS:
             errors.append(f"Unknown order “{order[:40]}” (use {', '.join(ORDERS)}).")
             order = "newest"
-        slugs = {}
-        for name, model in (("agency", Agency), ("vendor", Vendor), ("technology", Technology)):
-            slug = one(name).lower()
-            if name == "technology":
-                slug = RENAMED_TECHNOLOGIES.get(slug, slug)
-            if slug and not model.objects.filter(slug=slug).exists():
-                errors.append(f"No {name} “{slug[:60]}”.")
-                slug = ""
-            slugs[name] = slug
+        slugs = {name: one(name).lower() for name in ENTITIES}
+        slugs["technology"] = RENAMED_TECHNOLOGIES.get(slugs["technology"], slugs["technology"])
         return cls(
             kind=tuple(kinds),
             since=date("since"),
@@ -164,10 +185,10 @@ class EventFilters:
     def to_params(self) -> dict[str, str | list[str]]:
         """The query-string form (only the filters that are set; order only if not default)."""
         params: dict[str, str | list[str]] = {}
-        for name, value in asdict(self).items():
+        for name in self.FIELDS:
+            value = getattr(self, name)
             if (
-                name == "errors"
-                or value in ("", None, ())
+                value in ("", None, ())
                 or value is False
                 or (name == "order" and value == "newest")
             ):
@@ -189,20 +210,72 @@ class EventFilters:
     def is_empty(self) -> bool:
         return not any(v for k, v in self.to_params().items() if k != "order")
 
+    def node(self, name: str) -> Node | None:
+        """The resolved node of the ``name`` filter; None when unset or not resolved yet."""
+        slug = getattr(self, name)
+        return next((n for n in self.nodes if n.name == name and n.slug == slug), None)
+
 
 class BadFilter(ValueError):
     """A query that cannot be answered as asked; the message is one line for the reader."""
 
 
+def _node_read(name: str, slug: str, path: str | None = None) -> Node | None:
+    """The node named ``slug`` with the ids of it and everything below; None if there is none.
+
+    The path is read first (unless given) so that the subtree query has a constant prefix:
+    PostgreSQL's pattern index only serves a constant ``LIKE`` (8 ms instead of 0.1 among
+    50,000 vendors).
+    """
+    model = ENTITIES[name][0]
+    if path is None:
+        path = model.objects.filter(slug=slug).values_list("path", flat=True).first()
+        if path is None:
+            return None
+    rows = list(model.objects.filter(under_path(path)).values_list("id", "slug"))
+    node = next((pk for pk, found in rows if found == slug), None)
+    return Node(name, slug, node, tuple(pk for pk, _ in rows))
+
+
+def filters_resolve(filters: EventFilters, *, entities: Iterable[Model] = ()) -> EventFilters:
+    """``filters`` with each agency, vendor and technology they name read (``nodes``).
+
+    Two queries per named entity (its path, then its subtree), one when the caller passes the
+    row in ``entities`` (an entity page's own); none for one already resolved, so calling this
+    again is free. An unknown slug is left out and described in ``errors``, where
+    ``from_params`` used to name it: after kinds, level and order, before dates and amounts.
+    """
+    paths = {(row._meta.model_name, row.slug): row.path for row in entities}
+    nodes, slugs, unknown = [], {}, []
+    for name in ENTITIES:
+        slug = getattr(filters, name)
+        if not slug:
+            continue
+        node = filters.node(name) or _node_read(name, slug, paths.get((name, slug)))
+        if node is None:
+            unknown.append(f"No {name} “{slug[:60]}”.")
+            slugs[name] = ""
+        else:
+            nodes.append(node)
+    errors = list(filters.errors)
+    at = next(
+        (i for i, error in enumerate(errors) if error.startswith(LATER_MESSAGES)), len(errors)
+    )
+    errors[at:at] = unknown
+    return replace(filters, **slugs, errors=tuple(errors), nodes=tuple(nodes))
+
+
 def parse_filters(params: Mapping[str, Any]) -> EventFilters:
-    """The filters ``params`` ask for, or ``BadFilter`` naming every value that cannot be used."""
-    filters = EventFilters.from_params(params)
+    """The filters ``params`` ask for, resolved (``filters_resolve``), or ``BadFilter`` naming
+    every value that cannot be used."""
+    filters = filters_resolve(EventFilters.from_params(params))
     if filters.errors:
         raise BadFilter(" ".join(filters.errors))
     return filters
 
 
 DRIVE_LIMIT = 10_000
+COUNT_CAP = 10_000  # lists count their events up to this many
 
 
 def relevant() -> Q:
@@ -239,19 +312,6 @@ def hides_some(filters: EventFilters) -> bool:
     return not (filters.kind and set(filters.kind) <= set(CURATED_KINDS))
 
 
-def _subtree(model: type, slug: str) -> tuple[int | None, list[int]]:
-    """The id of the node named ``slug`` and the ids of it and everything below.
-
-    The path is read first so that the subtree query has a constant prefix: PostgreSQL's
-    pattern index only serves a constant ``LIKE`` (8 ms instead of 0.1 among 50,000 vendors).
-    """
-    path = model.objects.filter(slug=slug).values_list("path", flat=True).first()
-    if path is None:
-        return None, []
-    rows = list(model.objects.filter(under_path(path)).values_list("id", "slug"))
-    return next((pk for pk, found in rows if found == slug), None), [pk for pk, _ in rows]
-
-
 def _stored_sizes(nodes: dict[str, int]) -> dict[str, int]:
     """Events per named node (with its subtree) from ``EntityTotal``, for planning only.
 
@@ -264,50 +324,59 @@ def _stored_sizes(nodes: dict[str, int]) -> dict[str, int]:
     return dict(EntityTotal.objects.filter(match).values_list("entity_type", "events"))
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The events a list shows, those ``all`` would add, and whether counting is affordable."""
+
+    events: QuerySet[Event]  # in the requested order
+    others: QuerySet[Event] | None  # unordered; None when ``all`` is given or could add nothing
+    countable: bool  # an exact (capped) count is affordable: see ``event_search_result``
+
+
 def event_search(
     filters: EventFilters, *, drive_limit: int | None = DRIVE_LIMIT
 ) -> QuerySet[Event]:
-    """Events matching ``filters``, in the requested order (see ``event_search_split``)."""
-    return event_search_split(filters, drive_limit=drive_limit)[0]
+    """Events matching ``filters``, in the requested order (see ``event_search_result``)."""
+    return event_search_result(filters, drive_limit=drive_limit).events
 
 
-def event_search_split(
+def event_search_result(
     filters: EventFilters, *, drive_limit: int | None = DRIVE_LIMIT
-) -> tuple[QuerySet[Event], QuerySet[Event] | None]:
-    """Events matching ``filters`` in the requested order, and (unordered) those ``all`` adds.
-
-    The second is None when ``all`` is given or could add nothing. Both come from one
-    resolution of the entity filters, so a page can count what it leaves out in one query.
+) -> SearchResult:
+    """Events matching ``filters`` in the requested order, the others ``all`` adds, and
+    whether a list may count them: one plan for the page, its count and its "also show" link.
 
     Agency, vendor and technology filters include everything below the named node
-    (sub-agencies, subsidiaries, narrower technologies). The subtree ids are resolved first;
-    the most selective entity filter (at most ``DRIVE_LIMIT`` links) becomes an ``IN`` list
-    the database reads first, the others (and broad ones) ``EXISTS`` probes on the link
-    tables' (event, …) index while the date index supplies the order. Sizes come from the
-    stored per-entity totals, or a capped count of the links where none is stored.
+    (sub-agencies, subsidiaries, narrower technologies); nodes not yet resolved
+    (``filters_resolve``) are read here, once; an unknown one matches nothing. The most
+    selective entity filter (at most ``DRIVE_LIMIT`` links) becomes an ``IN`` list the
+    database reads first, the others (and broad ones) ``EXISTS`` probes on the link tables'
+    (event, …) index while the date index supplies the order. Sizes come from the stored
+    per-entity totals, or a capped count of the links where none is stored.
     ``drive_limit=None`` always drives from the smallest filter (see ``event_count``).
     Without ``all``, only ``relevant()`` events: a kind test or an ``EXISTS`` probe on the
     technology links' unique (event, technology) index, for the rows the other filters keep.
+
+    Counting is affordable with no entity filter, or one narrow enough to drive (or with no
+    stored size): broad entity filters alone would make the count walk every event in range,
+    so those lists are paged without a total.
     """
     events = Event.objects.all()
-    links = (
-        ("agency", Agency, EventAgency),
-        ("vendor", Vendor, EventVendor),
-        ("technology", Technology, EventTechnology),
-    )
-    wanted = []
-    for name, model, link_model in links:
+    nodes = []
+    for name in ENTITIES:
         slug = getattr(filters, name)
         if not slug:
             continue
-        node, ids = _subtree(model, slug)
-        if not ids:
-            return events.none(), None
-        wanted.append((name, node, link_model.objects.filter(**{f"{name}_id__in": ids})))
-    sizes = _stored_sizes({name: node for name, node, _ in wanted}) if wanted else {}
+        node = filters.node(name) or _node_read(name, slug)
+        if node is None or not node.ids:
+            return SearchResult(events.none(), None, countable=True)
+        nodes.append(node)
+    sizes = _stored_sizes({node.name: node.id for node in nodes}) if nodes else {}
     linked = []
-    for name, _, rows in wanted:
-        size = sizes.get(name)
+    for node in nodes:
+        link_model = ENTITIES[node.name][1]
+        rows = link_model.objects.filter(**{f"{node.name}_id__in": node.ids})
+        size = sizes.get(node.name)
         linked.append((rows[: DRIVE_LIMIT + 1].count() if size is None else size, rows))
     linked.sort(key=lambda item: item[0])
     for index, (size, rows) in enumerate(linked):
@@ -315,6 +384,7 @@ def event_search_split(
             events = events.filter(pk__in=rows.values("event_id"))
         else:
             events = events.filter(Exists(rows.filter(event_id=OuterRef("pk"))))
+    countable = len(sizes) < len(nodes) or min(sizes.values(), default=0) <= DRIVE_LIMIT
     if filters.kind:
         events = events.filter(kind__in=filters.kind)
     if filters.since:
@@ -331,9 +401,9 @@ def event_search_split(
     if filters.q:
         events = search_filter(events, filters.q)
     if not hides_some(filters):
-        return events.order_by(*ORDERS[filters.order]), None
+        return SearchResult(events.order_by(*ORDERS[filters.order]), None, countable)
     shown = events.filter(relevant()).order_by(*ORDERS[filters.order])
-    return shown, events.exclude(relevant()).order_by()
+    return SearchResult(shown, events.exclude(relevant()).order_by(), countable)
 
 
 def event_count(filters: EventFilters, cap: int | None = None) -> int:

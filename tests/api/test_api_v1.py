@@ -89,11 +89,19 @@ def test_count_is_capped_like_the_timeline(client, monkeypatch):
 
 
 def test_broad_entity_filters_are_not_counted_unless_they_fit_one_page(client, monkeypatch):
+    from tracker import selectors
+    from tracker.stats import refresh_stats
+
+    agency = make.agency("Broad Agency")
     for _ in range(3):
-        make.event()
-    monkeypatch.setattr("tracker.api.views.countable", lambda filters: False)
-    assert get(client, "/api/v1/events/?all=1&page_size=2").json()["count"] is None
-    assert get(client, "/api/v1/events/?all=1&page_size=5").json()["count"] == 3
+        make.event(agencies=[agency])
+    refresh_stats()
+    monkeypatch.setattr(selectors, "DRIVE_LIMIT", 2)  # the stored 3 events are "broad"
+    url = f"/api/v1/events/?all=1&agency={agency.slug}&page_size="
+    assert get(client, url + "2").json()["count"] is None
+    assert get(client, url + "5").json()["count"] == 3
+    monkeypatch.setattr(selectors, "DRIVE_LIMIT", 3)
+    assert get(client, url + "2").json()["count"] == 3
 
 
 def test_events_carry_updated_at_and_updated_since_keeps_the_changed_ones(client):

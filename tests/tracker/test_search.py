@@ -1,13 +1,16 @@
 """The foundation's 'done when': the curated pitch is found through every hierarchy."""
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from tracker.models import Agency, Event, EventAgency, EventTechnology, Technology, Vendor
-from tracker.selectors import EventFilters, event_search
+from tracker.selectors import EventFilters, event_search, filters_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -71,14 +74,51 @@ def test_params_are_parsed_and_bad_values_reported(starter):
     params = QueryDict(
         "agency=ice&kind=pitch&kind=bogus&since=2018-13-01&amount_min=NaN&q=%00x&order=weird&vendor=nope"
     )
-    filters = EventFilters.from_params(params)
+    with CaptureQueriesContext(connection) as parsing:
+        parsed = EventFilters.from_params(params)
+    assert not parsing.captured_queries  # syntax only
+    assert parsed.vendor == "nope" and len(parsed.errors) == 4
+    filters = filters_resolve(parsed)
     assert filters.agency == "ice" and filters.kind == ("pitch",)
     assert filters.since is None and filters.amount_min is None and filters.vendor == ""
     assert filters.q == "x" and filters.order == "newest"
-    assert len(filters.errors) == 5
+    assert filters.errors == (
+        f"Unknown kind “bogus” (use {', '.join(Event.Kind.values)}).",
+        "Unknown order “weird” (use newest, oldest, amount).",
+        "No vendor “nope”.",
+        "since: “2018-13-01” is not a date (use YYYY-MM-DD).",
+        "amount_min: “NaN” is not an amount (use a number of dollars).",
+    )
     assert filters.to_params() == {"agency": "ice", "kind": ["pitch"], "q": "x"}
     assert filters.without("kind", "pitch").to_params() == {"agency": "ice", "q": "x"}
     assert EventFilters.from_params(filters.to_params()) == filters
+
+
+def test_named_entities_are_read_once_per_request(starter):
+    """``parse_filters`` reads each named entity (path, subtree); the search reuses them."""
+    from tracker.selectors import event_search_result, parse_filters
+
+    with CaptureQueriesContext(connection) as parsing:
+        filters = parse_filters({"agency": "dhs", "technology": "biometrics"})
+    assert len(parsing.captured_queries) == 4
+    dhs = filters.node("agency")
+    assert dhs.id == Agency.objects.get(slug="dhs").pk
+    assert set(dhs.ids) == set(Agency.objects.filter(path__startswith=Agency.objects.get(
+        slug="dhs").path).values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as again:
+        assert filters_resolve(filters) == filters
+    assert not again.captured_queries
+    with CaptureQueriesContext(connection) as searching:
+        found = event_search_result(filters)
+    assert all("tracker_agency" not in q["sql"] for q in searching.captured_queries)
+    assert found.countable  # no stored size: counting cannot be judged too costly
+    fresh = replace(filters, agency="ice")  # a node is only used for its own slug
+    assert fresh.node("agency") is None and fresh.node("technology") is not None
+    assert set(event_search(fresh).values_list("pk", flat=True)) == set(
+        event_search(EventFilters(agency="ice", technology="biometrics")).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 @pytest.mark.parametrize("stored", [False, True])

@@ -212,9 +212,9 @@ def test_entity_page_query_count_is_pinned(client, starter, django_assert_num_qu
             date=dt.date(2021, 1, 1) + dt.timedelta(days=day), agencies=[ice], vendors=[aws]
         )
     refresh_stats()
-    # entity; timeline: path, subtree ids, stored size (plan), stored size (count affordable?),
-    # count, the events left out (the "also show" link), page, the page's links, 2 selects,
-    # year totals (live: the stored ones count every event); stored top vendors (2 + their
-    # names), ancestors, children, aliases. Independent of event count.
-    with django_assert_num_queries(18):
+    # entity; timeline: subtree ids (the entity's path is known), stored size (plan, and
+    # whether to count), count, the events left out (the "also show" link), page, the page's
+    # links, 2 selects, year totals (live: the stored ones count every event); stored top
+    # vendors (2 + their names), ancestors, children, aliases. Independent of event count.
+    with django_assert_num_queries(16):
         assert client.get("/agencies/ice/").status_code == 200

@@ -93,8 +93,10 @@ def _slug(value: Any) -> str:
 def stored_filters(params: Mapping[str, Any], paths: PathMap) -> EventFilters | None:
     """Parse stored params with ``EventFilters.from_params``; entity slugs are checked in ``paths``.
 
-    ``from_params`` drops an unknown entity and would then match everything; for a stored alert a
-    vanished agency, vendor or technology must match nothing, so None is returned instead.
+    ``from_params`` reads no database and does not check slugs (``filters_resolve`` would, with
+    queries per subscription and by dropping an unknown one, which would then match everything);
+    for a stored alert a vanished agency, vendor or technology must match nothing, so None is
+    returned instead.
     """
     filters = EventFilters.from_params({k: v for k, v in params.items() if k not in ENTITIES})
     found: dict[str, str] = {}

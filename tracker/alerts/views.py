@@ -29,7 +29,7 @@ from tracker.alerts.tokens import (
     unsubscribe_token_gone,
 )
 from tracker.security import client_address
-from tracker.selectors import EventFilters
+from tracker.selectors import EventFilters, filters_resolve
 
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
@@ -93,7 +93,7 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     """"Alert me about this search": the form, prefilled with the timeline's filters."""
-    filters = EventFilters.from_params(request.GET)
+    filters = filters_resolve(EventFilters.from_params(request.GET))
     if request.method == "POST":
         if services.client_rate_limited(client_address(request)):
             return _too_many(request)

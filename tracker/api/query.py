@@ -1,8 +1,9 @@
 """The event list's query: the timeline filters plus the API's own ``updated_since`` and
 ``order=updated``, for researchers who sync the data incrementally.
 
-Everything the timeline understands is parsed by ``EventFilters`` (one read path); this module
-only adds what a sync needs and refuses, like ``parse_filters``, any value it cannot use.
+Everything the timeline understands is parsed by ``EventFilters`` and resolved by
+``filters_resolve`` (one read path); this module only adds what a sync needs and refuses, like
+``parse_filters``, any value it cannot use.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import QueryDict
 
-from tracker.models import Event
-from tracker.selectors import MAX_QUERY_LENGTH, ORDERS, BadFilter, EventFilters, event_search
+from tracker.selectors import (
+    MAX_QUERY_LENGTH,
+    ORDERS,
+    BadFilter,
+    EventFilters,
+    SearchResult,
+    event_search_result,
+    filters_resolve,
+)
 
 # "updated": the least recently changed first, (updated_at, id) ascending. An event changed
 # while a client pages moves behind its cursor, so a walk never skips one.
@@ -69,7 +76,7 @@ def event_query(params: QueryDict) -> EventQuery:
     if order == UPDATED:
         params = params.copy()
         params.pop("order")
-    filters = EventFilters.from_params(params)
+    filters = filters_resolve(EventFilters.from_params(params))
     errors = list(filters.errors)
     updated_since = updated_since_parse(one(params, "updated_since"), errors)
     if errors:
@@ -77,11 +84,13 @@ def event_query(params: QueryDict) -> EventQuery:
     return EventQuery(filters, UPDATED if order == UPDATED else filters.order, updated_since)
 
 
-def event_list(query: EventQuery) -> QuerySet[Event]:
-    """``event_search`` for the filters, then changed on or after ``updated_since``, in order."""
-    events = event_search(query.filters)
+def event_list(query: EventQuery) -> SearchResult:
+    """``event_search_result`` for the filters, its events then changed on or after
+    ``updated_since``, in order (``countable`` as planned for the filters)."""
+    found = event_search_result(query.filters)
+    events = found.events
     if query.updated_since is not None:
         events = events.filter(updated_at__gte=query.updated_since)
     if query.order == UPDATED:
         events = events.order_by("updated_at", "id")
-    return events
+    return replace(found, events=events)

@@ -32,7 +32,6 @@ from tracker.models import (
 )
 from tracker.selectors import BadFilter
 from tracker.services.outcomes import PITCH_KINDS
-from tracker.views.timeline import countable
 
 MAX_TEXT = 200
 
@@ -100,12 +99,10 @@ class EventViewSet(ReadOnlyApi, viewsets.GenericViewSet):
         except BadFilter as error:
             raise ParseError(str(error)) from error
         warnings: list[str] = []
+        found = event_list(query)
         page = self.paginator.paginate(
-            events_with_links(event_list(query)),
-            query.order,
-            request,
-            warnings,
-            counted=countable(query.filters),
+            events_with_links(found.events), query.order, request, warnings,
+            counted=found.countable,
         )
         data = self.get_serializer(page, many=True).data
         return self.paginator.get_paginated_response(data, warnings)

@@ -36,7 +36,14 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import ORDERS, EventFilters, event_search, relevant, relevant_by_kind
+from tracker.selectors import (
+    ORDERS,
+    EventFilters,
+    event_search,
+    filters_resolve,
+    relevant,
+    relevant_by_kind,
+)
 from tracker.services.outcomes import event_outcome
 from tracker.services.plan import query_summary
 from tracker.services.scraping import source_query
@@ -96,7 +103,7 @@ def home_counts() -> dict[str, Any]:
 
 def timeline(request: HttpRequest) -> HttpResponse:
     """Every event, filtered by the query string, newest first, 50 a page."""
-    filters = EventFilters.from_params(request.GET)
+    filters = filters_resolve(EventFilters.from_params(request.GET))
     context = timeline_context(request, filters, base_url=reverse("timeline"))
     return render(request, "tracker/timeline.html", context, status=timeline_status(filters))
 
@@ -148,11 +155,12 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _entity_page(request: HttpRequest, model: type[Model], slug: str, name: str) -> HttpResponse:
     entity = get_object_or_404(model, slug=slug)
-    filters = replace(EventFilters.from_params(request.GET), **{name: slug})
+    asked = filters_resolve(EventFilters.from_params(request.GET))  # reports unknown slugs
+    filters = filters_resolve(replace(asked, **{name: slug}), entities=[entity])
     context = timeline_context(request, filters, base_url=entity.get_absolute_url(), fixed=(name,))
     stored = stored_counterparties(name, entity.pk)
     if stored is None:
-        everything = event_search(EventFilters(**{name: slug}, all=True))
+        everything = event_search(EventFilters(**{name: slug}, all=True, nodes=filters.nodes))
         stored = {
             other: top_counterparties(everything, model)
             for other, model in (("agency", Agency), ("vendor", Vendor))
@@ -200,8 +208,9 @@ def relationship(request: HttpRequest, agency: str, vendor: str) -> HttpResponse
     """Everything between one agency (and its sub-agencies) and one vendor (and subsidiaries)."""
     agency_obj = get_object_or_404(Agency, slug=agency)
     vendor_obj = get_object_or_404(Vendor, slug=vendor)
-    filters = replace(
-        EventFilters.from_params(request.GET), agency=agency, vendor=vendor, all=True
+    asked = filters_resolve(EventFilters.from_params(request.GET))  # reports unknown slugs
+    filters = filters_resolve(
+        replace(asked, agency=agency, vendor=vendor, all=True), entities=[agency_obj, vendor_obj]
     )
     base_url = reverse("relationship", args=[agency, vendor])
     context = timeline_context(

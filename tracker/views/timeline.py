@@ -1,8 +1,9 @@
 """The timeline component: one filtered, paginated, grouped event list shared by every page.
 
 The home page, the timeline, entity pages and relationship pages all build their list with
-``timeline_context``, which parses nothing itself: it takes ``EventFilters`` and calls
-``event_search``, so a page's list, its CSV link, its feed and its alert link agree.
+``timeline_context``, which parses and plans nothing itself: it takes resolved ``EventFilters``
+and renders what ``event_search_result`` finds, so a page's list, its CSV link, its feed and
+its alert link agree.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
 from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Count, Model, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -32,13 +32,12 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import DRIVE_LIMIT, EventFilters, event_search_split, hides_some
+from tracker.selectors import COUNT_CAP, EventFilters, event_search_result, hides_some
 from tracker.templatetags.spyglass import money
 from tracker.views.charts import bar_chart
 from tracker.views.listing import listed
 
 PER_PAGE = 50
-COUNT_CAP = 10_000
 CHOICES_LIMIT = 400
 CONTRACT_KINDS = ("award", "modification")
 ENTITY_FILTERS: dict[str, type[Model]] = {
@@ -235,18 +234,6 @@ class FilterSelect:
     selected: str
     options: list[tuple[str, str]]
 
-    @property
-    def options_html(self) -> SafeString:
-        """The ``<option>`` elements, built here: the template loop cost ~5 ms a page."""
-        selected = self.selected
-        return SafeString(
-            "".join(
-                f'<option value="{escape(slug)}"{" selected" if slug == selected else ""}>'
-                f"{escape(label)}</option>"
-                for slug, label in self.options
-            )
-        )
-
 
 @dataclass
 class Chip:
@@ -351,25 +338,6 @@ def _page_number(value: str | None, last: int) -> int:
     return last if number < 1 else min(number, last)
 
 
-def countable(filters: EventFilters) -> bool:
-    """Is an exact (capped) count affordable: no entity filter, or one narrow enough to drive.
-
-    Broad entity filters alone (every one above ``DRIVE_LIMIT`` events in ``EntityTotal``)
-    would make the count walk every event in range; those lists are paged without a total.
-    """
-    match = Q(pk__in=[])
-    for name, model in ENTITY_FILTERS.items():
-        slug = getattr(filters, name)
-        if slug:
-            node = model.objects.filter(slug=slug).values("pk")[:1]
-            match |= Q(entity_type=name, entity_id=Subquery(node))
-    if match == Q(pk__in=[]):
-        return True
-    sizes = list(EntityTotal.objects.filter(match).values_list("events", flat=True))
-    wanted = sum(1 for name in ENTITY_FILTERS if getattr(filters, name))
-    return len(sizes) < wanted or min(sizes) <= DRIVE_LIMIT
-
-
 def timeline_page(events: QuerySet[Event], page: str | None, *, counted: bool) -> TimelinePage:
     """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` if ``counted``."""
     last = COUNT_CAP // PER_PAGE
@@ -422,21 +390,21 @@ def hidden_events(
     return HiddenEvents(count, capped, url)
 
 
-def single_entity(filters: EventFilters) -> tuple[str, str] | None:
-    """(name, slug) when the filters are exactly one agency, vendor or technology (and ``all``)."""
+def single_entity(filters: EventFilters) -> tuple[str, int | None] | None:
+    """(name, id) when the filters are exactly one agency, vendor or technology (and ``all``)."""
     params = {k: v for k, v in filters.to_params().items() if k not in ("order", "all")}
     if len(params) == 1:
-        name, slug = next(iter(params.items()))
+        name = next(iter(params))
         if name in ENTITY_FILTERS:
-            return name, str(slug)
+            node = filters.node(name)
+            return name, node.id if node else None
     return None
 
 
-def stored_year_totals(name: str, slug: str) -> YearTotals | None:
+def stored_year_totals(name: str, entity_id: int | None) -> YearTotals | None:
     """Year totals for one entity (with its subtree) from ``EntityStat``; None if not stored."""
-    node = ENTITY_FILTERS[name].objects.filter(slug=slug).values("pk")[:1]
     rows = list(
-        EntityStat.objects.filter(entity_type=name, entity_id=Subquery(node)).values_list(
+        EntityStat.objects.filter(entity_type=name, entity_id=entity_id).values_list(
             "year", "events", "obligated"
         )
     )
@@ -500,10 +468,10 @@ def timeline_context(
 ) -> dict[str, Any]:
     """Everything the timeline include needs: the page, groups, chips, charts and links.
 
-    ``fixed`` names filters set by the page itself (the agency on an agency page): they
-    apply to the list but are neither shown as chips nor offered in the form. When a filter
-    cannot be used (``filters.errors``) nothing is searched: the page shows the errors and the
-    form, never the events of a broader search.
+    ``filters`` come from ``filters_resolve``. ``fixed`` names filters set by the page itself
+    (the agency on an agency page): they apply to the list but are neither shown as chips nor
+    offered in the form. When a filter cannot be used (``filters.errors``) nothing is
+    searched: the page shows the errors and the form, never the events of a broader search.
     """
     own = filters
     for name in fixed:
@@ -527,19 +495,19 @@ def timeline_context(
     }
     if filters.errors:
         return context
-    events, others = event_search_split(filters)
-    counted = countable(filters)
-    page = timeline_page(events, request.GET.get("page"), counted=counted)
+    found = event_search_result(filters)
+    page = timeline_page(found.events, request.GET.get("page"), counted=found.countable)
     labels = {choice.name: dict(choice.options) for choice in choices}
     return {
         **context,
         "page_obj": page,
         "groups": group_by_month(page.object_list),
-        "years": page_year_totals(events, filters, page),
+        "years": page_year_totals(found.events, filters, page),
         "chips": build_chips(own, base_url, labels),
         "page_query": query_string(own),
         "hidden": hidden_events(
-            others, page, f"{base_url}?{query_string(own, all='1')}", counted=counted
+            found.others, page, f"{base_url}?{query_string(own, all='1')}",
+            counted=found.countable,
         ),
         "export_query": query_string(filters),
     }
