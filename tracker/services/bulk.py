@@ -7,12 +7,16 @@ compiles every value on SQLite and quotes every value into the SQL text on Postg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 MAX_PARAMETERS = 30_000  # below SQLite's 32,766 variables
+# Fields whose values SQLite needs Django to convert (dates, times and decimals as text).
+ADAPTED = (models.DateField, models.TimeField, models.DecimalField, models.DurationField)
 
 
 def rows_insert(objs: Sequence[models.Model]) -> None:
@@ -25,17 +29,22 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
         return
     meta = objs[0]._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # (the ``connection`` proxy costs a look-up per use)
+    quote = db.ops.quote_name
     table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
     pk_column = quote(meta.pk.column)
-    postgresql = connection.vendor == "postgresql"
-    rows = [[_value(field, obj, postgresql) for field in fields] for obj in objs]
+    postgresql = db.vendor == "postgresql"
+    adapters = [_adapter(field, db) for field in fields]
+    rows = [
+        [adapt(field.pre_save(obj, True)) for field, adapt in zip(fields, adapters, strict=True)]
+        for obj in objs
+    ]
     ids: list[int] = []
     if postgresql:
         import psycopg
 
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        db.ensure_connection()
+        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [meta.db_table, meta.pk.column, len(rows)],
@@ -47,7 +56,7 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
     else:
         one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         size = MAX_PARAMETERS // len(fields)
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             for start in range(0, len(rows), size):
                 chunk = rows[start : start + size]
                 values = ", ".join([one] * len(chunk))
@@ -58,13 +67,17 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
                 ids += [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
 
 
-def _value(field: models.Field, obj: models.Model, postgresql: bool) -> object:
-    value = field.pre_save(obj, add=True)  # (fills auto_now fields)
+def _adapter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """How ``field``'s Python value goes into ``rows_insert``'s statement."""
     if isinstance(field, models.JSONField):
-        return orjson.dumps(value, default=str).decode()
-    if postgresql:
-        return value  # psycopg's COPY takes Python's dates, decimals and None as they are
-    return field.get_db_prep_save(value, connection)
+        return lambda value: orjson.dumps(value, default=str).decode()
+    if db.vendor == "postgresql" or not isinstance(field, ADAPTED):
+        return _as_is  # psycopg's COPY and sqlite3 take these Python values as they are
+    return lambda value: field.get_db_prep_save(value, db)
+
+
+def _as_is(value: Any) -> Any:
+    return value
