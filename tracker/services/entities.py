@@ -353,15 +353,15 @@ class VendorResolver:
                     parent_of.pop(vendor_id, None)
             return paths[vendor_id]
 
-        for vendor in vendors:
-            vendor.path = path_of(vendor.pk)  # (drops a parent that would make a cycle)
-        roots = Vendor.objects.filter(pk__in=[v.pk for v in vendors if v.pk not in parent_of])
-        roots.update(path=Concat(Value("/"), Cast("id", CharField()), Value("/")))
-        for vendor in vendors:
-            if vendor.pk in parent_of:  # a tenth of them or so: bulk_update's CASE costs more
-                vendor.parent_id = parent_of[vendor.pk]
-                row = Vendor.objects.filter(pk=vendor.pk)
-                row.update(parent=vendor.parent_id, path=vendor.path)
+        by_parent: dict[int | None, list[int]] = defaultdict(list)
+        for vendor_id in ids:
+            path_of(vendor_id)  # (drops a parent that would make a cycle)
+            by_parent[parent_of.get(vendor_id)].append(vendor_id)
+        for parent, children in by_parent.items():  # path: the parent's, then the vendor's id
+            prefix = path_of(parent) if parent else "/"
+            Vendor.objects.filter(pk__in=children).update(
+                parent=parent, path=Concat(Value(prefix), Cast("id", CharField()), Value("/"))
+            )
         for child, parent in parent_of.items():
             if child not in new_ids:  # a known vendor whose new parent was created just now
                 vendor = Vendor.objects.get(pk=child)
