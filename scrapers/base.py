@@ -101,6 +101,24 @@ class VendorRef:
 
 
 @dataclass(slots=True)
+class CouncilRef:
+    """A local council whose agenda system a source reads, and the agencies it speaks for.
+
+    ``client`` is the council's name at the source (Legistar's ``{client}.legistar.com``);
+    ``jurisdiction`` (the city or county) and ``police`` are the agencies its records name;
+    ``token`` is the access token the source needs, "" when none; ``missing_token`` names
+    the setting that should hold a token the installation has not set.
+    """
+
+    client: str
+    name: str = ""
+    jurisdiction: AgencyRef | None = None
+    police: AgencyRef | None = None
+    token: str = ""
+    missing_token: str = ""
+
+
+@dataclass(slots=True)
 class Record:
     """One fact from one source, keyed by the source's own stable id.
 
@@ -178,6 +196,8 @@ class Query:
     unit_vendor_ueis: tuple[str, ...] = ()
     # Grant sweeps: assistance listing (CFDA) numbers of programmes that fund police technology.
     grant_programs: tuple[str, ...] = ()
+    # Local councils whose agenda systems are read (Legistar clients), with their agencies.
+    councils: tuple[CouncilRef, ...] = ()
     feeds: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
     api_key: str = ""

@@ -149,3 +149,23 @@ def test_the_plan_lists_each_councils_requests(starter, monkeypatch):
         for c in clients
     )
     assert any(r.url.endswith("/events") for r in plan.requests)
+
+
+def test_a_vendor_named_without_its_legal_form_is_linked_from_the_title(starter):
+    from scrapers.base import AgencyRef, Record
+    from tracker.services.importer import records_import
+
+    record = Record(
+        source="legistar",
+        external_id="oakland:990999",
+        kind="award",
+        title="Resolution Authorizing An Agreement With ShotSpotter For Gunshot Detection",
+        url="https://oakland.legistar.com/LegislationDetail.aspx?ID=990999",
+        raw={},
+        date=dt.date(2021, 6, 1),
+        agencies=[AgencyRef(name="City of Oakland", role="buyer")],
+    )
+    counts = records_import([record])
+    assert counts.inserted == 1, counts.summary()
+    event = event_of("oakland:990999")
+    assert "soundthinking" in event.vendors.values_list("slug", flat=True)

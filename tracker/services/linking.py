@@ -19,7 +19,7 @@ from tracker.services.organisations import Mentions
 from tracker.services.record_fields import base_key, record_codes
 from tracker.services.tagging import EntityFinder
 
-TEXT_MINED = {"news", "muckrock", "documentcloud"}  # free text searched for known entities
+TEXT_MINED = {"news", "muckrock", "documentcloud", "legistar"}  # free text searched for entities
 UNFILTERED = {"news"}  # cannot filter by topic: items naming nothing we track are skipped
 Links = tuple[Tags, set[tuple[int, str]], set[tuple[int, str]]]  # tags, agencies, vendors
 

@@ -96,6 +96,11 @@ ANSWERS: dict[str, Answer] = {
 GROWTH = {
     "news": "each feed item published since --since adds one request for its article",
     "atlas": "the whole export is one download",
+    "legistar": (
+        "each page of results beyond the first adds one request to its series; each matter "
+        "found adds two (its histories and attachments), each committee meeting one (its "
+        "agenda) and each agenda matter not already found three"
+    ),
 }
 
 
@@ -250,6 +255,7 @@ def query_summary(query: Query, *, samples: int = 3) -> list[str]:
         ("vendor UEIs at the buying units", query.unit_vendor_ueis),
         ("grant programmes", query.grant_programs),
         ("news feeds", query.feeds),
+        ("councils", tuple(council.client for council in query.councils)),
     )
     lines = [f"dates: {query.since or 'source default'} to {query.until or 'source default'}"]
     for label, values in parts:

@@ -27,6 +27,7 @@ SOURCE_PRIORITY = {
     "documentcloud": 7,
     "atlas": 8,
     "news": 9,
+    "legistar": 10,
 }
 EVENT_FIELDS = (
     "kind",

@@ -27,6 +27,7 @@ from scrapers.base import (
     Query,
     SourceNotConfigured,
     SourceUnavailable,
+    parsed_pages,
     replay_pages,
     save_page,
 )
@@ -42,8 +43,8 @@ from tracker.models import (
     VendorAlias,
     under_path,
 )
+from tracker.services.councils import council_refs
 from tracker.services.importer import ImportCounts, Importer
-from tracker.services.pipeline import parsed_pages
 from tracker.services.starter import grant_programs
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ SOURCES = (
     "documentcloud",
     "news",
     "atlas",
+    "legistar",
 )
 # Seconds between requests to one host, from each source's published limits: LDA allows 15
 # requests a minute anonymously and 120 with a key, DocumentCloud's search and MuckRock's
@@ -105,6 +107,7 @@ def source_query(source: str, *, since: dt.date | None, until: dt.date | None) -
         unit_vendor_names=unit_vendor_names,
         unit_vendor_ueis=unit_vendor_ueis,
         grant_programs=tuple(program["number"] for program in grant_programs()),
+        councils=council_refs(with_tokens=source == "legistar"),
         feeds=tuple(
             NewsFeed.objects.filter(active=True).order_by("url").values_list("url", flat=True)
         ),
@@ -332,7 +335,7 @@ def scrape_run(
                 counts.error(f"{source} {page.url}: {problem}")
             drift.extend(d for d in parsed.drift if d not in drift)
             parsed_records += len(parsed.records)
-            importer.add_many(parsed.records, parsed.hashes)
+            importer.add_many(parsed.records)
             if timezone.now() - progress_saved_at >= dt.timedelta(seconds=5):
                 progress_saved_at = timezone.now()
                 ScrapeRun.objects.filter(pk=run.pk).update(
@@ -354,7 +357,6 @@ def scrape_run(
         _copy_counts(run, counts, drift)
         return _finish(run, ScrapeRun.Status.FAILED, f"{source} unavailable: {exc}")
     except Exception as exc:
-        importer.close()  # the batch being written ahead, if any, is written and counted
         _copy_counts(run, counts, drift)
         _finish(run, ScrapeRun.Status.FAILED, f"crashed: {type(exc).__name__}: {exc}")
         raise
