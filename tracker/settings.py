@@ -346,7 +346,3 @@ SCRAPER_REDIS_URL = next(
     "",
 )
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
-# Worker processes that parse pages of sources with PARSE_IN_PROCESS (0: parse in a thread).
-# PostgreSQL: write each batch's new events on a second connection while the next is prepared.
-IMPORT_WRITE_AHEAD = os.environ.get("IMPORT_WRITE_AHEAD", "1") != "0"
-PARSE_PROCESSES = int(os.environ.get("PARSE_PROCESSES", "1" if (os.cpu_count() or 1) > 1 else "0"))

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from tracker.models import Event
-from tracker.views.timeline import COUNT_CAP
+from tracker.selectors import COUNT_CAP
 
 # order -> (sort field, descending?), matching tracker.selectors.ORDERS and order=updated
 ORDER_KEYS = {
