@@ -119,6 +119,11 @@ def after_import(event_ids: list[int], vendor_ids: list[int] | None = None) -> i
     return len(event_ids)
 
 
+def queue_after_import(sender: object, *, event_ids: list[int], vendor_ids: list[int], **_) -> None:
+    """Receiver of ``scraping.events_changed`` (connected in ``TrackerConfig.ready``)."""
+    after_import.delay(event_ids, vendor_ids)
+
+
 @shared_task(name="tracker.tasks.export_cells_fill")
 def export_cells_fill() -> int:
     """Store the export cells of every event without them (after renames, edits, merges)."""

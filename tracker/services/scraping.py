@@ -20,6 +20,7 @@ from types import ModuleType
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from scrapers.base import (
@@ -48,6 +49,9 @@ from tracker.services.importer import ImportCounts, Importer
 from tracker.services.starter import grant_programs
 
 log = logging.getLogger(__name__)
+# Sent once an import's transaction committed changed events (``event_ids``, ``vendor_ids``);
+# ``tracker.tasks`` queues the follow-up work (stats, alerts, downloads, vendor review).
+events_changed = Signal()
 
 SOURCES = (
     "usaspending",
@@ -423,10 +427,10 @@ def _health_notify(source: str) -> None:
 
 
 def _after_import(event_ids: list[int], vendor_ids: list[int]) -> None:
-    """Tell the rest of the system what changed (stats, alerts, downloads, vendor review)."""
-    from tracker import tasks
-
-    transaction.on_commit(lambda: tasks.after_import.delay(event_ids, vendor_ids))
+    """Once the import commits, tell the rest of the system what changed (``events_changed``)."""
+    transaction.on_commit(
+        lambda: events_changed.send(sender=scrape_run, event_ids=event_ids, vendor_ids=vendor_ids)
+    )
 
 
 def date_windows(since: dt.date, until: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
