@@ -217,7 +217,7 @@ PG_SEARCH = "SELECT id FROM tracker_event WHERE " + PG_MATCH  # noqa: S608 - con
 PG_EXPRESSION_MATCH = PG_DOCUMENT + " @@ to_tsquery('simple'::regconfig, %s)"
 # A stored column, not an index over the expression: GIN keeps no word positions, so a phrase
 # ("license plate") is rechecked row by row, which recomputed the tsvector of every candidate
-# (220 ms for 22,000 rows); it also lets the planner walk the date index and test each row
+# (the slow part of a phrase search); it also lets the planner walk the date index and test each row
 # cheaply when a term is common. (A type change of title, summary or body_text must drop and
 # re-add the column.)
 PG_CREATE = [

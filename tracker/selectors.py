@@ -224,8 +224,8 @@ def _node_read(name: str, slug: str, path: str | None = None) -> Node | None:
     """The node named ``slug`` with the ids of it and everything below; None if there is none.
 
     The path is read first (unless given) so that the subtree query has a constant prefix:
-    PostgreSQL's pattern index only serves a constant ``LIKE`` (8 ms instead of 0.1 among
-    50,000 vendors).
+    PostgreSQL's pattern index only serves a constant ``LIKE``; a prefix read in the same
+    query would scan every path instead.
     """
     model = ENTITIES[name][0]
     if path is None:
@@ -287,9 +287,9 @@ def relevant() -> Q:
 def relevant_by_kind() -> dict[str, int]:
     """How many ``relevant()`` events there are of each kind (kinds with none are left out).
 
-    Curated kinds are counted whole, the others joined to their technology links: at a million
-    events 0.5 s on SQLite and 1.5 s on PostgreSQL, where grouping ``relevant()`` itself takes
-    1.7 and 3.2 s (an ``EXISTS`` under ``OR`` is probed row by row, never joined).
+    Curated kinds are counted whole, the others joined to their technology links: grouping
+    ``relevant()`` itself is slower on both databases, because an ``EXISTS`` under ``OR`` is
+    probed row by row, never joined.
     """
     curated = Event.objects.filter(kind__in=CURATED_KINDS)
     tagged = Event.objects.exclude(kind__in=CURATED_KINDS).filter(
@@ -411,7 +411,7 @@ def event_count(filters: EventFilters, cap: int | None = None) -> int:
 
     A count keeps no order, so the smallest entity filter drives it whatever its size: its
     events are checked against the other filters instead of every event in the date range
-    being probed for both (ICE and biometrics at a million events: 75 ms instead of 550).
+    being probed for both.
     """
     events = event_search(filters, drive_limit=None).order_by()
     return (events[:cap] if cap is not None else events).count()
