@@ -26,7 +26,6 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -45,6 +44,7 @@ from scrapers.base import (
 )
 from scrapers.text import clean_text as text_clean
 from scrapers.text import int_id, iso_date, scrub
+from scrapers.values import as_amount, as_dict, as_list, as_text
 
 NAME = "lda"
 BASE_URL = "https://lda.gov/api/v1/"
@@ -174,31 +174,31 @@ def parse(page: Page) -> Parsed:
 
 def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
     """Return the record of one filing."""
-    registrant, client = _dict(filing.get("registrant")), _dict(filing.get("client"))
+    registrant, client = as_dict(filing.get("registrant")), as_dict(filing.get("client"))
     client_name, registrant_name = (
         clean_text(client.get("name")),
         clean_text(registrant.get("name")),
     )
     if not client_name:
         raise ValueError("filing names no client")
-    activities = [a for a in _list(filing.get("lobbying_activities")) if isinstance(a, dict)]
-    filing_type = _text(filing.get("filing_type")).upper()
-    type_display = _text(filing.get("filing_type_display")) or filing_type
-    year, period = _text(filing.get("filing_year")), _text(filing.get("filing_period"))
+    activities = [a for a in as_list(filing.get("lobbying_activities")) if isinstance(a, dict)]
+    filing_type = as_text(filing.get("filing_type")).upper()
+    type_display = as_text(filing.get("filing_type_display")) or filing_type
+    year, period = as_text(filing.get("filing_year")), as_text(filing.get("filing_period"))
     registrant_id, client_id = int_id(registrant.get("id")), int_id(client.get("id"))
-    issue_codes = _distinct(_text(a.get("general_issue_code")).upper() for a in activities)
+    issue_codes = _distinct(as_text(a.get("general_issue_code")).upper() for a in activities)
     in_house = registrant_name.casefold() == client_name.casefold()
     title = f"{client_name} lobbying" + ("" if in_house else f" via {registrant_name}")
     vendors = [VendorRef(name=client_name, role="client")]
     if registrant_name and not in_house:
         vendors.append(VendorRef(name=registrant_name, role="intermediary"))
     income, expenses = filing.get("income"), filing.get("expenses")
-    amount = _amount(income) if _text(income) else _amount(expenses)
+    amount = as_amount(income) if as_text(income) else as_amount(expenses)
     extra = {
         "filing_type": filing_type,
         "filing_type_display": type_display,
         "filing_period": period,
-        "filing_period_display": _text(filing.get("filing_period_display")),
+        "filing_period_display": as_text(filing.get("filing_period_display")),
         "filing_year": year,
         "registrant_id": registrant_id,
         "registrant_name": registrant_name,
@@ -207,21 +207,21 @@ def _filing_record(uuid: str, filing: dict[str, Any]) -> Record:
         "client_description": clean_text(client.get("general_description")),
         "client_government_entity": client.get("client_government_entity") is True,
         "is_amendment": is_amendment(filing_type),
-        "income": _text(income),
-        "expenses": _text(expenses),
+        "income": as_text(income),
+        "expenses": as_text(expenses),
         "lobbyists": _lobbyists(activities),
         "issue_codes": issue_codes,
         "government_entity_ids": _distinct(
             int_id(g.get("id")) for a in activities for g in _entities(a)
         ),
-        "termination_date": _text(filing.get("termination_date")),
+        "termination_date": as_text(filing.get("termination_date")),
     }
     return Record(
         source=NAME,
         external_id=uuid,
         kind="lobbying",
         title=f"{title} ({' '.join(p for p in (type_display, year) if p)})",
-        url=_text(filing.get("filing_document_url")) or _text(filing.get("url")),
+        url=as_text(filing.get("filing_document_url")) or as_text(filing.get("url")),
         raw=scrub(filing),
         date=iso_date(filing.get("dt_posted")),
         summary="\n".join(_distinct(clean_text(a.get("description")) for a in activities)),
@@ -259,7 +259,7 @@ def _agencies(activities: list[dict[str, Any]]) -> list[AgencyRef]:
 
 def _entities(activity: dict[str, Any]) -> list[dict[str, Any]]:
     """Return an activity's government entity objects."""
-    return [g for g in _list(activity.get("government_entities")) if isinstance(g, dict)]
+    return [g for g in as_list(activity.get("government_entities")) if isinstance(g, dict)]
 
 
 def _acronym(name: str) -> str:
@@ -272,20 +272,11 @@ def _lobbyists(activities: list[dict[str, Any]]) -> list[str]:
     """Return the distinct lobbyist names ("FIRST LAST") across activities."""
     names = []
     for activity in activities:
-        for entry in _list(activity.get("lobbyists")):
-            person = _dict(_dict(entry).get("lobbyist"))
+        for entry in as_list(activity.get("lobbyists")):
+            person = as_dict(as_dict(entry).get("lobbyist"))
             parts = (clean_text(person.get(k)) for k in ("first_name", "last_name"))
             names.append(" ".join(p for p in parts if p))
     return _distinct(names)
-
-
-def _amount(value: Any) -> Decimal | None:
-    """Return a decimal string ("50000.00") as Decimal, else None."""
-    try:
-        amount = Decimal(_text(value).replace(",", "").replace("$", ""))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
 
 
 # ---------------------------------------------------------------- text helpers
@@ -300,7 +291,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 def clean_text(value: Any) -> str:
     """Return free text on one line: unescaped, mojibake repaired, no controls or NULs."""
-    text = _MOJIBAKE.sub(_repair, text_clean(_text(value))).translate(_INVISIBLE)
+    text = _MOJIBAKE.sub(_repair, text_clean(as_text(value))).translate(_INVISIBLE)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -318,26 +309,9 @@ def _repair(match: re.Match[str]) -> str:
         return run
 
 
-def _text(value: Any) -> str:
-    """Return a scalar as stripped text without NULs ("" for null, objects and lists)."""
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        return ""
-    return str(value).replace("\x00", "").strip()
-
-
 def _is_str(value: Any) -> bool:
     """Return whether ``value`` is non-empty text."""
     return isinstance(value, str) and bool(value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """Return ``value`` if it is an object, else an empty dict."""
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """Return ``value`` if it is a list, else an empty list."""
-    return value if isinstance(value, list) else []
 
 
 def _distinct(values: Any) -> list[str]:

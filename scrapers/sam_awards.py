@@ -64,8 +64,9 @@ from scrapers.base import (
     page_from,
 )
 from scrapers.fpds import NO_PARENT, contract_match_key, idv_match_key
-from scrapers.sam import NAICS_PATTERN, PSC_PATTERN
+from scrapers.sam_parse import NAICS_PATTERN, PSC_PATTERN
 from scrapers.text import clean_text, plain
+from scrapers.values import as_dict, as_list, as_text
 
 NAME = "sam_awards"
 SEARCH_URL = "https://api.sam.gov/contract-awards/v1/search"
@@ -202,7 +203,7 @@ def _series(
 
 def _row_key(row: dict[str, Any]) -> str:
     """Return a row's contractId as text (what tells one action from another)."""
-    return repr(sorted(_dict(row.get("contractId")).items()))
+    return repr(sorted(as_dict(row.get("contractId")).items()))
 
 
 def _rows_and_total(body: bytes) -> tuple[list[dict[str, Any]], int | None]:
@@ -214,7 +215,7 @@ def _rows_and_total(body: bytes) -> tuple[list[dict[str, Any]], int | None]:
     if not isinstance(data, dict) or not isinstance(data.get("awardSummary"), list):
         return [], None
     rows = [row for row in data["awardSummary"] if isinstance(row, dict)]
-    total = _text(data.get("totalRecords"))  # a string in the documented responses
+    total = as_text(data.get("totalRecords"))  # a string in the documented responses
     return rows, int(total) if total.isdigit() else None
 
 
@@ -250,20 +251,20 @@ def parse(page: Page) -> Parsed:
 
 def _ids(row: dict[str, Any]) -> dict[str, str]:
     """Return the id parts of a row's contractId, as FPDS names them."""
-    ids = _dict(row.get("contractId"))
+    ids = as_dict(row.get("contractId"))
     return {
-        "agency_id": _text(_dict(ids.get("subtier")).get("code")),
-        "agency_name": _text(_dict(ids.get("subtier")).get("name")),
-        "piid": _text(ids.get("piid")),
-        "mod_number": _text(ids.get("modificationNumber")) or "0",
-        "transaction_number": _text(ids.get("transactionNumber")) or "0",
-        "ref_idv_agency_id": _text(_dict(ids.get("referencedIDVSubtier")).get("code")),
-        "ref_idv_piid": _text(ids.get("referencedIDVPiid")),
+        "agency_id": as_text(as_dict(ids.get("subtier")).get("code")),
+        "agency_name": as_text(as_dict(ids.get("subtier")).get("name")),
+        "piid": as_text(ids.get("piid")),
+        "mod_number": as_text(ids.get("modificationNumber")) or "0",
+        "transaction_number": as_text(ids.get("transactionNumber")) or "0",
+        "ref_idv_agency_id": as_text(as_dict(ids.get("referencedIDVSubtier")).get("code")),
+        "ref_idv_piid": as_text(ids.get("referencedIDVPiid")),
     }
 
 
 def _is_idv(row: dict[str, Any]) -> bool:
-    return _text(_dict(row.get("coreData")).get("awardOrIDV")).upper() == "IDV"
+    return as_text(as_dict(row.get("coreData")).get("awardOrIDV")).upper() == "IDV"
 
 
 def _external_id(row: dict[str, Any]) -> str:
@@ -286,42 +287,44 @@ def _record(external_id: str, row: dict[str, Any]) -> Record:
         match_key = idv_match_key(agency, piid, mod)
     else:
         match_key = contract_match_key(agency, piid, mod, ids["ref_idv_piid"])
-    core = _dict(row.get("coreData"))
-    details = _dict(row.get("awardDetails"))
-    products = _dict(core.get("productOrServiceInformation"))
-    psc = _dict(products.get("productOrService"))
-    naics = next(iter(_list(products.get("principalNaics"))), {})
-    naics = _dict(naics)
+    core = as_dict(row.get("coreData"))
+    details = as_dict(row.get("awardDetails"))
+    products = as_dict(core.get("productOrServiceInformation"))
+    psc = as_dict(products.get("productOrService"))
+    naics = next(iter(as_list(products.get("principalNaics"))), {})
+    naics = as_dict(naics)
     description = plain(
-        _text(
-            _dict(details.get("productOrServiceInformation")).get(
+        as_text(
+            as_dict(details.get("productOrServiceInformation")).get(
                 "descriptionOfContractRequirement"
             )
         )
     )
-    action_type = _dict(core.get("awardOrIDVType"))
-    reason = _dict(_dict(row.get("contractId")).get("reasonForModification"))
+    action_type = as_dict(core.get("awardOrIDVType"))
+    reason = as_dict(as_dict(row.get("contractId")).get("reasonForModification"))
     facts = {
         **ids,
         "document_type": "IDV" if _is_idv(row) else "award",
-        "contract_action_type": _text(action_type.get("code")),
-        "contract_action_type_description": _text(action_type.get("name")),
-        "reason_for_modification": _text(reason.get("name")),
-        "solicitation_id": _text(core.get("solicitationId")),
-        "psc": _text(psc.get("code")),
-        "psc_description": _text(psc.get("name")),
-        "naics": _text(naics.get("code")),
-        "naics_description": _text(naics.get("name")),
-        "total_obligated_amount": _text(
-            _dict(details.get("totalContractDollars")).get("totalActionObligation")
+        "contract_action_type": as_text(action_type.get("code")),
+        "contract_action_type_description": as_text(action_type.get("name")),
+        "reason_for_modification": as_text(reason.get("name")),
+        "solicitation_id": as_text(core.get("solicitationId")),
+        "psc": as_text(psc.get("code")),
+        "psc_description": as_text(psc.get("name")),
+        "naics": as_text(naics.get("code")),
+        "naics_description": as_text(naics.get("name")),
+        "total_obligated_amount": as_text(
+            as_dict(details.get("totalContractDollars")).get("totalActionObligation")
         ),
-        "last_modified_date": _text(_dict(details.get("transactionData")).get("lastModifiedDate")),
+        "last_modified_date": as_text(
+            as_dict(details.get("transactionData")).get("lastModifiedDate")
+        ),
     }
-    contracting = _dict(_dict(core.get("federalOrganization")).get("contractingInformation"))
-    office = _dict(contracting.get("contractingOffice"))
-    facts["contracting_office_id"] = _text(office.get("code"))
-    facts["contracting_office_name"] = _text(office.get("name"))
-    dates = _dict(details.get("dates"))
+    contracting = as_dict(as_dict(core.get("federalOrganization")).get("contractingInformation"))
+    office = as_dict(contracting.get("contractingOffice"))
+    facts["contracting_office_id"] = as_text(office.get("code"))
+    facts["contracting_office_name"] = as_text(office.get("name"))
+    dates = as_dict(details.get("dates"))
     kind_name = facts["contract_action_type_description"] or "Contract action"
     return Record(
         source=NAME,
@@ -333,9 +336,9 @@ def _record(external_id: str, row: dict[str, Any]) -> Record:
         raw=row,
         date=_date(dates.get("dateSigned")),
         summary=description,
-        amount=_amount(_dict(details.get("dollars")).get("actionObligation")),
+        amount=_amount(as_dict(details.get("dollars")).get("actionObligation")),
         agencies=_agencies(core),
-        vendors=_vendors(_dict(details.get("awardeeData"))),
+        vendors=_vendors(as_dict(details.get("awardeeData"))),
         codes={k: facts[k] for k in ("naics", "psc") if facts[k]},
         match_key=match_key,
         extra={key: value for key, value in facts.items() if value and key not in ("naics", "psc")},
@@ -344,16 +347,16 @@ def _record(external_id: str, row: dict[str, Any]) -> Record:
 
 def _agency(info: dict[str, Any], prefix: str, role: str) -> AgencyRef | None:
     """Return the subtier of a contracting/funding block, its department as parent."""
-    department = _dict(info.get(f"{prefix}Department"))
-    subtier = _dict(info.get(f"{prefix}Subtier"))
-    code, name = _text(subtier.get("code")), clean_text(_text(subtier.get("name")))
+    department = as_dict(info.get(f"{prefix}Department"))
+    subtier = as_dict(info.get(f"{prefix}Subtier"))
+    code, name = as_text(subtier.get("code")), clean_text(as_text(subtier.get("name")))
     if not code and not name:
         return None
     parent = None
-    if _text(department.get("code")) or _text(department.get("name")):
+    if as_text(department.get("code")) or as_text(department.get("name")):
         parent = AgencyRef(
-            name=clean_text(_text(department.get("name"))) or _text(department.get("code")),
-            code=_text(department.get("code")),
+            name=clean_text(as_text(department.get("name"))) or as_text(department.get("code")),
+            code=as_text(department.get("code")),
             code_type="fpds_department",
             role=role,
             level="federal",
@@ -365,9 +368,9 @@ def _agency(info: dict[str, Any], prefix: str, role: str) -> AgencyRef | None:
 
 def _agencies(core: dict[str, Any]) -> list[AgencyRef]:
     """Return the contracting agency, plus the funding agency when it differs."""
-    organisation = _dict(core.get("federalOrganization"))
-    buyer = _agency(_dict(organisation.get("contractingInformation")), "contracting", "buyer")
-    funder = _agency(_dict(organisation.get("fundingInformation")), "funding", "funder")
+    organisation = as_dict(core.get("federalOrganization"))
+    buyer = _agency(as_dict(organisation.get("contractingInformation")), "contracting", "buyer")
+    funder = _agency(as_dict(organisation.get("fundingInformation")), "funding", "funder")
     refs = [buyer] if buyer else []
     if funder and (not buyer or (funder.code, funder.name) != (buyer.code, buyer.name)):
         refs.append(funder)
@@ -376,22 +379,22 @@ def _agencies(core: dict[str, Any]) -> list[AgencyRef]:
 
 def _vendors(awardee: dict[str, Any]) -> list[VendorRef]:
     """Return the awardee with its UEI, CAGE code and ultimate parent."""
-    header = _dict(awardee.get("awardeeHeader"))
-    uei = _dict(awardee.get("awardeeUEIInformation"))
+    header = as_dict(awardee.get("awardeeHeader"))
+    uei = as_dict(awardee.get("awardeeUEIInformation"))
     name = clean_text(
-        _text(header.get("awardeeName"))
-        or _text(header.get("legalBusinessName"))
-        or _text(header.get("awardeeNameFromContract"))
+        as_text(header.get("awardeeName"))
+        or as_text(header.get("legalBusinessName"))
+        or as_text(header.get("awardeeNameFromContract"))
     )
     if not name:
         return []
     return [
         VendorRef(
             name=name,
-            uei=_text(uei.get("uniqueEntityId")),
-            cage=_text(uei.get("cageCode")),
-            parent_name=clean_text(_text(uei.get("awardeeUltimateParentName"))),
-            parent_uei=_text(uei.get("awardeeUltimateParentUniqueEntityId")),
+            uei=as_text(uei.get("uniqueEntityId")),
+            cage=as_text(uei.get("cageCode")),
+            parent_name=clean_text(as_text(uei.get("awardeeUltimateParentName"))),
+            parent_uei=as_text(uei.get("awardeeUltimateParentUniqueEntityId")),
         )
     ]
 
@@ -399,25 +402,10 @@ def _vendors(awardee: dict[str, Any]) -> list[VendorRef]:
 # -- value helpers --------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """Return a scalar as stripped text without NULs ("" for null, objects and lists)."""
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        return ""
-    return str(value).replace("\x00", "").strip()
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _date(value: Any) -> dt.date | None:
     """Return the date part of "2025-02-20T00:00:00Z" or "2025-02-20 00:00:00.000"."""
     try:
-        return dt.date.fromisoformat(_text(value)[:10])
+        return dt.date.fromisoformat(as_text(value)[:10])
     except ValueError:
         return None
 
@@ -425,7 +413,7 @@ def _date(value: Any) -> dt.date | None:
 def _amount(value: Any) -> Decimal | None:
     """Return a dollar string ("-48250.00") as Decimal, None when empty or implausible."""
     try:
-        amount = Decimal(_text(value).replace(",", ""))
+        amount = Decimal(as_text(value).replace(",", ""))
     except InvalidOperation:
         return None
     return amount if amount.is_finite() and abs(amount) < MAX_AMOUNT else None
