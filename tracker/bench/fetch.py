@@ -10,7 +10,9 @@ Projected: the backfill from ``BACKFILL_START`` to today of a default run. The p
 filter in each date window) without sending them. Each series then pages through its share of
 the rows the source returns in those years, at the page size the sample run used; every row
 listed also costs the other requests the sample measured per row (award details and
-histories, notice descriptions). Projected hours = projected requests / the published rate.
+histories, notice descriptions; for legistar each matter's histories and attachments, and the
+committee meetings, agendas and agenda matters of the sample's year in proportion to its
+matters). Projected hours = projected requests / the published rate.
 
 The volumes (rows a year the default sweeps return) are estimates, stated below with where they
 come from; the rates are the services' published limits, or our polite interval where none is
@@ -23,20 +25,24 @@ density either way).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from unittest import mock
 
 from django.db.models import Count
 from django.test import override_settings
 
 from tracker.bench.replay import BASE_PATHS, TRANSACTIONS_PER_AWARD, ReplayServer
 from tracker.bench.report import Row
-from tracker.models import Event
-from tracker.services.backfill import backfill_windows
+from tracker.models import Council, Event
+from tracker.services.backfill import WINDOW_DAYS, backfill_windows
 from tracker.services.plan import scrape_plan
 from tracker.services.scraping import SOURCES, scrape_run
-from tracker.services.starter import starter_data_load
+from tracker.services.starter import STARTER_DIR, starter_data_load
 
 BACKFILL_START = dt.date(2008, 1, 1)
 TARGET_HOURS = 24.0  # issue 17: a backfill within a day (report.py holds the row targets)
@@ -58,6 +64,15 @@ LDA_SWEPT_SHARE = 0.03
 DOCUMENTCLOUD_DOCUMENTS_PER_YEAR = 2_000
 # MuckRock requests a year whose titles match a search keyword: an estimate.
 MUCKROCK_REQUESTS_PER_YEAR = 1_500
+# Matters a year one council's Legistar title sweep returns: an estimate. A council files on
+# the order of 1,500 matters a year (Oakland's file numbers had reached 18-1634 by its Public
+# Safety Committee of 2019-04-23); substringof matches a term inside words ("Ring" in
+# "Hearing", "Aware" in "Awareness"), and 3 of the 50 real matter titles in
+# ../shared/fixtures/legistar/ match one, none about surveillance: about 6%. Committee
+# meetings and agendas are the replay's (COMMITTEE_MEETINGS_PER_YEAR, AGENDA_MATTERS).
+LEGISTAR_MATTERS_PER_COUNCIL_YEAR = 90
+# The starter councils (tracker/starter/councils.json), each swept.
+STARTER_COUNCILS = len(json.loads((STARTER_DIR / "councils.json").read_text("utf-8"))["councils"])
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,10 @@ VOLUMES: dict[str, Volume] = {
         MUCKROCK_REQUESTS_PER_YEAR, 365,
         (Rate("", 15 * 60, "MuckRock: 15 requests/min to requests/ (its Python client)"),),
         {"muckrock": 1.0},
+    ),
+    "legistar": Volume(
+        LEGISTAR_MATTERS_PER_COUNCIL_YEAR * STARTER_COUNCILS, 365, (POLITE,),
+        {"legistar-matters": 1.0},
     ),
 }  # fmt: skip
 SAMPLE_START = dt.date(2024, 1, 1)
@@ -171,18 +190,27 @@ class Projection:
         return self
 
 
-def bench_settings(server: ReplayServer) -> override_settings:
-    """Settings pointing every source at ``server``: loopback trusted, no interval, dummy keys."""
-    return override_settings(
-        SOURCE_URLS={source: server.url(path) for source, path in BASE_PATHS.items()},
-        SCRAPER_TRUSTED_HOSTS=[server.host],
-        SCRAPER_MIN_INTERVAL=0.0,
-        SCRAPER_REDIS_URL="",
-        SAM_API_KEY=DUMMY_KEY,
-        SAM_DAILY_QUOTA=10**9,
-        MUCKROCK_USERNAME="bench",
-        MUCKROCK_PASSWORD=DUMMY_KEY,
-    )
+@contextmanager
+def bench_settings(server: ReplayServer) -> Iterator[None]:
+    """Settings pointing every source at ``server``: loopback trusted, no interval, dummy keys
+    (a council's token variable too, when not set, so that a council needing one is read)."""
+    tokens = Council.objects.filter(active=True).exclude(token="").values_list("token", flat=True)
+    with (
+        override_settings(
+            SOURCE_URLS={source: server.url(path) for source, path in BASE_PATHS.items()},
+            SCRAPER_TRUSTED_HOSTS=[server.host],
+            SCRAPER_MIN_INTERVAL=0.0,
+            SCRAPER_REDIS_URL="",
+            SAM_API_KEY=DUMMY_KEY,
+            SAM_DAILY_QUOTA=10**9,
+            MUCKROCK_USERNAME="bench",
+            MUCKROCK_PASSWORD=DUMMY_KEY,
+        ),
+        mock.patch.dict(
+            os.environ, {name: DUMMY_KEY for name in tokens if not os.environ.get(name)}
+        ),
+    ):
+        yield
 
 
 def planned_requests(source: str, since: dt.date, until: dt.date) -> int:
@@ -228,11 +256,13 @@ def measure_source(
 def project(source: str, *, today: dt.date) -> Projection:
     """The backfill's series (its windows times the plan of one window) and rows a year.
 
-    ``backfill`` runs one scrape per window, so every window asks its series again.
+    ``backfill`` runs one scrape per window, so every window asks its series again. A source
+    with no default window in ``WINDOW_DAYS`` is projected in windows of its sample span.
     """
     volume = VOLUMES[source]
     years = ((today - BACKFILL_START).days + 1) / 365.25
-    windows = backfill_windows(source=source, since=BACKFILL_START, until=today)
+    days = None if source in WINDOW_DAYS else volume.sample_days
+    windows = backfill_windows(source=source, since=BACKFILL_START, until=today, window_days=days)
     start, end = windows[0]
     series = len(windows) * planned_requests(source, start, end)
     how = f"{len(windows)} window(s) times the plan of one"

@@ -3,18 +3,22 @@
 The fetch stage points the sources at it (``SOURCE_URLS``) and counts the requests it
 receives. Each route serves pages in the real format of the endpoint it stands for, paged
 as the real service pages: USAspending POST searches with ``page_metadata`` (and the keyset
-cursor), FPDS ATOM with ``rel="next"``, SAM with ``totalRecords`` and ``offset``, and
-Django-REST ``next`` links (LDA, DocumentCloud, MuckRock) pointing back at this server.
+cursor), FPDS ATOM with ``rel="next"``, SAM with ``totalRecords`` and ``offset``,
+Django-REST ``next`` links (LDA, DocumentCloud, MuckRock) pointing back at this server, and
+Legistar's bare OData arrays (``$top``/``$skip``, at most 1,000 rows, a short page last).
 
 A *series* is one filter the source pages through (a keyword over a date window, say): the
 request's parameters without its paging ones. The n-th series of a kind to arrive gets its
 share of ``density[kind]`` rows (spread evenly: with 0.5, every other series has one row),
-so a run's figures follow the volume the stage asks for. ``ROUTES`` is the table to adjust
-when a source starts calling another endpoint.
+so a run's figures follow the volume the stage asks for. Legistar's committee meetings are
+the exception: a committee meets on a calendar, not in proportion to a sweep, so each
+``/events`` series holds ``COMMITTEE_MEETINGS_PER_YEAR`` meetings a year of its window.
+``ROUTES`` is the table to adjust when a source starts calling another endpoint.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import math
@@ -34,6 +38,18 @@ from tracker.bench.datagen import FPDS_ENTRY, Dataset
 # folds into the award's event, so an award stands for this many events. An assumption for
 # the benchmark (no published ratio); the award-search path makes two requests per award.
 TRANSACTIONS_PER_AWARD = 3
+# Meetings a year of one council's committees that the legistar committee filter names
+# ("Police", "Public Safety"): an estimate, about two a month. Oakland's, the busiest seen,
+# met 45 times in 2002 (../shared/fixtures/legistar/oakland_events_unfiltered_first1000.json);
+# some starter councils hear police items in committees of other names, which it skips.
+COMMITTEE_MEETINGS_PER_YEAR = 24
+# Items on one committee agenda, and how many of them take up a matter (the rest are roll
+# call, membership and public comment): Oakland's Public Safety Committee of 2019-04-23 had
+# 15 and 7 (../shared/fixtures/legistar/oakland_event-8172_eventitems_…). Agenda matters are
+# generated apart from the title sweep's, so none is already read (the dearer case).
+AGENDA_ITEMS = 15
+AGENDA_MATTERS = 7
+LEGISTAR_PAGE = 1000  # the Web API's row cap: a list answers at most this many ($top: fewer)
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,7 @@ class ReplayServer:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._actions: dict[int, dict] = {}
+        self._days: dict[tuple[str, int], dt.date] = {}  # Legistar rows' dates, by (kind, id)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -103,6 +120,7 @@ class ReplayServer:
             self.requests.clear()
             self.series.clear()
             self.page_sizes.clear()
+            self._days.clear()
 
     def series_for(self, kind: str, signature: Any, page_size: int) -> Series:
         """The series a request belongs to (allocated its rows when first seen)."""
@@ -123,6 +141,14 @@ class ReplayServer:
             if n not in self._actions:
                 self._actions[n] = self.dataset.action(n)
             return self._actions[n]
+
+    def day(self, kind: str, number: int, default: dt.date | None = None) -> dt.date:
+        """The date a Legistar matter or meeting was given when listed (``default`` sets it)."""
+        with self._lock:
+            if default is not None:
+                self._days.setdefault((kind, number), default)
+            found = self._days.get((kind, number))
+        return found or self.action(number)["date"]
 
     def answer(self, request: Request) -> Reply:
         for method, pattern, kind, handler in ROUTES:
@@ -531,6 +557,239 @@ def muckrock_token(server: ReplayServer, request: Request) -> Reply:
     return _json({"access": "bench-access", "refresh": "bench-refresh"})
 
 
+# -- Legistar -------------------------------------------------------------------------------
+
+
+def _legistar_window(condition: str) -> tuple[dt.date, dt.date]:
+    """The first ``ge``/``lt`` date pair of an OData ``$filter`` (the scraper's window)."""
+    days = re.findall(r"datetime'(\d{4}-\d{2}-\d{2})", condition)
+    start = dt.date.fromisoformat(days[0]) if days else dt.date(2024, 1, 1)
+    end = dt.date.fromisoformat(days[1]) if len(days) > 1 else start + dt.timedelta(days=365)
+    return start, max(end, start + dt.timedelta(days=1))
+
+
+def _legistar_list(
+    server: ReplayServer, request: Request, kind: str
+) -> tuple[Series, str, range, tuple[dt.date, dt.date]]:
+    """A list request's series (its client and filter), client, rows of this page and window."""
+    query = request.query
+    top = max(1, min(_int(query.get("$top"), LEGISTAR_PAGE), LEGISTAR_PAGE))
+    signature = {"path": request.path.lower(), **_without(query, "$skip", "$top", "token")}
+    series = server.series_for(kind, signature, top)
+    skip = max(0, _int(query.get("$skip"), 0))
+    client = request.path.split("/")[2].lower()
+    return series, client, range(skip, skip + top), _legistar_window(query.get("$filter", ""))
+
+
+def _guid(n: int) -> str:
+    return f"{n % 16**8:08X}-5EB1-4000-8000-{n % 16**12:012X}"
+
+
+def _row_version(n: int) -> str:
+    return base64.b64encode(n.to_bytes(8, "big")).decode()
+
+
+def _stamp(day: dt.date, n: int) -> str:
+    return f"{day.isoformat()}T{9 + n % 9:02d}:{n % 60:02d}:{n * 7 % 60:02d}.{n % 1000:03d}"
+
+
+def _midnight(day: dt.date | None) -> str | None:
+    return f"{day.isoformat()}T00:00:00" if day else None
+
+
+def _legistar_matter(server: ReplayServer, client: str, matter_id: int) -> dict[str, Any]:
+    """One matter row: a resolution to contract with a generated company for a generated
+    purchase; two in three are adopted."""
+    a = server.action(matter_id)
+    modified = server.day("matter", matter_id)
+    adopted = matter_id % 3 != 0
+    name, form = a["company"].name.rsplit(", ", 1)  # as clerks write it: "Atlas Group, Inc."
+    form = form.capitalize() if form.startswith(("INC", "CORP")) else form
+    title = (
+        f"Resolution Authorizing An Agreement With {name.title()}, {form} For "
+        f"{a['description'].title()} In An Amount Not To Exceed ${a['amount']:,.2f}"
+    )
+    return {
+        "MatterId": matter_id, "MatterGuid": _guid(matter_id),
+        "MatterLastModifiedUtc": _stamp(modified, matter_id),
+        "MatterRowVersion": _row_version(matter_id),
+        "MatterFile": f"{modified.year % 100:02d}-{matter_id % 10_000:04d}", "MatterName": None,
+        "MatterTitle": title, "MatterTypeId": 17, "MatterTypeName": "City Resolution",
+        "MatterStatusId": 9 if adopted else 4,
+        "MatterStatusName": "Adopted" if adopted else "In Committee",
+        "MatterBodyId": 11 if adopted else 12,
+        "MatterBodyName": "City Council" if adopted else "Public Safety Committee",
+        "MatterIntroDate": _midnight(modified - dt.timedelta(days=28)),
+        "MatterAgendaDate": _midnight(modified - dt.timedelta(days=14)),
+        "MatterPassedDate": _midnight(modified - dt.timedelta(days=1)) if adopted else None,
+        "MatterEnactmentDate": None, "MatterEnactmentNumber": None,
+        "MatterRequester": "Police Department", "MatterNotes": None, "MatterVersion": "1",
+        "MatterCost": None,
+        **{f"MatterText{i}": None for i in range(1, 6)},
+        "MatterDate1": None, "MatterDate2": None,
+        **{f"MatterEXText{i}": None for i in range(1, 7)},
+        "MatterAgiloftId": 0, "MatterReference": None, "MatterRestrictViewViaWeb": False,
+        "MatterReports": [],
+    }  # fmt: skip
+
+
+def _matter_id(request: Request) -> int:
+    return _int(request.path.split("/")[4], 0)
+
+
+def legistar_matters(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/matters?$filter=…&$orderby=MatterId&$skip=n``: the title sweep, a
+    bare array of at most 1,000 matters (fewer with ``$top``) modified in the window."""
+    series, client, page, (start, end) = _legistar_list(server, request, "legistar-matters")
+    span = (end - start).days
+    matters = []
+    for position in range(page.start, min(page.stop, series.rows)):
+        matter_id = _row_number(series, position) + 1
+        server.day("matter", matter_id, start + dt.timedelta(days=matter_id * 37 % span))
+        matters.append(_legistar_matter(server, client, matter_id))
+    return _json(matters)
+
+
+def legistar_matter(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/matters/{id}``: one matter, a bare object."""
+    return _json(_legistar_matter(server, request.path.split("/")[2].lower(), _matter_id(request)))
+
+
+def legistar_histories(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/matters/{id}/histories``: referred, heard in committee, and (for an
+    adopted matter) adopted by the council."""
+    matter_id = _matter_id(request)
+    modified = server.day("matter", matter_id)
+    steps = [(28, "Referred", None, "City Council"),
+             (14, "Approved the Recommendation of Staff, and Forward", "Pass",
+              "Public Safety Committee")]  # fmt: skip
+    if matter_id % 3:
+        steps.append((1, "Adopted", "Pass", "City Council"))
+    rows = []
+    for number, (days, action, flag, body) in enumerate(steps):
+        history_id = matter_id * 4 + number
+        rows.append({
+            "MatterHistoryId": history_id, "MatterHistoryGuid": _guid(history_id),
+            "MatterHistoryLastModifiedUtc": _stamp(modified, history_id),
+            "MatterHistoryRowVersion": _row_version(history_id),
+            "MatterHistoryEventId": None, "MatterHistoryAgendaSequence": number + 1,
+            "MatterHistoryMinutesSequence": None, "MatterHistoryAgendaNumber": None,
+            "MatterHistoryVideo": None, "MatterHistoryVideoIndex": None,
+            "MatterHistoryVersion": "1", "MatterHistoryAgendaNote": None,
+            "MatterHistoryMinutesNote": None,
+            "MatterHistoryActionDate": _midnight(modified - dt.timedelta(days=days)),
+            "MatterHistoryActionId": 20 + number, "MatterHistoryActionName": action,
+            "MatterHistoryActionText": None, "MatterHistoryActionBodyId": 11 + number % 2,
+            "MatterHistoryActionBodyName": body, "MatterHistoryPassedFlag": 1 if flag else None,
+            "MatterHistoryPassedFlagName": flag, "MatterHistoryRollCallFlag": 0,
+            "MatterHistoryFlagExtra": 0, "MatterHistoryTally": "4:0" if flag else None,
+            "MatterHistoryAccelaRecordId": None, "MatterHistoryConsent": 0,
+            "MatterHistoryMoverId": None, "MatterHistoryMoverName": None,
+            "MatterHistorySeconderId": None, "MatterHistorySeconderName": None,
+            "MatterHistoryMatterStatusId": 9 if action == "Adopted" else 4,
+        })  # fmt: skip
+    return _json(rows)
+
+
+def _legistar_attachment(client: str, matter_id: int, number: int, day: dt.date) -> dict:
+    attachment_id = matter_id * 2 + number
+    name = "Staff Report" if number == 0 else "Resolution"
+    return {
+        "MatterAttachmentId": attachment_id, "MatterAttachmentGuid": _guid(attachment_id),
+        "MatterAttachmentLastModifiedUtc": _stamp(day, attachment_id),
+        "MatterAttachmentRowVersion": _row_version(attachment_id),
+        "MatterAttachmentName": name,
+        "MatterAttachmentHyperlink":
+            f"https://{client}.legistar1.com/{client}/attachments/{_guid(attachment_id)}.pdf",
+        "MatterAttachmentFileName": f"{_guid(attachment_id)}.pdf",
+        "MatterAttachmentMatterVersion": "1", "MatterAttachmentIsHyperlink": False,
+        "MatterAttachmentBinary": None, "MatterAttachmentIsSupportingDocument": False,
+        "MatterAttachmentShowOnInternetPage": True, "MatterAttachmentIsMinuteOrder": False,
+        "MatterAttachmentIsBoardLetter": False, "MatterAttachmentAgiloftId": 0,
+        "MatterAttachmentDescription": None, "MatterAttachmentPrintWithReports": True,
+    }  # fmt: skip
+
+
+def legistar_attachments(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/matters/{id}/attachments``: a staff report and the resolution."""
+    matter_id, client = _matter_id(request), request.path.split("/")[2].lower()
+    day = server.day("matter", matter_id)
+    rows = [_legistar_attachment(client, matter_id, n, day) | {"MatterAttachmentSort": n}
+            for n in range(2)]  # fmt: skip
+    return _json(rows)
+
+
+def legistar_events(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/events?$filter=…&$orderby=EventId&$skip=n``: the committee's
+    meetings in the window, ``COMMITTEE_MEETINGS_PER_YEAR`` of them a year, rounded
+    (``EventItems`` is always empty in a list)."""
+    series, client, page, (start, end) = _legistar_list(server, request, "legistar-events")
+    step = 365.25 / COMMITTEE_MEETINGS_PER_YEAR
+    total = round((end - start).days / step)
+    events = []
+    for position in range(page.start, min(page.stop, total)):
+        event_id = _row_number(series, position) + 1
+        held = server.day("event", event_id, start + dt.timedelta(days=int(position * step)))
+        events.append({
+            "EventId": event_id, "EventGuid": _guid(event_id),
+            "EventLastModifiedUtc": _stamp(held + dt.timedelta(days=1), event_id),
+            "EventRowVersion": _row_version(event_id), "EventBodyId": 12,
+            "EventBodyName": "Public Safety Committee", "EventDate": _midnight(held),
+            "EventTime": "5:30 PM", "EventVideoStatus": "Public", "EventAgendaStatusId": 2,
+            "EventAgendaStatusName": "Final", "EventMinutesStatusId": 2,
+            "EventMinutesStatusName": "Final", "EventLocation": "Council Chamber",
+            "EventAgendaFile": f"https://{client}.legistar1.com/{client}/meetings/{held.year}/"
+                               f"{held.month}/{event_id}_A_Public_Safety_Committee_Agenda.pdf",
+            "EventMinutesFile": None, "EventAgendaLastPublishedUTC": _stamp(held, event_id),
+            "EventMinutesLastPublishedUTC": None, "EventComment": None, "EventVideoPath": None,
+            "EventInSiteURL": f"https://{client}.legistar.com/MeetingDetail.aspx?LEGID="
+                              f"{event_id}&GID=100&G={_guid(event_id)}",
+            "EventItems": [],
+        })  # fmt: skip
+    return _json(events)
+
+
+def legistar_event_items(server: ReplayServer, request: Request) -> Reply:
+    """``GET /v1/{client}/events/{id}/eventitems``: the agenda, ``AGENDA_ITEMS`` items of which
+    ``AGENDA_MATTERS`` take up a matter (with its attachments when ``Attachments=1``)."""
+    client, event_id = request.path.split("/")[2].lower(), _int(request.path.split("/")[4], 0)
+    held = server.day("event", event_id)
+    with_files = request.query.get("Attachments") == "1"
+    items = []
+    for sequence in range(AGENDA_ITEMS):
+        item_id = event_id * 100 + sequence
+        matter_id = None
+        if sequence % 2 and sequence // 2 < AGENDA_MATTERS:
+            matter_id = 10**9 + item_id
+            server.day("matter", matter_id, held + dt.timedelta(days=1))
+        matter = _legistar_matter(server, client, matter_id) if matter_id else {}
+        files = [_legistar_attachment(client, matter_id, n, held)
+                 for n in range(2 if matter_id and with_files else 0)]  # fmt: skip
+        items.append({
+            "EventItemId": item_id, "EventItemGuid": _guid(item_id),
+            "EventItemLastModifiedUtc": _stamp(held + dt.timedelta(days=1), item_id),
+            "EventItemRowVersion": _row_version(item_id), "EventItemEventId": event_id,
+            "EventItemAgendaSequence": sequence + 1, "EventItemMinutesSequence": None,
+            "EventItemAgendaNumber": str(sequence + 1) if matter_id else None,
+            "EventItemVideo": None, "EventItemVideoIndex": None, "EventItemVersion": None,
+            "EventItemAgendaNote": None, "EventItemMinutesNote": None,
+            "EventItemActionId": None, "EventItemActionName": None, "EventItemActionText": None,
+            "EventItemPassedFlag": None, "EventItemPassedFlagName": None,
+            "EventItemRollCallFlag": 0, "EventItemFlagExtra": 0,
+            "EventItemTitle": matter.get("MatterTitle") or
+                              ("Roll Call", "Committee Membership", "Open Forum")[sequence % 3],
+            "EventItemTally": None, "EventItemAccelaRecordId": None, "EventItemConsent": 0,
+            "EventItemMoverId": None, "EventItemMover": None, "EventItemSeconderId": None,
+            "EventItemSeconder": None, "EventItemMatterId": matter_id,
+            "EventItemMatterGuid": matter.get("MatterGuid"),
+            "EventItemMatterFile": matter.get("MatterFile"), "EventItemMatterName": None,
+            "EventItemMatterType": matter.get("MatterTypeName"),
+            "EventItemMatterStatus": matter.get("MatterStatusName"),
+            "EventItemMatterAttachments": files,
+        })  # fmt: skip
+    return _json(items)
+
+
 # (method, path pattern, kind counted, handler). The base URLs in ``BASE_PATHS`` point each
 # source here; a source calling a new endpoint needs a row here and, if new, a handler.
 ROUTES: list[tuple[str, str, str, Handler]] = [
@@ -548,6 +807,14 @@ ROUTES: list[tuple[str, str, str, Handler]] = [
     ("GET", r"/api/documents/search/", "documentcloud", documentcloud_search),
     ("GET", r"/api_v2/requests/", "muckrock", muckrock_requests),
     ("POST", r"/accounts/api/(token|refresh)/", "muckrock-token", muckrock_token),
+    ("GET", r"(?i)/v1/[^/]+/matters/?", "legistar-matters", legistar_matters),
+    ("GET", r"(?i)/v1/[^/]+/matters/\d+/?", "legistar-matter", legistar_matter),
+    ("GET", r"(?i)/v1/[^/]+/matters/\d+/histories/?", "legistar-histories", legistar_histories),
+    ("GET", r"(?i)/v1/[^/]+/matters/\d+/attachments/?", "legistar-attachments",
+     legistar_attachments),
+    ("GET", r"(?i)/v1/[^/]+/events/?", "legistar-events", legistar_events),
+    ("GET", r"(?i)/v1/[^/]+/events/\d+/eventitems/?", "legistar-eventitems",
+     legistar_event_items),
 ]  # fmt: skip
 # Where each source's ``base_url`` points on this server (``SOURCE_URLS``).
 BASE_PATHS = {
@@ -559,4 +826,5 @@ BASE_PATHS = {
     "documentcloud": "/api/",
     "muckrock": "/api_v2/",
     "muckrock_auth": "/accounts/api/",  # its auth_url
+    "legistar": "/v1/",  # each council's requests go to /v1/{client}/…
 }

@@ -30,7 +30,8 @@ TARGETS |= {f"fetch-{source}": ("requests/event", False, 0.05, 0)
             for source in ("usaspending", "fpds", "sam_awards")}
 TARGETS |= {f"backfill-{source}": ("hours", False, 24, 0)
             for source in ("usaspending", "fpds", "sam", "sam-role", "sam_awards",
-                           "sam_awards-role", "lda", "lda-key", "documentcloud", "muckrock")}
+                           "sam_awards-role", "lda", "lda-key", "documentcloud", "muckrock",
+                           "legistar")}
 STAGES = ("ingest", "page", "search", "export", "alerts", "entity", "tagging", "fetch")
 
 
