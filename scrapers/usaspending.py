@@ -31,15 +31,9 @@ from scrapers.base import (
     page_from,
 )
 from scrapers.http import HTTPStatusError
-from scrapers.usaspending_records import (
-    NAME,
-    BadRow,
-    action_record,
-    detail_record,
-    search_record,
-    text,
-    transaction_record,
-)
+from scrapers.usaspending_awards import detail_record, search_record, transaction_record
+from scrapers.usaspending_fields import NAME, BadRow, text
+from scrapers.usaspending_records import action_record
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pytest
 from scrapers import fpds, usaspending
 from scrapers.base import Page, ParseError, Query
 from scrapers.http import HttpClient, HTTPStatusError
-from scrapers.usaspending_records import award_match_key, transaction_parts
+from scrapers.usaspending_fields import award_match_key, transaction_parts
 from tests.support.server import Reply, ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]
