@@ -671,7 +671,7 @@ class ExportCells(models.Model):
     Joined with "; " in the export's documented order and already neutralised against
     spreadsheet formulas. Database triggers (migrations 0008 and 0010) delete an event's row
     whenever its agency, vendor or technology links (or a tag's evidence) or its source records
-    change, or a linked entity's name or slug does; ``tracker.exports_cells.refresh_export_cells``
+    change, or a linked entity's name or slug does; ``tracker.exports.cells.refresh_export_cells``
     writes rows again (after every import, and for all events without one on a schedule). The
     export computes the cells of an event without a row itself, so a missing row costs time,
     never correctness.

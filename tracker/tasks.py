@@ -105,8 +105,7 @@ def scrape_all_incremental() -> list[str]:
 def after_import(event_ids: list[int], vendor_ids: list[int] | None = None) -> int:
     """Follow-up work once an import committed changed events."""
     from tracker.alerts.tasks import alerts_after_import
-    from tracker.exports_bulk import bulk_exports_write
-    from tracker.exports_cells import refresh_export_cells
+    from tracker.exports import bulk_exports_write, refresh_export_cells
     from tracker.services.entities import vendors_flag_near_matches
     from tracker.stats import refresh_stats_for_events
 
@@ -127,7 +126,7 @@ def queue_after_import(sender: object, *, event_ids: list[int], vendor_ids: list
 @shared_task(name="tracker.tasks.export_cells_fill")
 def export_cells_fill() -> int:
     """Store the export cells of every event without them (after renames, edits, merges)."""
-    from tracker.exports_cells import refresh_export_cells
+    from tracker.exports import refresh_export_cells
 
     return refresh_export_cells()
 

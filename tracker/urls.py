@@ -10,7 +10,7 @@ admin_login_rate_limit(admin.site)
 
 urlpatterns = [
     path("", include("tracker.views.urls")),
-    path("", include("tracker.exports_urls")),
+    path("", include("tracker.exports.urls")),
     # The JSON API: /api/v1/ is canonical; /api/ serves the same views as an alias.
     path("api/v1/", include("tracker.api.urls")),
     path("api/", include(("tracker.api.urls", "api"), namespace="api-alias")),

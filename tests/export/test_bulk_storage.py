@@ -12,8 +12,8 @@ import pytest
 from django.core.files.storage import FileSystemStorage, InMemoryStorage, storages
 
 from tests.export import factories as make
-from tracker import exports_bulk
-from tracker.exports_bulk import BULK_NAMES, bulk_exports_write, bulk_files, bulk_storage
+from tracker.exports import bulk as exports_bulk
+from tracker.exports.bulk import BULK_NAMES, bulk_exports_write, bulk_files, bulk_storage
 from tracker.models import Event
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from tests.export import factories as make
-from tracker.exports import BOM, COLUMNS, SEPARATOR, export_rows
-from tracker.exports_cells import CELL_COLUMNS, EVIDENCE_COLUMN, refresh_export_cells
-from tracker.exports_columns import DICTIONARY, parallel_groups
+from tracker.exports.cells import CELL_COLUMNS, EVIDENCE_COLUMN, refresh_export_cells
+from tracker.exports.columns import DICTIONARY, parallel_groups
+from tracker.exports.rows import BOM, COLUMNS, SEPARATOR, export_rows
 from tracker.models import Event
 from tracker.selectors import EventFilters
 

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.export import factories as make
-from tracker import exports_bulk
-from tracker.exports_bulk import BULK_NAMES, bulk_exports_write
+from tracker.exports import bulk as exports_bulk
+from tracker.exports.bulk import BULK_NAMES, bulk_exports_write
 from tracker.models import Agency, Event
 from tracker.selectors import EventFilters, event_search
 

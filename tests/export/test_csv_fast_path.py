@@ -10,7 +10,7 @@ import io
 import pytest
 
 from tests.export import factories as make
-from tracker.exports import COLUMNS, csv_cells, event_records, export_rows
+from tracker.exports.rows import COLUMNS, csv_cells, event_records, export_rows
 from tracker.models import Agency, Event, Vendor
 from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import event_outcome
@@ -61,7 +61,7 @@ def index_mode(request, monkeypatch) -> None:
     """Outcomes indexed a few families at a time, or every family's actions in one pass."""
     if request.param == "all at once":
         monkeypatch.setattr(
-            "tracker.exports_outcomes.INDEX_ALL_AFTER", {"postgresql": 0, "sqlite": 0}
+            "tracker.exports.outcomes.INDEX_ALL_AFTER", {"postgresql": 0, "sqlite": 0}
         )
 
 

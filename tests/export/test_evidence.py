@@ -13,7 +13,7 @@ from tests.export import factories as make
 from tests.export.test_csv_fast_path import csv_rows, reference_rows
 from tests.support.evidence import CLEARVIEW
 from tracker.exports import COLUMNS, export_rows
-from tracker.exports_cells import refresh_export_cells
+from tracker.exports.cells import refresh_export_cells
 from tracker.models import Event, EventTechnology, ExportCells
 from tracker.selectors import EventFilters
 from tracker.services.tag_review import tag_confirm

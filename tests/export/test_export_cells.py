@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.export import factories as make
 from tests.export.test_csv_fast_path import csv_rows, reference_rows
 from tracker import tasks
-from tracker.exports_cells import refresh_export_cells
+from tracker.exports.cells import refresh_export_cells
 from tracker.models import (
     Agency,
     Event,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tests.export import factories as make
 from tracker.exports import COLUMNS, export_rows
-from tracker.exports_views import csv_filename
+from tracker.exports.views import csv_filename
 from tracker.models import Agency, Event, EventAgency, EventVendor, SourceRecord, Vendor
 from tracker.selectors import EventFilters, event_search
 

@@ -3,6 +3,6 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("tracker.exports_urls")),
+    path("", include("tracker.exports.urls")),
     path("", include("tracker.urls")),
 ]

@@ -6,8 +6,8 @@ import gc
 
 import pytest
 
-from tracker import export_limits
-from tracker.export_limits import MAX_PER_CLIENT, MAX_PER_PROCESS, slots
+from tracker.exports import limits as export_limits
+from tracker.exports.limits import MAX_PER_CLIENT, MAX_PER_PROCESS, slots
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_complete_answers_and_errors_give_their_slot_back_at_once(client, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr("tracker.exports_views.export_rows", broken)
+    monkeypatch.setattr("tracker.exports.views.export_rows", broken)
     client.raise_request_exception = True
     with pytest.raises(RuntimeError):
         client.get("/events.csv")

@@ -16,7 +16,7 @@ from tests.web import factories
 from tracker.alerts import services
 from tracker.alerts.tokens import CONFIRM_MAX_AGE
 from tracker.exports import COLUMNS, export_rows
-from tracker.exports_bulk import BULK_NAMES, ENTITY_EXPORTS, entity_columns
+from tracker.exports.bulk import BULK_NAMES, ENTITY_EXPORTS, entity_columns
 from tracker.selectors import EventFilters
 from tracker.views.pages import alert_rate_windows
 

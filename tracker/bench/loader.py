@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from tracker.bench.datagen import WORDS, Dataset
-from tracker.exports_cells import refresh_export_cells
+from tracker.exports import refresh_export_cells
 from tracker.models import (
     Agency,
     AgencyAlias,

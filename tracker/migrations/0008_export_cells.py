@@ -17,7 +17,7 @@ from django.db import migrations, models
 
 CELLS = "tracker_exportcells"
 # PostgreSQL: every change the triggers see takes this advisory lock shared until it commits;
-# ``tracker.exports_cells`` takes it exclusive while it computes and stores cells (its
+# ``tracker.exports.cells`` takes it exclusive while it computes and stores cells (its
 # ``CELLS_LOCK``). So a refresh never stores cells computed before a change that committed
 # after its trigger ran: either the change waits for the refresh (and its trigger then
 # deletes the new row) or the refresh waits for the change (and then sees it).

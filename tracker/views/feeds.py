@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from tracker.exports_views import bad_filter_response
+from tracker.exports.views import bad_filter_response
 from tracker.models import Event
 from tracker.selectors import BadFilter, EventFilters, event_search, parse_filters
 from tracker.templatetags.spyglass import at_precision, money

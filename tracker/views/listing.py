@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from tracker.exports_outcomes import ids_param, ids_subquery
+from tracker.exports.outcomes import ids_param, ids_subquery
 from tracker.models import Event
 
 LIST_FIELDS = ("id", "kind", "date", "date_precision", "title", "amount", "currency",

@@ -16,13 +16,16 @@ from django.utils import timezone
 
 from tracker.alerts.tokens import CONFIRM_MAX_AGE
 from tracker.caching import CACHE_TTL, HOME_COUNTS_KEY
-from tracker.exports import BOM
-from tracker.exports_bulk import BULK_DATASETS, BULK_NAMES, ENTITY_EXPORTS, entity_columns
-from tracker.exports_cells import EVIDENCE_SEPARATOR
-from tracker.exports_columns import (
+from tracker.exports import (
+    BOM,
+    BULK_DATASETS,
+    BULK_NAMES,
     DICTIONARY,
     ENTITY_DESCRIPTIONS,
+    ENTITY_EXPORTS,
+    EVIDENCE_SEPARATOR,
     LIST_SEPARATOR,
+    entity_columns,
     parallel_groups,
 )
 from tracker.models import (

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from tracker.exports_bulk import bulk_exports_write
+from tracker.exports import bulk_exports_write
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from tracker.exports_cells import refresh_export_cells
+from tracker.exports import refresh_export_cells
 from tracker.models import Event
 
 

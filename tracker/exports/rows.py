@@ -27,7 +27,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.urls import reverse
 
-from tracker.exports_cells import (
+from tracker.exports.cells import (
     FORMULA_STARTS,
     NO_CELLS,
     PITCH_VENDOR_ROLES,
@@ -35,8 +35,8 @@ from tracker.exports_cells import (
     evidence_cell,
     link_cells,
 )
-from tracker.exports_columns import COLUMN_NAMES, LIST_SEPARATOR
-from tracker.exports_outcomes import (  # noqa: F401 - batched re-exported
+from tracker.exports.columns import COLUMN_NAMES, LIST_SEPARATOR
+from tracker.exports.outcomes import (  # noqa: F401 - batched re-exported
     OutcomeMessages,
     batched,
     id_list,
@@ -163,7 +163,7 @@ def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
 def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
     """Full export records (column order, lists for multi-valued cells) for one chunk.
 
-    Lists are as ``tracker.exports_columns`` describes them: technologies and sources each
+    Lists are as ``tracker.exports.columns`` describes them: technologies and sources each
     once; agencies and vendors one per entity beside their ids; source records one per
     record, URLs beside "source:external id".
 

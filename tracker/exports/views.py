@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from tracker.exports import export_rows
-from tracker.exports_bulk import bulk_files
+from tracker.exports.bulk import bulk_files
+from tracker.exports.rows import export_rows
 from tracker.models import Agency, Technology, Vendor
 from tracker.selectors import BadFilter, EventFilters, parse_filters
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.exports_cells import EVIDENCE_SEPARATOR
+from tracker.exports.cells import EVIDENCE_SEPARATOR
 from tracker.models import DATE_PRECISIONS, EVENT_KINDS
 
 LIST_SEPARATOR = "; "
@@ -130,7 +130,7 @@ def parallel_groups() -> list[tuple[str, ...]]:
     return groups
 
 
-# The agency, vendor and technology bulk files' columns (``exports_bulk.entity_columns``), by
+# The agency, vendor and technology bulk files' columns (``bulk.entity_columns``), by
 # name; a name the bulk files use must be here (tests/web/test_data_page.py).
 ENTITY_DESCRIPTIONS: dict[str, str] = {
     "slug": "The id (as in the page and API addresses, and in the event files' *_ids columns).",

@@ -2,7 +2,7 @@
 
 ``link_cells`` computes, for a chunk of events, the eight link cells of the CSV export
 (agencies, agency_ids, vendors, vendor_ids, technologies, sources, source_urls,
-external_ids) pre-joined in the documented order (``tracker.exports_columns``: lists of
+external_ids) pre-joined in the documented order (``tracker.exports.columns``: lists of
 distinct values, or parallel lists) and neutralised, and the ids the outcome
 column needs, with one aggregate query; and the technology_evidence cell (the last column)
 from the technology links' evidence with a second.
@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from django.db import connection, transaction
 
-from tracker.exports_outcomes import batched, ids_param, ids_subquery
+from tracker.exports.outcomes import batched, ids_param, ids_subquery
 from tracker.services.tag_review import tag_explanation
 
 CELL_COLUMNS = (
@@ -63,7 +63,7 @@ def _ordered_agg(expression: str, order: str, vendor: str) -> str:
     else:
         joined = f"group_concat({expression}, '; ')"
         control = "char"
-    # Neutralised in SQL like ``tracker.exports.csv_cells`` does in Python: a leading
+    # Neutralised in SQL like ``tracker.exports.rows.csv_cells`` does in Python: a leading
     # formula character gets an apostrophe.
     starts = ", ".join(
         f"{control}({ord(char)})" if char in "\t\r" else f"'{char}'" for char in FORMULA_STARTS

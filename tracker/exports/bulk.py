@@ -28,7 +28,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from tracker.exports import (
+from tracker.exports.rows import (
     CHUNK_SIZE,
     COLUMNS,
     FORMATS,

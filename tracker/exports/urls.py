@@ -2,14 +2,14 @@
 
 The CSV twins are ``export_limited``: a few at once per process and per client, so long
 downloads never take every thread from page views. Bulk files are served from the configured
-``STORAGES["bulk"]`` (``exports_bulk.bulk_download``), the escape hatch the 429 points to.
+``STORAGES["bulk"]`` (``tracker.exports.bulk.bulk_download``), the escape hatch the 429 points to.
 """
 
 from django.urls import path
 
-from tracker import exports_views as views
-from tracker.export_limits import export_limited
-from tracker.exports_bulk import bulk_download
+from tracker.exports import views
+from tracker.exports.bulk import bulk_download
+from tracker.exports.limits import export_limited
 
 urlpatterns = [
     path("events.csv", export_limited(views.events_csv), name="events-csv"),
