@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from scrapers.values import as_text
+
 EVENT_KINDS = (
     "award",
     "modification",
@@ -301,9 +303,7 @@ def parse_rows(
         if not isinstance(row, dict):
             parsed.problems.append(f"{what} #{index}: not an object")
             continue
-        value = row.get(id_field)
-        plain_value = isinstance(value, str | int | float) and not isinstance(value, bool)
-        key = str(value).replace("\x00", "").strip() if plain_value else ""
+        key = as_text(row.get(id_field))
         if not re.fullmatch(id_pattern, key):
             parsed.problems.append(f"{what} #{index}: missing or malformed {id_field}")
             continue

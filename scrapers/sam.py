@@ -46,6 +46,7 @@ from scrapers.base import (
     SourceNotConfigured,
     SourceUnavailable,
     load_json,
+    page_from,
 )
 from scrapers.sam_parse import NAME, NoticeFilter, parse
 from scrapers.values import as_text
@@ -231,12 +232,9 @@ def _rows_and_total(body: bytes) -> tuple[list[dict[str, Any]], int | None]:
 
 def _page(response: Any, **meta: Any) -> Page:
     """Wrap a response as a Page whose URL no longer carries the API key."""
-    return Page(
-        url=_redact(response.url),
-        body=response.content,
-        content_type=response.headers.get("Content-Type", ""),
-        meta=meta,
-    )
+    page = page_from(response, **meta)
+    page.url = _redact(page.url)
+    return page
 
 
 def _redact(url: str) -> str:
