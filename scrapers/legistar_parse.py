@@ -181,7 +181,12 @@ GRANT_PROGRAMMES: tuple[tuple[re.Pattern[str], str, str, AgencyRef], ...] = (
 _LISTING = re.compile(
     r"\b(?:CFDA|Assistance\s+Listing)(?:\s+(?:No\.?|Number|#))?\s*(\d{2}\.\d{3})\b"
 )
-_FAIN = re.compile(r"\b(\d{2,4}-[A-Z]{2}-[A-Z]{2}-\d{4})\b")  # DOJ award numbers: 2019-DJ-BX-0123
+# DOJ award numbers as councils write them: 2019-DJ-BX-0123 (to FY2019) and, since the Office
+# of Justice Programs' new numbering, 15PBJA-23-GG-01234-JAGX (COPS: 15JCOPS-21-GG-02301-SPPS).
+# USAspending lists the same award without the hyphens (FAIN 15PBJA23GG01234JAGX).
+_FAIN = re.compile(
+    r"\b(\d{2,4}-[A-Z]{2}-[A-Z]{2}-\d{4}|\d{2}[A-Z]{4,5}-\d{2}-[A-Z]{2}-\d{5}-[A-Z]{4})\b"
+)
 
 
 def _text(row: dict[str, Any], name: str) -> str:
@@ -437,6 +442,7 @@ def matter_record(
         if part
     )
     amount = stated_amount(title)
+    award_numbers = sorted(set(_FAIN.findall(text)))
     return Record(
         source=NAME,
         external_id=f"{client}:{matter_id}",
@@ -450,6 +456,15 @@ def matter_record(
         amount=amount,
         agencies=[*council_agencies(council), *(p[2] for p in programmes)],
         vendors=[VendorRef(name=n) for n in named_counterparties(title)],
+        # Kept on the event (``extra`` is not stored): the event page links the federal grant.
+        codes={
+            key: "; ".join(values)
+            for key, values in (
+                ("assistance_listing", [p[0] for p in programmes]),
+                ("award_number", award_numbers),
+            )
+            if values
+        },
         extra={
             "client": client,
             "matter_id": matter_id,
@@ -463,7 +478,7 @@ def matter_record(
             "attachments": files,
             "assistance_listings": [p[0] for p in programmes],
             "grant_programmes": [p[1] for p in programmes if p[1]],
-            "award_numbers": sorted(set(_FAIN.findall(text))),
+            "award_numbers": award_numbers,
         },
     )
 
@@ -476,7 +491,8 @@ def _by_id(meta: dict[str, Any], key: str, matter_id: Any) -> Any:
 def parse(page: Page) -> Parsed:
     """Records of a matters page (a list, or one matter); events and agenda items give none.
 
-    Matters the clerk hides from the web (``MatterRestrictViewViaWeb``) are left out.
+    Matters the clerk hides from the web (``MatterRestrictViewViaWeb``) are left out, and so
+    are those the sweep found only inside other words (``outside_words``, see ``legistar``).
     """
     data = load_json(page)
     client = client_of(page)
@@ -488,8 +504,14 @@ def parse(page: Page) -> Parsed:
     parsed = Parsed()
     objects = [row for row in data if isinstance(row, dict)]
     if objects and "MatterId" in objects[0]:
+        outside = {str(i) for i in page.meta.get("outside_words") or ()}
         public = [
-            r for r in data if not (isinstance(r, dict) and r.get("MatterRestrictViewViaWeb"))
+            r
+            for r in data
+            if not (
+                isinstance(r, dict)
+                and (r.get("MatterRestrictViewViaWeb") or str(r.get("MatterId")) in outside)
+            )
         ]
         return parse_rows(
             public,

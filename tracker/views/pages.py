@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Model, Prefetch, Q
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +32,7 @@ from tracker.exports import (
 from tracker.models import (
     RENAMED_TECHNOLOGIES,
     Agency,
+    Council,
     Event,
     EventAgency,
     EventTechnology,
@@ -47,6 +49,7 @@ from tracker.selectors import (
     relevant,
     relevant_by_kind,
 )
+from tracker.services.grants import grant_acceptances, related_federal_grants
 from tracker.services.outcomes import event_outcome
 from tracker.services.plan import query_summary
 from tracker.services.scraping import source_query
@@ -68,6 +71,9 @@ from tracker.views.timeline import (
 )
 
 HOME_PITCH_KINDS = ("pitch", "meeting", "lobbying")
+# A local agency's relationship page also lists these federal events of the vendor.
+ELSEWHERE_KINDS = ("award", "modification", "pitch", "meeting", "lobbying")
+ELSEWHERE_ROWS = 10
 HOME_PITCHES_CHECKED = 5
 LIST_PER_PAGE = 100
 
@@ -152,6 +158,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sources": [(source, pretty_json(source.raw)) for source in event.sources.all()],
         "pairs": list(pairs.values()),
         "outcome": event_outcome(event),
+        "federal_grants": related_federal_grants(event),
+        "acceptances": grant_acceptances(event),
     }
     return render(request, "tracker/event_detail.html", context)
 
@@ -220,7 +228,33 @@ def relationship(request: HttpRequest, agency: str, vendor: str) -> HttpResponse
         request, filters, base_url=base_url, fixed=("agency", "vendor", "all")
     )
     context.update(agency=agency_obj, vendor=vendor_obj)
+    if is_local(agency_obj):
+        context["elsewhere"] = vendor_elsewhere(agency_obj, vendor_obj)
     return render(request, "tracker/relationship.html", context, status=timeline_status(filters))
+
+
+def is_local(agency: Agency) -> bool:
+    """Whether ``agency`` is local: of the local level, or within a council's city or police."""
+    if agency.level == Agency.Level.LOCAL:
+        return True
+    ids = [agency.pk, *(node.pk for node in agency.ancestors())]
+    return Council.objects.filter(Q(jurisdiction_id__in=ids) | Q(police_id__in=ids)).exists()
+
+
+def vendor_elsewhere(agency: Agency, vendor: Vendor) -> dict[str, Any]:
+    """The vendor family's latest federal contracts and pitches (the timeline's search, at
+    most ``ELSEWHERE_ROWS``), leaving out those that involve ``agency`` or its sub-agencies
+    (the page lists them already), and the vendor timeline's URL for all of them."""
+    filters = EventFilters(vendor=vendor.slug, level=Agency.Level.FEDERAL, kind=ELSEWHERE_KINDS)
+    here = EventAgency.objects.filter(event=OuterRef("pk"), agency__path__startswith=agency.path)
+    events = event_search(filters).exclude(Exists(here))
+    rows = listed(events[: ELSEWHERE_ROWS + 1])
+    query = urlencode({"level": filters.level, "kind": ",".join(filters.kind)})
+    return {
+        "events": rows[:ELSEWHERE_ROWS],
+        "more": len(rows) > ELSEWHERE_ROWS,
+        "url": f"{vendor.get_absolute_url()}?{query}",
+    }
 
 
 def _entity_list(request: HttpRequest, model: type[Model], title: str) -> HttpResponse:
