@@ -89,6 +89,12 @@ def search_terms(query: Query) -> tuple[str, ...]:
     return tuple(sorted(kept, key=lambda t: (t.casefold(), t)))
 
 
+def whole_words(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``terms`` as whole words, in any case and spacing."""
+    spelled = (r"\s+".join(map(re.escape, term.split())) for term in terms)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(spelled)})(?!\w)", re.IGNORECASE)
+
+
 def _literal(text: str) -> str:
     """An OData string literal: single quotes doubled."""
     return "'" + text.replace("'", "''") + "'"
@@ -169,18 +175,31 @@ class _Council:
             if len(rows) < PAGE_SIZE:
                 return
 
-    def with_details(self, page: Page, rows: list[Any]) -> Page:
-        """``page`` with the histories and attachments of its matters not yet read."""
+    def with_details(
+        self, page: Page, rows: list[Any], wanted: re.Pattern[str] | None = None
+    ) -> Page:
+        """``page`` with the histories and attachments of its matters not yet read.
+
+        With ``wanted``, a matter whose title does not hold a sweep term as whole words
+        ("Ring" in "Hearing": ``substringof`` matches inside words) is listed in the page's
+        ``outside_words`` instead: no details are asked for it and it gives no record.
+        """
         histories: dict[str, Any] = {}
         attachments: dict[str, Any] = {}
+        outside: list[str] = []
         for row in rows:
             matter_id = str(row.get("MatterId", "")) if isinstance(row, dict) else ""
             if not matter_id.isdigit() or matter_id in self.seen:
+                continue
+            if wanted is not None and not wanted.search(str(row.get("MatterTitle") or "")):
+                outside.append(matter_id)
                 continue
             self.seen.add(matter_id)
             histories[matter_id] = self._detail(f"matters/{matter_id}/histories")
             attachments[matter_id] = self._detail(f"matters/{matter_id}/attachments")
         page.meta.update(histories=histories, attachments=attachments)
+        if outside:
+            page.meta["outside_words"] = outside
         return page
 
     def _detail(self, path: str) -> Any:
@@ -193,9 +212,11 @@ class _Council:
             return None
 
     def run(self, since: dt.date, until: dt.date) -> Iterator[Page]:
-        for condition in title_filters(search_terms(self.query), since, until):
+        terms = search_terms(self.query)
+        wanted = whole_words(terms)
+        for condition in title_filters(terms, since, until):
             for page, rows in self.pages("matters", {"$filter": condition, "$orderby": "MatterId"}):
-                yield self.with_details(page, rows)
+                yield self.with_details(page, rows, wanted)
         events = {"$filter": committee_filter(since, until), "$orderby": "EventId"}
         for page, rows in self.pages("events", events):
             yield page

@@ -24,6 +24,7 @@ from tracker.bench.replay import (
     Request,
 )
 from tracker.models import Council, Event
+from tracker.services.backfill import backfill_windows
 from tracker.services.starter import starter_data_load
 
 YEAR = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
@@ -162,11 +163,10 @@ def test_the_stage_reports_legistars_requests_per_event_and_backfill_hours(monke
     assert backfill.ours * fetch.POLITE_PER_HOUR == pytest.approx(
         backfill.extra["requests"], abs=0.5
     )
-    # The backfill has no default window for legistar yet: windows of the sample's span.
-    windows = math.ceil(((today - fetch.BACKFILL_START).days + 1) / 14)
-    assert backfill.extra["series_how"].startswith(f"{windows} window(s)") or (
-        "legistar" in fetch.WINDOW_DAYS
-    )
+    # backfill legistar runs one scrape per year of matters modified.
+    windows = len(backfill_windows(source="legistar", since=fetch.BACKFILL_START, until=today))
+    assert windows == math.ceil(((today - fetch.BACKFILL_START).days + 1) / 365)
+    assert backfill.extra["series_how"].startswith(f"{windows} window(s)")
 
 
 def test_legistars_volume_is_its_councils_matters_at_the_polite_rate():

@@ -35,10 +35,11 @@ def client(server):
         yield made
 
 
-def query(*councils, **fields):
-    return Query(
-        since=DAY, until=DAY, keywords=("license plate reader",), councils=councils, **fields
-    )
+SAMPLE_TERMS = ("license plate reader", "gunshot detection", "unmanned aircraft")
+
+
+def query(*councils, keywords=SAMPLE_TERMS, **fields):
+    return Query(since=DAY, until=DAY, keywords=keywords, councils=councils, **fields)
 
 
 def serve_samples(server, own_fixtures, root="/v1/oakland/"):
@@ -105,7 +106,7 @@ def test_an_empty_page_ends_a_series_and_max_pages_caps_it(server, client):
 
 
 def test_a_token_goes_on_every_request_and_never_into_pages(server, client):
-    server.add("/v1/nyc/matters", Reply.json([{"MatterId": 5, "MatterTitle": "Drones"}]))
+    server.add("/v1/nyc/matters", Reply.json([{"MatterId": 5, "MatterTitle": "Unmanned Aircraft"}]))
     server.add("/v1/nyc/matters/5/histories", Reply.json([]))
     server.add("/v1/nyc/matters/5/attachments", Reply.json([]))
     server.add("/v1/nyc/events", Reply.json([]))
@@ -136,10 +137,31 @@ def test_a_council_answering_500_is_passed_over_and_all_failing_fails_the_run(
 
 
 def test_a_failed_detail_request_leaves_the_matter_with_what_its_row_says(server, client):
-    server.add("/v1/oakland/matters", Reply.json([{"MatterId": 7, "MatterTitle": "Flock"}]))
+    server.add("/v1/oakland/matters", Reply.json([{"MatterId": 7, "MatterTitle": "Gunshot Detection"}]))
     server.add("/v1/oakland/matters/7/attachments", Reply.json([]))
     server.add("/v1/oakland/events", Reply.json([]))
     pages = list(legistar.fetch(client, query(OAKLAND), base_url=server.url("/v1/")))
     assert pages[0].meta["histories"] == {"7": None}  # 404: no histories this time
     (record,) = legistar.parse(pages[0]).records
     assert record.extra["actions"] == [] and record.extra["outcome"] == "pending"
+
+
+def test_a_matter_the_sweep_found_only_inside_other_words_costs_nothing_and_gives_no_record(
+    server, client
+):
+    rows = [
+        {"MatterId": 1, "MatterGuid": "A", "MatterTitle": "Public Hearing On The Budget"},
+        {"MatterId": 2, "MatterGuid": "B", "MatterTitle": "Contract For Ring Doorbell Cameras"},
+    ]
+    server.add("/v1/oakland/matters", Reply.json(rows))
+    server.add("/v1/oakland/events", Reply.json([]))
+    for matter_id in (1, 2):
+        for key in ("histories", "attachments"):
+            server.add(f"/v1/oakland/matters/{matter_id}/{key}", Reply.json([]))
+    pages = list(legistar.fetch(client, query(OAKLAND, keywords=("Ring",)),
+                                base_url=server.url("/v1/")))
+    paths = [r.path for r in server.requests]
+    assert "/v1/oakland/matters/1/histories" not in paths  # "Ring" only inside "Hearing"
+    assert "/v1/oakland/matters/2/histories" in paths
+    records = [r for p in pages for r in legistar.parse(p).records]
+    assert [r.external_id for r in records] == ["oakland:2"]

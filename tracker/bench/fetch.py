@@ -39,7 +39,7 @@ from django.test import override_settings
 from tracker.bench.replay import BASE_PATHS, TRANSACTIONS_PER_AWARD, ReplayServer
 from tracker.bench.report import Row
 from tracker.models import Council, Event
-from tracker.services.backfill import WINDOW_DAYS, backfill_windows
+from tracker.services.backfill import backfill_windows
 from tracker.services.plan import scrape_plan
 from tracker.services.scraping import SOURCES, scrape_run
 from tracker.services.starter import STARTER_DIR, starter_data_load
@@ -256,13 +256,11 @@ def measure_source(
 def project(source: str, *, today: dt.date) -> Projection:
     """The backfill's series (its windows times the plan of one window) and rows a year.
 
-    ``backfill`` runs one scrape per window, so every window asks its series again. A source
-    with no default window in ``WINDOW_DAYS`` is projected in windows of its sample span.
+    ``backfill`` runs one scrape per window, so every window asks its series again.
     """
     volume = VOLUMES[source]
     years = ((today - BACKFILL_START).days + 1) / 365.25
-    days = None if source in WINDOW_DAYS else volume.sample_days
-    windows = backfill_windows(source=source, since=BACKFILL_START, until=today, window_days=days)
+    windows = backfill_windows(source=source, since=BACKFILL_START, until=today)
     start, end = windows[0]
     series = len(windows) * planned_requests(source, start, end)
     how = f"{len(windows)} window(s) times the plan of one"

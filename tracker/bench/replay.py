@@ -93,6 +93,7 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._actions: dict[int, dict] = {}
         self._days: dict[tuple[str, int], dt.date] = {}  # Legistar rows' dates, by (kind, id)
+        self._terms: dict[int, str] = {}  # the sweep word a Legistar matter's title names
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -121,6 +122,7 @@ class ReplayServer:
             self.series.clear()
             self.page_sizes.clear()
             self._days.clear()
+            self._terms.clear()
 
     def series_for(self, kind: str, signature: Any, page_size: int) -> Series:
         """The series a request belongs to (allocated its rows when first seen)."""
@@ -149,6 +151,13 @@ class ReplayServer:
                 self._days.setdefault((kind, number), default)
             found = self._days.get((kind, number))
         return found or self.action(number)["date"]
+
+    def term(self, matter_id: int, default: str = "") -> str:
+        """The sweep word a Legistar matter was listed for (``default`` sets it)."""
+        with self._lock:
+            if default:
+                self._terms.setdefault(matter_id, default)
+            return self._terms.get(matter_id, "")
 
     def answer(self, request: Request) -> Reply:
         for method, pattern, kind, handler in ROUTES:
@@ -599,7 +608,8 @@ def _midnight(day: dt.date | None) -> str | None:
 
 def _legistar_matter(server: ReplayServer, client: str, matter_id: int) -> dict[str, Any]:
     """One matter row: a resolution to contract with a generated company for a generated
-    purchase; two in three are adopted."""
+    purchase (naming the sweep word it was listed for, if any); two in three are adopted."""
+    term = server.term(matter_id)
     a = server.action(matter_id)
     modified = server.day("matter", matter_id)
     adopted = matter_id % 3 != 0
@@ -607,7 +617,8 @@ def _legistar_matter(server: ReplayServer, client: str, matter_id: int) -> dict[
     form = form.capitalize() if form.startswith(("INC", "CORP")) else form
     title = (
         f"Resolution Authorizing An Agreement With {name.title()}, {form} For "
-        f"{a['description'].title()} In An Amount Not To Exceed ${a['amount']:,.2f}"
+        f"{term + ': ' if term else ''}{a['description'].title()} "
+        f"In An Amount Not To Exceed ${a['amount']:,.2f}"
     )
     return {
         "MatterId": matter_id, "MatterGuid": _guid(matter_id),
@@ -637,15 +648,21 @@ def _matter_id(request: Request) -> int:
     return _int(request.path.split("/")[4], 0)
 
 
+SWEPT_TITLE = re.compile(r"substringof\('((?:[^']|'')*)', MatterTitle\)")
+
+
 def legistar_matters(server: ReplayServer, request: Request) -> Reply:
     """``GET /v1/{client}/matters?$filter=…&$orderby=MatterId&$skip=n``: the title sweep, a
     bare array of at most 1,000 matters (fewer with ``$top``) modified in the window."""
     series, client, page, (start, end) = _legistar_list(server, request, "legistar-matters")
     span = (end - start).days
+    terms = [t.replace("''", "'") for t in SWEPT_TITLE.findall(request.query.get("$filter", ""))]
     matters = []
     for position in range(page.start, min(page.stop, series.rows)):
         matter_id = _row_number(series, position) + 1
         server.day("matter", matter_id, start + dt.timedelta(days=matter_id * 37 % span))
+        if terms:
+            server.term(matter_id, terms[matter_id % len(terms)])
         matters.append(_legistar_matter(server, client, matter_id))
     return _json(matters)
 

@@ -29,7 +29,8 @@ Window = tuple[dt.date, dt.date]
 #   sam: the API accepts at most one year a request and a public key has 10 requests a day;
 #   sam_awards: a month of the swept actions is a few pages, far below the 400,000-record cap;
 #   lda: filings are asked for by filing year, so a window of a year asks each year once;
-#   documentcloud: documents are few; three months a window.
+#   documentcloud: documents are few; three months a window;
+#   legistar: matters are swept by their modification date; a council's year is a few pages.
 # muckrock, news and atlas do not filter by date (they read whole lists or feeds), so their
 # range is one window: splitting it would fetch the same pages once per window.
 WINDOW_DAYS: dict[str, int | None] = {
@@ -42,6 +43,7 @@ WINDOW_DAYS: dict[str, int | None] = {
     "muckrock": None,
     "news": None,
     "atlas": None,
+    "legistar": 365,
 }
 FINISHED = (ScrapeRun.Status.SUCCEEDED, ScrapeRun.Status.PARTIAL)
 
