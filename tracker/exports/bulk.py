@@ -166,10 +166,10 @@ def bulk_exports_write(storage: Storage | None = None) -> list[BulkFile]:
     storage = storage or bulk_storage()
     for name in BULK_DATASETS:
         if name == "events":
-            columns, numeric = COLUMNS, frozenset({6})
+            columns = COLUMNS
             chunks = event_records(event_search(EventFilters(all=True)))
         else:
-            columns, numeric = entity_columns(name), frozenset()
+            columns = entity_columns(name)
             chunks = entity_records(name)
         csv_name, jsonl_name = (f"spyglass-{name}.{fmt}.gz" for fmt in FORMATS)
         with (
@@ -178,7 +178,7 @@ def bulk_exports_write(storage: Storage | None = None) -> list[BulkFile]:
         ):
             csv_out.write(csv_line(columns))
             for records in chunks:
-                csv_out.write(format_chunk(records, "csv", columns, numeric))
+                csv_out.write(format_chunk(records, "csv", columns))
                 jsonl_out.write(format_chunk(records, "jsonl", columns))
     return bulk_files(storage)
 

@@ -3,9 +3,10 @@
 ``link_cells`` computes, for a chunk of events, the eight link cells of the CSV export
 (agencies, agency_ids, vendors, vendor_ids, technologies, sources, source_urls,
 external_ids) pre-joined in the documented order (``tracker.exports.columns``: lists of
-distinct values, or parallel lists) and neutralised, and the ids the outcome
-column needs, with one aggregate query; and the technology_evidence cell (the last column)
-from the technology links' evidence with a second.
+distinct values, or parallel lists), and the ids the outcome column needs, with one
+aggregate query; and the technology_evidence cell (the last column) from the technology
+links' evidence with a second. Cells hold the text as it is; ``rows.csv_cell`` alone makes
+it spreadsheet-safe, when a row is written.
 ``refresh_export_cells`` stores them in ``ExportCells`` so a large export reads them with its
 events instead of aggregating link rows per chunk; triggers delete a stored row whenever
 what it shows changes (see migrations 0008 and 0010).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from django.db import connection, transaction
@@ -44,12 +45,38 @@ EVIDENCE_SEPARATOR = " | "
 # unique, so each entry is, and it says which source its parallel URL belongs to.
 RECORD_ID = "(source || ':' || external_id)"
 PITCH_VENDOR_ROLES = ("vendor", "client", "awardee")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REFRESH_CHUNK = 2000
 # The advisory lock the PostgreSQL triggers of migration 0008 take shared (see there).
 CELLS_LOCK = 7310024211
-Cells = tuple[Any, ...]
-NO_CELLS: Cells = (None,) * len(STORED_COLUMNS)
+
+
+class LinkCells(NamedTuple):
+    """One event's stored cells, named as ``STORED_COLUMNS`` (None where nothing is linked)."""
+
+    agencies: str | None = None
+    agency_ids: str | None = None
+    vendors: str | None = None
+    vendor_ids: str | None = None
+    technologies: str | None = None
+    sources: str | None = None
+    source_urls: str | None = None
+    external_ids: str | None = None
+    agency_pks: str | None = None
+    pitch_vendor_pks: str | None = None
+    technology_evidence: str | None = None
+
+
+assert LinkCells._fields == STORED_COLUMNS  # the table's columns, in the same order
+NO_CELLS = LinkCells()
+# The cells each part of ``joined_links_sql`` fills, by its tag.
+TAG_CELLS: dict[int, tuple[str, ...]] = {
+    0: ("agencies", "agency_ids", "agency_pks"),
+    1: ("vendors", "vendor_ids"),
+    2: ("technologies",),
+    3: ("source_urls", "external_ids"),
+    4: ("pitch_vendor_pks",),
+    5: ("sources",),
+}
 
 
 def _ordered_agg(expression: str, order: str, vendor: str) -> str:
@@ -58,17 +85,8 @@ def _ordered_agg(expression: str, order: str, vendor: str) -> str:
         collated = ", ".join(
             column if column == "id" else f'{column} COLLATE "C"' for column in order.split(", ")
         )
-        joined = f"string_agg({expression}::text, '; ' ORDER BY {collated})"
-        control = "chr"
-    else:
-        joined = f"group_concat({expression}, '; ')"
-        control = "char"
-    # Neutralised in SQL like ``tracker.exports.rows.csv_cells`` does in Python: a leading
-    # formula character gets an apostrophe.
-    starts = ", ".join(
-        f"{control}({ord(char)})" if char in "\t\r" else f"'{char}'" for char in FORMULA_STARTS
-    )
-    return f"CASE WHEN substr({joined}, 1, 1) IN ({starts}) THEN '''' || {joined} ELSE {joined} END"
+        return f"string_agg({expression}::text, '; ' ORDER BY {collated})"
+    return f"group_concat({expression}, '; ')"
 
 
 def _ordered_ids(order: str, vendor: str) -> str:
@@ -165,8 +183,8 @@ def evidence_cell(tags: Iterable[tuple[str, str, str | list]]) -> str | None:
     return EVIDENCE_SEPARATOR.join(f"{name}: {why}" for name, why in parts)
 
 
-def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
-    """{event id: its cells in ``STORED_COLUMNS`` order (None where nothing is linked)}.
+def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, LinkCells]:
+    """{event id: its ``LinkCells``}.
 
     Events of ``ids`` with no link at all are left out.
     """
@@ -176,28 +194,12 @@ def link_cells(cursor: Any, ids: Sequence[int]) -> dict[int, Cells]:
     for event_id, *tag in cursor.fetchall():
         tags[event_id].append(tag)
     cursor.execute(joined_links_sql(vendor), [ids_param(ids, vendor)] * 6)
-    found: dict[int, list[Any]] = {}
-    for tag, event_id, first, second, third in cursor.fetchall():
-        cells = found.get(event_id)
-        if cells is None:
-            cells = found[event_id] = [None] * len(STORED_COLUMNS)
-        if tag == 0:
-            cells[0], cells[1], cells[8] = first, second, third
-        elif tag == 1:
-            cells[2], cells[3] = first, second
-        elif tag == 2:
-            cells[4] = first
-        elif tag == 3:
-            cells[6], cells[7] = first, second
-        elif tag == 4:
-            cells[9] = first
-        else:
-            cells[5] = first
+    found: dict[int, dict[str, Any]] = defaultdict(dict)
+    for tag, event_id, *values in cursor.fetchall():
+        found[event_id].update(zip(TAG_CELLS[tag], values, strict=False))
     for event_id, event_tags in tags.items():
-        cell = evidence_cell(event_tags)
-        # Neutralised like the SQL cells above.
-        found[event_id][10] = "'" + cell if cell and cell[0] in FORMULA_STARTS else cell
-    return {event_id: tuple(cells) for event_id, cells in found.items()}
+        found[event_id]["technology_evidence"] = evidence_cell(event_tags)
+    return {event_id: LinkCells(**cells) for event_id, cells in found.items()}
 
 
 _UPSERT = (

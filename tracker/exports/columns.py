@@ -9,6 +9,7 @@ agency, vendor or source record, so a value may repeat there and an entry may be
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from tracker.exports.cells import EVIDENCE_SEPARATOR
 from tracker.models import DATE_PRECISIONS, EVENT_KINDS
@@ -119,6 +120,35 @@ DICTIONARY: tuple[Column, ...] = (
     ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in DICTIONARY)
+
+
+class ExportRecord(NamedTuple):
+    """One exported event, a field per column. Multi-valued cells are lists, or (CSV) text
+    already joined with ``LIST_SEPARATOR``."""
+
+    id: int
+    date: str | None
+    date_precision: str
+    kind: str
+    title: str
+    summary: str
+    amount: str | None
+    currency: str
+    agencies: Any
+    agency_ids: Any
+    vendors: Any
+    vendor_ids: Any
+    technologies: Any
+    sources: Any
+    source_urls: Any
+    external_ids: Any
+    review_state: str
+    url: str
+    outcome: str | None
+    technology_evidence: str | None
+
+
+assert ExportRecord._fields == COLUMN_NAMES  # the header and the record agree
 
 
 def parallel_groups() -> list[tuple[str, ...]]:

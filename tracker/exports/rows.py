@@ -4,10 +4,11 @@ Events are read with one streaming query; each chunk of ids then costs a handful
 queries (agencies, vendors, technologies, sources and, for pitch-like rows, the outcome),
 so memory stays flat and the query count grows with the number of chunks, not of rows.
 CSV takes a faster path (``_csv_chunks``): the link cells arrive pre-joined, in the
-documented order and already neutralised, stored with each event (``ExportCells``) or, for
-events without stored cells, from one aggregate query per chunk; JSON Lines and the bulk
-files build records with lists (``event_records``). Id lists are bound as one
-parameter so every chunk reuses one prepared statement.
+documented order, stored with each event (``ExportCells``) or, for events without stored
+cells, from one aggregate query per chunk; JSON Lines and the bulk files build records with
+lists (``event_records``). Either way a record is an ``ExportRecord`` (named as the columns),
+and ``csv_cells`` is the one place a CSV row is made spreadsheet-safe. Id lists are bound as
+one parameter so every chunk reuses one prepared statement.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -28,14 +30,14 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from tracker.exports.cells import (
-    FORMULA_STARTS,
     NO_CELLS,
     PITCH_VENDOR_ROLES,
     STORED_COLUMNS,
+    LinkCells,
     evidence_cell,
     link_cells,
 )
-from tracker.exports.columns import COLUMN_NAMES, LIST_SEPARATOR
+from tracker.exports.columns import COLUMN_NAMES, LIST_SEPARATOR, ExportRecord
 from tracker.exports.outcomes import (  # noqa: F401 - batched re-exported
     OutcomeMessages,
     batched,
@@ -54,8 +56,6 @@ from tracker.models import (
 from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import PITCH_KINDS
 
-# Records are built by position (eight event fields, the link cells, review_state, url,
-# outcome, evidence); tests/export/test_columns.py checks the names line up.
 COLUMNS = COLUMN_NAMES
 FORMATS = ("csv", "jsonl")
 CHUNK_SIZE = 2000
@@ -63,7 +63,9 @@ SEPARATOR = LIST_SEPARATOR
 # Excel reads a CSV file as UTF-8 only when it starts with this byte-order mark; pandas'
 # read_csv, csvkit and R's readr skip it; Python's csv module wants encoding="utf-8-sig".
 BOM = "\ufeff"
-FORMULA_CHARS = "".join(FORMULA_STARTS)
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
+FORMULA_CHARS = "=+-@\t\r"
+NUMERIC_COLUMNS = frozenset({"amount"})  # real numbers: "-12.00" stays as it is
 EVENT_FIELDS = (
     "id",
     "date",
@@ -76,7 +78,7 @@ EVENT_FIELDS = (
     "review_state",
 )
 URL_PLACEHOLDER = 987654321
-OUTCOME = COLUMNS.index("outcome")
+STORED_ID = len(EVENT_FIELDS)  # where the stored cells start in a ``_csv_chunks`` row
 
 
 def csv_line(values: Iterable[Any]) -> str:
@@ -160,7 +162,7 @@ def _links(ids: list[int]) -> tuple[dict, dict, list, dict, dict]:
     return agencies, vendors, vendor_roles, technologies, sources
 
 
-def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list[Any]]:
+def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[ExportRecord]:
     """Full export records (column order, lists for multi-valued cells) for one chunk.
 
     Lists are as ``tracker.exports.columns`` describes them: technologies and sources each
@@ -201,7 +203,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
         vendor_rows = [vendor_names[pk] for pk in linked_vendors]
         linked_technologies = technologies.get(event_id, no_links)
         append(
-            [
+            ExportRecord(
                 event_id,
                 date,
                 precision,
@@ -226,7 +228,7 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
                 evidence_cell((technology_names[pk], *tag) for pk, *tag in linked_technologies)
                 if linked_technologies
                 else None,
-            ]
+            )
         )
     if pitch_rows:
         pitch_vendors: dict[int, set[int]] = defaultdict(set)
@@ -248,8 +250,10 @@ def _chunk_records(rows: list[tuple], names: EntityNames, url: str) -> list[list
                 for event_id, (date, precision, linked) in pitch_rows.items()
             ]
         )
-        for record in records:
-            record[OUTCOME] = messages.get(record[0])
+        records = [
+            record._replace(outcome=messages[record.id]) if record.id in messages else record
+            for record in records
+        ]
     return records
 
 
@@ -260,14 +264,20 @@ def _as_text(rows: Iterable[tuple]) -> list[tuple]:
     Django's own converter gives); PostgreSQL hands back a date and a Decimal.
     """
     converted = []
-    for row in rows:
-        date, amount = row[1], row[6]
+    for event_id, date, precision, kind, title, summary, amount, currency, review in rows:
         if date is not None and type(date) is not str:
             date = date.isoformat()
-        if amount is not None:
-            amount = str(amount) if type(amount) is Decimal else f"{amount:.2f}"
-        converted.append((row[0], date, *row[2:6], amount, *row[7:]))
+        converted.append(
+            (event_id, date, precision, kind, title, summary, amount_text(amount), currency, review)
+        )
     return converted
+
+
+def amount_text(amount: Decimal | float | None) -> str | None:
+    """An amount as export text: two decimals (SQLite gives a float, PostgreSQL a Decimal)."""
+    if amount is None:
+        return None
+    return str(amount) if type(amount) is Decimal else f"{amount:.2f}"
 
 
 def event_outcome_message(event_id: int) -> str | None:
@@ -278,13 +288,13 @@ def event_outcome_message(event_id: int) -> str | None:
 
     rows = _event_rows(Event.objects.filter(pk=event_id), 1)
     records = [record for chunk in rows for record in _chunk_records(chunk, names(), "{}")]
-    return records[0][OUTCOME] if records else None
+    return records[0].outcome if records else None
 
 
 def event_records(
     events: QuerySet[Event], *, chunk_size: int = CHUNK_SIZE, outcomes: bool = True
-) -> Iterator[list[list[Any]]]:
-    """Chunks of export records (values in ``COLUMNS`` order) for ``events``, in its order."""
+) -> Iterator[list[ExportRecord]]:
+    """Chunks of export records (lists for multi-valued cells) for ``events``, in its order."""
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
     )
@@ -304,32 +314,37 @@ def _event_rows(events: QuerySet[Event], chunk_size: int) -> Iterator[list[tuple
             yield _as_text(rows)
 
 
-def csv_cells(record: list[Any], numeric: frozenset[int] = frozenset({6})) -> list[Any]:
-    """A record as spreadsheet-safe CSV cells: lists joined with "; ", text neutralised.
+@cache
+def text_columns(columns: tuple[str, ...] = COLUMNS) -> tuple[bool, ...]:
+    """For each of ``columns``, whether it holds text (to neutralise) rather than a number."""
+    return tuple(name not in NUMERIC_COLUMNS for name in columns)
 
-    Values at the ``numeric`` indexes (the event amount) are real numbers and stay as they are.
+
+def csv_cells(record: Sequence[Any], text: tuple[bool, ...] = text_columns()) -> list[Any]:
+    """A record as spreadsheet-safe CSV cells: lists joined with "; ", and text that a
+    spreadsheet would run as a formula prefixed with an apostrophe (the only place exports
+    neutralise; ``text`` from ``text_columns``). Numbers (the amount) stay as they are.
     """
-    cells = [
-        "" if value is None else SEPARATOR.join(value) if type(value) is list else value
-        for value in record
+    if list in map(type, record):
+        record = [SEPARATOR.join(value) if type(value) is list else value for value in record]
+    return [
+        "'" + value
+        if is_text and type(value) is str and value and value[0] in FORMULA_CHARS
+        else value
+        for value, is_text in zip(record, text, strict=True)
     ]
-    for index, cell in enumerate(cells):
-        if type(cell) is str and cell and cell[0] in FORMULA_CHARS and index not in numeric:
-            cells[index] = "'" + cell
-    return cells
 
 
 def format_chunk(
-    records: list[list[Any]],
-    fmt: str,
-    columns: Sequence[str] = COLUMNS,
-    numeric: frozenset[int] = frozenset({6}),
+    records: Sequence[Sequence[Any]], fmt: str, columns: tuple[str, ...] = COLUMNS
 ) -> str:
     """A chunk of records as CSV lines or JSON Lines (one object keyed by ``columns`` a line)."""
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerows(csv_cells(record, numeric) for record in records)
+        text = text_columns(columns)
+        csv.writer(buffer, lineterminator="\r\n").writerows(
+            csv_cells(record, text) for record in records
+        )
         return buffer.getvalue()
     return "".join(
         orjson.dumps(dict(zip(columns, record, strict=True))).decode() + "\n" for record in records
@@ -353,17 +368,14 @@ def _pitch_messages(
     )
 
 
-TEXT_CELLS = (2, 3, 4, 5, 7, 16)  # the link cells are neutralised in SQL
-
-
 def _csv_chunks(
     events: QuerySet[Event], *, chunk_size: int, outcomes: bool, progress: Callable | None
 ) -> Iterator[str]:
     """CSV text per chunk of ``events``: one streaming query, and few queries per chunk.
 
     The link cells come with the events, from ``ExportCells``; only events without stored
-    cells cost an aggregate query (``link_cells``). Each row then costs the formula check of
-    its text cells and ``csv.writer``.
+    cells cost an aggregate query (``link_cells``). Each row then costs ``csv_cells`` and
+    ``csv.writer``.
     """
     url = settings.SITE_URL + reverse("event-detail", args=[URL_PLACEHOLDER]).replace(
         str(URL_PLACEHOLDER), "{}"
@@ -372,43 +384,48 @@ def _csv_chunks(
     # The date as text in SQL: the driver's per-row date converter cost more than the query.
     fields = [name if name != "date" else "date_text" for name in EVENT_FIELDS]
     stored = ["export_cells__event_id", *(f"export_cells__{name}" for name in STORED_COLUMNS)]
-    query = (
-        events.annotate(date_text=Cast("date", CharField())).values_list(*fields, *stored).query
-    )
+    query = events.annotate(date_text=Cast("date", CharField())).values_list(*fields, *stored).query
     sql, params = query.get_compiler(events.db).as_sql()
     db = connections[events.db]
-    formula_chars = FORMULA_CHARS
+    text = text_columns()
     with streaming_cursor(db) as cursor, db.cursor() as links:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
-            missing = [row[0] for row in rows if row[9] is None]
+            # A row: EVENT_FIELDS, then the stored cells' event id (None: not stored) and cells.
+            missing = [row[0] for row in rows if row[STORED_ID] is None]
             computed = link_cells(links, missing) if missing else {}
             pitches = {}
             records = []
             append = records.append
             for row in rows:
-                event_id, date, precision, kind, title, summary, amount, currency, review = row[:9]
-                if amount is not None:
-                    amount = str(amount) if type(amount) is Decimal else f"{amount:.2f}"
-                cells = row[10:] if row[9] is not None else computed.get(event_id, NO_CELLS)
+                (event_id, date, precision, kind, title, summary, amount, currency, review,
+                 stored_id, *stored_cells) = row  # fmt: skip
+                cells = (
+                    LinkCells(*stored_cells)
+                    if stored_id is not None
+                    else computed.get(event_id, NO_CELLS)
+                )
                 if outcomes and kind in PITCH_KINDS:
-                    pitches[event_id] = (date, precision, cells[8], cells[9])
-                record = [
-                    event_id, date, precision, kind, title, summary, amount, currency, *cells[:8],
-                    review, url.format(event_id), None, cells[10],
-                ]  # fmt: skip
-                for index in TEXT_CELLS:
-                    cell = record[index]
-                    if cell and cell[0] in formula_chars:
-                        record[index] = "'" + cell
-                append(record)
+                    pitches[event_id] = (date, precision, cells.agency_pks, cells.pitch_vendor_pks)
+                append(
+                    ExportRecord(
+                        event_id, date, precision, kind, title, summary, amount_text(amount),
+                        currency, cells.agencies, cells.agency_ids, cells.vendors,
+                        cells.vendor_ids, cells.technologies, cells.sources, cells.source_urls,
+                        cells.external_ids, review, url.format(event_id), None,
+                        cells.technology_evidence,
+                    )
+                )  # fmt: skip
             if pitches:
                 found = _pitch_messages(pitches, messages)
-                for record in records:
-                    if record[0] in found:
-                        record[OUTCOME] = found[record[0]]
+                records = [
+                    record._replace(outcome=found[record.id]) if record.id in found else record
+                    for record in records
+                ]
             buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\r\n").writerows(records)
+            csv.writer(buffer, lineterminator="\r\n").writerows(
+                csv_cells(record, text) for record in records
+            )
             yield buffer.getvalue()
             if progress is not None:
                 progress(len(records))
