@@ -26,6 +26,7 @@ READ_STAGES = {
     "page": reads.page_stage,
     "search": reads.search_stage,
     "export": bulk.export_stage,
+    "export_filtered": bulk.export_filtered_stage,
     "alerts": bulk.alerts_stage,
     "entity": reads.entity_stage,
 }
