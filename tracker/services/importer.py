@@ -218,7 +218,12 @@ class Importer:
     def _apply(
         self, record: Record, event: Event, known: SourceRecord | None, digest: str, variant: str
     ) -> SourceRecord:
-        """Update an existing event from a changed record (or a second source's record)."""
+        """Update an existing event from a changed record (or a second source's record).
+
+        The event is read again under a row lock: another import's update of it is waited for
+        and seen, so which source's value wins does not depend on which import ran first.
+        """
+        event.refresh_from_db(from_queryset=Event.objects.select_for_update())
         links = self.linker.links(record, event)
         real = self.linker.vendors.commit()
         event_update(event, event_values(record), record.source)
