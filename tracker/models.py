@@ -39,8 +39,8 @@ def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None 
 def under_path(path: str) -> models.Q:
     """Nodes whose path starts with ``path``, in a form the path index can serve.
 
-    SQLite cannot use the index for ``startswith`` (its LIKE ignores case; 18 ms instead of
-    0.1 among 50,000 vendors), so there it is the range [path, end): paths are digits and
+    SQLite cannot use the index for ``startswith`` (its LIKE ignores case, so it scans every
+    row), so there it is the range [path, end): paths are digits and
     slashes ending in "/", and "0" sorts right after "/" ("/12/" → "/120"). PostgreSQL keeps
     ``LIKE``, which its pattern index serves for a constant prefix whatever the collation.
     """

@@ -1,7 +1,7 @@
 """PostgreSQL: source payloads are compressed with lz4 instead of pglz, where the server has it.
 
-FPDS payloads (about 3.5 KB of JSON) are compressed when stored; pglz cost about 20 µs a
-record of the server's time at import, lz4 a fraction of that, for a similar size. Existing
+FPDS payloads (a few KB of JSON) are compressed when stored; lz4 costs the server much less
+time at import than pglz, for a similar size. Existing
 rows keep their compression until rewritten. Nothing changes on SQLite.
 """
 
