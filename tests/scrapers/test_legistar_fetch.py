@@ -137,7 +137,8 @@ def test_a_council_answering_500_is_passed_over_and_all_failing_fails_the_run(
 
 
 def test_a_failed_detail_request_leaves_the_matter_with_what_its_row_says(server, client):
-    server.add("/v1/oakland/matters", Reply.json([{"MatterId": 7, "MatterTitle": "Gunshot Detection"}]))
+    matter = {"MatterId": 7, "MatterTitle": "Gunshot Detection"}
+    server.add("/v1/oakland/matters", Reply.json([matter]))
     server.add("/v1/oakland/matters/7/attachments", Reply.json([]))
     server.add("/v1/oakland/events", Reply.json([]))
     pages = list(legistar.fetch(client, query(OAKLAND), base_url=server.url("/v1/")))
