@@ -6,6 +6,7 @@ import datetime as dt
 from html import unescape
 
 import pytest
+from django.db import connection
 
 from tests.web import factories
 from tracker.models import Agency, Event, EventTechnology, TaggingRule, Vendor
@@ -120,7 +121,7 @@ def test_query_count_is_pinned(client, starter, django_assert_num_queries):
 
 def test_pitch_query_count_is_pinned(client, starter, django_assert_num_queries):
     pitch = Event.objects.get(match_key=PITCH)
-    # 7 for the page itself, 13 for event_outcome (tracker.services.outcomes): its followers
-    # query is planned like any event_search (paths, subtree ids, stored sizes, capped counts)
-    with django_assert_num_queries(20):
+    # 7 for the page itself, the rest for event_outcome: a batch of one for the export's
+    # OutcomeMessages (PostgreSQL also sets and resets the streaming cursor's plan fraction)
+    with django_assert_num_queries(18 if connection.vendor == "postgresql" else 16):
         assert client.get(pitch.get_absolute_url()).status_code == 200

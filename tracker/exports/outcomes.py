@@ -21,14 +21,20 @@ from django.db.models.expressions import RawSQL
 
 from tracker.models import Agency, Vendor
 from tracker.normalize import strip_legal_form
-from tracker.services.outcomes import data_as_of
+from tracker.services.outcomes import (
+    buying_unit,
+    data_as_of,
+    most_specific,
+    outcome_message,
+    period_start,
+    possible_units,
+)
 
 CONTRACT_KINDS = ("award", "modification")
 FAMILY_BATCH = 100
 FETCH_SIZE = 5000
 DAY_SHIFT = 40  # a packed action: day ordinal << 40 | event id (ids below 2**40)
 ID_MASK = (1 << DAY_SHIFT) - 1
-SEPARATOR = "; "
 NO_ACTIONS = array("q")
 # Once an export has read this many contract actions family by family, it indexes every
 # family's actions in one pass, on PostgreSQL: there, reading 850,000 actions a hundred
@@ -120,20 +126,15 @@ def streaming_cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
 
 
 def period_start_day(date: str | None, precision: str) -> int | None:
-    """``tracker.services.outcomes.period_start`` of an ISO date text, as a day ordinal."""
-    if not date:
-        return None
-    if precision == "year":
-        date = date[:4] + "-01-01"
-    elif precision == "month":
-        date = date[:7] + "-01"
-    return dt.date.fromisoformat(date).toordinal()
+    """``period_start`` of an ISO date text, as a day ordinal."""
+    start = period_start(dt.date.fromisoformat(date) if date else None, precision)
+    return start.toordinal() if start else None
 
 
 class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
-    Mirrors ``tracker.services.outcomes.event_outcome(event).message`` with bulk queries: one
+    Applies the rules of ``tracker.services.outcomes`` with bulk queries: one
     for unknown agencies (and their ancestors), one for unknown vendor families, one for every
     vendor's family (once per export, when the first pitch needs it) and one per 100 vendor
     families not seen yet, reading their contract actions with the actions' agencies (in a
@@ -178,31 +179,19 @@ class OutcomeMessages:
                 for part in _path_ids(self.agencies[pk][0])
             }
 
+    def _coded(self, pk: int) -> bool:
+        return pk in self.agencies and self.agencies[pk][1]
+
     def _unit(self, agency_id: int) -> int:
         unit = self.units.get(agency_id)
         if unit is None:
-            unit = agency_id
-            for pk in reversed(_path_ids(self.agencies[agency_id][0])):
-                if pk in self.agencies and self.agencies[pk][1]:
-                    unit = pk
-                    break
+            unit = buying_unit(_path_ids(self.agencies[agency_id][0]), self._coded)
             self.units[agency_id] = unit
         return unit
 
     def _possible_units(self, agency_id: int) -> tuple[int, ...]:
-        """The agencies in ``agency_id``'s path that can be a pitch's buying unit.
-
-        Those with a procurement code, and those with none at or above them (a pitch to an
-        agency without a coded ancestor keeps the agency itself as its unit).
-        """
-        found = []
-        coded_above = False
-        for pk in _path_ids(self.agencies[agency_id][0]):
-            coded = pk in self.agencies and self.agencies[pk][1]
-            coded_above = coded_above or coded
-            if coded or not coded_above:
-                found.append(pk)
-        return tuple(found)
+        """The agencies in ``agency_id``'s path that can be a pitch's buying unit."""
+        return possible_units(_path_ids(self.agencies[agency_id][0]), self._coded)
 
     def _load_families(self, family_ids: set[int]) -> None:
         if wanted := family_ids - self.families.keys():
@@ -297,6 +286,26 @@ class OutcomeMessages:
             self.actions[pair] = array("q", sorted(set(actions)))
         return read
 
+    def _plans(
+        self, pitches: Sequence[tuple[int, str | None, str, list[int], list[int]]]
+    ) -> dict[int, tuple[int | None, list[tuple[int, int]]]]:
+        """{event id: (first day, (unit, family) pairs)}, with their actions indexed."""
+        if self.as_of is None:
+            self.as_of = data_as_of().isoformat()
+        self._load_agencies({pk for row in pitches for pk in row[3]})
+        plans = {}
+        for event_id, date, precision, agency_ids, family_ids in pitches:
+            units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
+            if len(units) > 1:
+                units = most_specific({unit: self.agencies[unit][0] for unit in units})
+            families = list(dict.fromkeys(family_ids))
+            pairs = [(u, f) for u in units for f in families]
+            plans[event_id] = (period_start_day(date, precision), pairs)
+        wanted = {f for plan in plans.values() for _, f in plan[1]}
+        self._load_families(wanted)
+        self._index_families(wanted)
+        return plans
+
     def messages(
         self, pitches: Sequence[tuple[int, str | None, str, list[int], list[int]]]
     ) -> dict[int, str]:
@@ -306,51 +315,33 @@ class OutcomeMessages:
         """
         if not pitches:
             return {}
-        if self.as_of is None:
-            self.as_of = data_as_of().isoformat()
-        self._load_agencies({pk for row in pitches for pk in row[3]})
-        plans = {}
-        for event_id, date, precision, agency_ids, family_ids in pitches:
-            units = list(dict.fromkeys(self._unit(pk) for pk in agency_ids))
-            if len(units) > 1:
-                # As the outcome service does: a pitch to DHS and to ICE is one pitch to ICE.
-                paths = {unit: self.agencies[unit][0] for unit in units}
-                units = [
-                    unit
-                    for unit in units
-                    if not any(
-                        other != unit and path.startswith(paths[unit])
-                        for other, path in paths.items()
-                    )
-                ]
-            families = list(dict.fromkeys(family_ids))
-            pairs = [(u, f) for u in units for f in families]
-            plans[event_id] = (period_start_day(date, precision), pairs)
-        wanted = {f for plan in plans.values() for _, f in plan[1]}
-        self._load_families(wanted)
-        self._index_families(wanted)
+        plans = self._plans(pitches)
         return {event_id: self._message(*plan) for event_id, plan in plans.items()}
+
+    def followed(
+        self, pitches: Sequence[tuple[int, str | None, str, list[int], list[int]]]
+    ) -> dict[int, tuple[list[tuple[int, int]], list[int]]]:
+        """{event id: ((unit, family) pairs, ids of the contract actions that followed)}."""
+        plans = self._plans(pitches)
+        return {
+            event_id: (pairs, sorted({v & ID_MASK for v in self._after(after, pairs)}))
+            for event_id, (after, pairs) in plans.items()
+        }
+
+    def _after(self, after: int | None, pairs: list[tuple[int, int]]) -> Iterator[int]:
+        """The packed actions of ``pairs`` on or after day ``after`` (all when undated)."""
+        first = (after or 0) << DAY_SHIFT
+        for unit, family in pairs:
+            packed = self.actions.get(unit << 32 | family, NO_ACTIONS)
+            yield from packed[bisect_left(packed, first) :]
 
     def _message(self, after: int | None, pairs: list[tuple[int, int]]) -> str:
         """The message for one pitch; pitch-like events are never contract actions themselves."""
-        if not pairs:
-            return "No agency and vendor are linked to this event yet."
-        actions = self.actions
-        first = (after or 0) << DAY_SHIFT
         if len(pairs) == 1:
             unit, family = pairs[0]
-            packed = actions.get(unit << 32 | family, NO_ACTIONS)
-            count = len(packed) - bisect_left(packed, first)
+            packed = self.actions.get(unit << 32 | family, NO_ACTIONS)
+            count = len(packed) - bisect_left(packed, (after or 0) << DAY_SHIFT)
         else:
-            followed: set[int] = set()
-            for unit, family in pairs:
-                packed = actions.get(unit << 32 | family, NO_ACTIONS)
-                followed.update(value & ID_MASK for value in packed[bisect_left(packed, first) :])
-            count = len(followed)
-        if count:
-            plural = "s" if count != 1 else ""
-            return f"{count} contract action{plural} followed (as of {self.as_of})."
-        names = SEPARATOR.join(
-            f"{self.agencies[unit][2]} and {self.families[family]}" for unit, family in pairs
-        )
-        return f"No contract found between {names} as of {self.as_of}"
+            count = len({value & ID_MASK for value in self._after(after, pairs)})
+        names = [(self.agencies[u][2], self.families[f]) for u, f in pairs]
+        return outcome_message(count=count, pair_names=names, as_of=self.as_of)

@@ -1,85 +1,112 @@
-"""Pitch → what followed: the contracts and solicitations that came after a pitch-like event.
+"""Pitch → what followed: the one definition of a pitch-like event's outcome.
 
 For a pitch, meeting, solicitation or lobbying event, "the same agency" is the buying unit
 the pitched agency belongs to (the nearest agency, itself or above, that carries a
 procurement code: a pitch to HSI is followed by ICE's awards), with everything under it;
 "the same vendor" is the vendor's whole corporate family (its top parent and all
-subsidiaries). Computed on read, so it is always current as imports arrive.
+subsidiaries). The contract actions (awards, modifications) of such a pair dated on or after
+the first day of the pitch's period follow it; an undated pitch is followed by all of them.
+Computed on read, so it is always current as imports arrive.
+
+The rules are the small pure functions below. ``tracker.exports.outcomes.OutcomeMessages``
+applies them to a batch of events with bulk queries; ``event_outcome`` reads one event
+through that same batch, so the event page, the home page, CSV and the API agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from tracker.models import Agency, Event, ScrapeRun, Vendor
-from tracker.selectors import EventFilters, event_search
 
 PITCH_KINDS = ("pitch", "meeting", "solicitation", "lobbying")
-FOLLOW_KINDS = ("solicitation", "award", "modification")
+CONTRACT_KINDS = ("award", "modification")
 CONTRACT_SOURCES = ("usaspending", "fpds", "sam_awards", "sam")
 
 
 @dataclass
 class PairOutcome:
-    """What followed between one buying unit and one vendor family."""
+    """One buying unit and one vendor family a pitch was checked between."""
 
     agency: Agency
     vendor: Vendor
-    followed: list[Event] = field(default_factory=list)
-
-    @property
-    def total(self) -> float:
-        return sum(float(e.amount) for e in self.followed if e.amount is not None)
 
 
 @dataclass
 class Outcome:
+    """What followed one pitch-like event: the contract actions, oldest first."""
+
     event: Event
     pairs: list[PairOutcome]
+    followed: list[Event]
     as_of: dt.date
-
-    @property
-    def followed(self) -> list[Event]:
-        seen: dict[int, Event] = {}
-        for pair in self.pairs:
-            for event in pair.followed:
-                seen.setdefault(event.pk, event)
-        return sorted(seen.values(), key=lambda e: (e.date or dt.date.max, e.pk))
+    message: str
 
     @property
     def has_contract(self) -> bool:
-        return any(e.kind in ("award", "modification") for e in self.followed)
-
-    @property
-    def message(self) -> str:
-        """One line: what followed, or "No contract found between X and Y as of DATE"."""
-        if not self.pairs:
-            return "No agency and vendor are linked to this event yet."
-        if self.has_contract:
-            count = sum(1 for e in self.followed if e.kind in ("award", "modification"))
-            return (
-                f"{count} contract action{'s' if count != 1 else ''} followed (as of {self.as_of})."
-            )
-        names = "; ".join(f"{p.agency.short_name} and {p.vendor.short_name}" for p in self.pairs)
-        return f"No contract found between {names} as of {self.as_of}"
+        return bool(self.followed)
 
 
-def buying_unit(agency: Agency) -> Agency:
-    """The nearest agency at or above ``agency`` that buys in its own name (has a code)."""
-    for node in [agency, *reversed(agency.ancestors())]:
-        if node.subtier_code or node.toptier_code or node.fpds_id:
-            return node
-    return agency
+def period_start(date: dt.date | None, precision: str) -> dt.date | None:
+    """The first day of ``date`` at its precision (June 2018 → 2018-06-01)."""
+    if date is None:
+        return None
+    if precision == "year":
+        return date.replace(month=1, day=1)
+    if precision == "month":
+        return date.replace(day=1)
+    return date
 
 
-def vendor_family(vendor: Vendor) -> Vendor:
-    """The top parent of the vendor's corporate family."""
-    ancestors = vendor.ancestors()
-    return ancestors[0] if ancestors else vendor
+def buying_unit(path_ids: Sequence[int], coded: Callable[[int], bool]) -> int:
+    """The nearest agency at or above the last of ``path_ids`` that has a procurement code;
+    the agency itself when none has."""
+    for pk in reversed(path_ids):
+        if coded(pk):
+            return pk
+    return path_ids[-1]
+
+
+def possible_units(path_ids: Sequence[int], coded: Callable[[int], bool]) -> tuple[int, ...]:
+    """The agencies in a contract action agency's path that can be a pitch's buying unit.
+
+    Those with a procurement code, and those with none at or above them (``buying_unit`` of
+    an agency without a coded ancestor is the agency itself).
+    """
+    found = []
+    coded_above = False
+    for pk in path_ids:
+        coded_above = coded_above or coded(pk)
+        if coded(pk) or not coded_above:
+            found.append(pk)
+    return tuple(found)
+
+
+def most_specific(units: dict[int, str]) -> list[int]:
+    """The units ({id: path}) with no other unit below them: a pitch to DHS and to ICE is
+    one pitch to ICE."""
+    return [
+        unit
+        for unit, path in units.items()
+        if not any(other != unit and below.startswith(path) for other, below in units.items())
+    ]
+
+
+def outcome_message(
+    *, count: int, pair_names: Iterable[tuple[str, str]], as_of: dt.date | str
+) -> str:
+    """One line: what followed, or "No contract found between X and Y as of DATE"."""
+    names = "; ".join(f"{agency} and {vendor}" for agency, vendor in pair_names)
+    if not names:
+        return "No agency and vendor are linked to this event yet."
+    if count:
+        return f"{count} contract action{'s' if count != 1 else ''} followed (as of {as_of})."
+    return f"No contract found between {names} as of {as_of}"
 
 
 def data_as_of() -> dt.date:
@@ -93,55 +120,38 @@ def data_as_of() -> dt.date:
     return (finished or timezone.now()).date()
 
 
-def followers(*, agency: Agency, vendor: Vendor, after: dt.date | None) -> QuerySet[Event]:
-    """Solicitations, awards and modifications between the agency's unit and the vendor family.
-
-    Through ``event_search``, which starts from the smaller side (a vendor family's few links
-    rather than the 230,000 of ICE and its offices at a million events).
-    """
-    filters = EventFilters(
-        agency=agency.slug, vendor=vendor.slug, kind=FOLLOW_KINDS, since=after, all=True
-    )
-    return event_search(filters).order_by("date", "pk")
-
-
-def period_start(event: Event) -> dt.date | None:
-    """The first day of the event's date at its precision (June 2018 → 2018-06-01)."""
-    if event.date is None:
-        return None
-    if event.date_precision == "year":
-        return event.date.replace(month=1, day=1)
-    if event.date_precision == "month":
-        return event.date.replace(day=1)
-    return event.date
-
-
 def event_outcome(event: Event) -> Outcome | None:
-    """What followed a pitch-like event; None for other kinds."""
+    """What followed a pitch-like event (None for other kinds): a batch of one for
+    ``OutcomeMessages``, so the page says what the export's outcome column says."""
     if event.kind not in PITCH_KINDS:
         return None
-    units = {unit.pk: unit for unit in map(buying_unit, event.agencies.all())}
-    # A pitch to DHS and to ICE is one pitch to ICE: keep the most specific units.
-    units = {
-        pk: unit
-        for pk, unit in units.items()
-        if not any(other.path.startswith(unit.path) and other.pk != pk for other in units.values())
-    }
-    families = {
-        family.pk: family
-        for family in map(
-            vendor_family,
-            Vendor.objects.filter(
-                event_links__event=event, event_links__role__in=["vendor", "client", "awardee"]
-            ),
-        )
-    }
-    after = period_start(event)
-    pairs = []
-    for unit in units.values():
-        for family in families.values():
-            followed = [
-                e for e in followers(agency=unit, vendor=family, after=after) if e.pk != event.pk
-            ]
-            pairs.append(PairOutcome(agency=unit, vendor=family, followed=followed))
-    return Outcome(event=event, pairs=pairs, as_of=data_as_of())
+    # Imported here: the exports import the rules above.
+    from tracker.exports.cells import PITCH_VENDOR_ROLES
+    from tracker.exports.outcomes import OutcomeMessages
+
+    agencies = Agency.objects.filter(event_links__event=event).values_list("name", "id")
+    vendors = Vendor.objects.filter(
+        event_links__event=event, event_links__role__in=PITCH_VENDOR_ROLES
+    ).values_list("name", "id")
+    batch = OutcomeMessages()
+    date = event.date.isoformat() if event.date else None
+    pitch = (
+        event.pk,
+        date,
+        event.date_precision,
+        [pk for _, pk in sorted(set(agencies))],
+        batch.families_of([pk for _, pk in sorted(set(vendors))]),
+    )
+    pairs, followed_ids = batch.followed([pitch])[event.pk]
+    units = Agency.objects.in_bulk({unit for unit, _ in pairs})
+    families = Vendor.objects.in_bulk({family for _, family in pairs})
+    followed = Event.objects.filter(pk__in=followed_ids).order_by(
+        F("date").asc(nulls_last=True), "pk"
+    )
+    return Outcome(
+        event=event,
+        pairs=[PairOutcome(units[unit], families[family]) for unit, family in pairs],
+        followed=list(followed),
+        as_of=dt.date.fromisoformat(batch.as_of),
+        message=batch.messages([pitch])[event.pk],
+    )
