@@ -23,6 +23,7 @@ EVENT_KINDS = (
     "award", "modification", "solicitation", "pitch", "meeting", "lobbying", "foia", "report",
     "other",
 )
+CONTRACT_KINDS = ("award", "modification")  # contract actions: what can follow a pitch
 DATE_PRECISIONS = ("day", "month", "year")
 
 

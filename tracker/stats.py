@@ -19,6 +19,7 @@ from django.db.models import Model
 
 from tracker.caching import forget_cached_counts
 from tracker.models import (
+    CONTRACT_KINDS,
     Agency,
     EntityCounterparty,
     EntityStat,
@@ -31,7 +32,6 @@ from tracker.models import (
     Vendor,
 )
 
-CONTRACT_KINDS = ("award", "modification")
 TOP_COUNTERPARTIES = 10
 CHUNK = 20_000
 TYPES: dict[str, tuple[type[Model], type[Model]]] = {

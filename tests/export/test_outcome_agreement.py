@@ -8,10 +8,11 @@ import io
 from html import unescape
 
 import pytest
+from django.db import connection
 
 from tests.export import factories as make
-from tracker.exports import export_rows
-from tracker.models import Event
+from tracker.exports import export_rows, outcomes
+from tracker.models import Agency, Event, Vendor
 from tracker.selectors import EventFilters
 from tracker.services.outcomes import PITCH_KINDS, event_outcome
 
@@ -92,3 +93,24 @@ def test_page_lists_the_contract_actions_it_counts(varied):
         count = len(outcome.followed)
         assert outcome.message.startswith(f"{count} contract") == bool(count)
         assert all(e.kind in ("award", "modification") for e in outcome.followed)
+
+
+def test_reading_every_action_at_once_gives_the_same_outcomes(varied, monkeypatch):
+    """A large export switches to one pass over every contract action: same answers."""
+    pair_by_pair = csv_outcomes()
+    monkeypatch.setattr(outcomes, "INDEX_ALL_AFTER", {connection.vendor: 0})
+    assert csv_outcomes() == pair_by_pair
+
+
+def test_a_pitch_reads_only_its_own_pairs_contract_actions(varied):
+    """What one pitch costs follows its (unit, family) pairs, not the database's size."""
+    ice, other = Agency.objects.get(acronym="ICE"), make.agency("Other Bureau", subtier_code="9")
+    clearview = Vendor.objects.get(name="Clearview AI")
+    for day in range(1, 29):
+        make.event(kind="award", date=dt.date(2019, 1, day), agencies=[other], vendors=[clearview])
+    pitch = make.event(kind="pitch", date=dt.date(2018, 1, 1), agencies=[ice], vendors=[clearview])
+    batch = outcomes.OutcomeMessages()
+    family = batch.families_of([clearview.pk])
+    message = batch.messages([(pitch.pk, "2018-01-01", "day", [ice.pk], family)])[pitch.pk]
+    assert message.startswith("No contract found between ICE and Clearview AI")
+    assert batch.actions_read == 0

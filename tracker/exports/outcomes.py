@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from tracker.models import Agency, Vendor
+from tracker.models import Agency, Vendor, under_path
 from tracker.normalize import strip_legal_form
 from tracker.services.outcomes import (
     buying_unit,
@@ -30,16 +30,14 @@ from tracker.services.outcomes import (
     possible_units,
 )
 
-CONTRACT_KINDS = ("award", "modification")
-FAMILY_BATCH = 100
+PAIR_BATCH = 500
 FETCH_SIZE = 5000
 DAY_SHIFT = 40  # a packed action: day ordinal << 40 | event id (ids below 2**40)
 ID_MASK = (1 << DAY_SHIFT) - 1
 NO_ACTIONS = array("q")
-# Once an export has read this many contract actions family by family, it indexes every
-# family's actions in one pass, on PostgreSQL: there, reading 850,000 actions a hundred
-# families at a time (by their members' ids) took 9 s and one pass 3 s; SQLite takes 3.5 s
-# by family and 4.6 s in one pass.
+# Once an export has read this many contract actions pair by pair, it reads every contract
+# action in one pass instead, on PostgreSQL, where that pass is cheaper than many small reads
+# for a large export (the export benchmark); on SQLite the small reads stay cheaper.
 INDEX_ALL_AFTER = {"postgresql": 50_000}
 # A contract action packed in SQL as in ``OutcomeMessages.actions``: the day ordinal of its
 # date (date.toordinal(): 1 for 0001-01-01; 0 when undated) << 40 | its id.
@@ -134,26 +132,30 @@ def period_start_day(date: str | None, precision: str) -> int | None:
 class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
-    Applies the rules of ``tracker.services.outcomes`` with bulk queries: one
-    for unknown agencies (and their ancestors), one for unknown vendor families, one for every
-    vendor's family (once per export, when the first pitch needs it) and one per 100 vendor
-    families not seen yet, reading their contract actions with the actions' agencies (in a
-    large export, one for every family's actions instead). Those actions are indexed by
-    (buying unit, vendor family) as dates sorted ascending with the event ids alongside, so a
-    pitch's count is a bisect. Memory grows with the contract actions indexed (at most all of
-    them, packed in 8 bytes per action and unit), not with the rows exported.
+    Applies the rules of ``tracker.services.outcomes`` with bulk queries: one for unknown
+    agencies (and their ancestors), one for unknown vendors' families, and, per buying unit,
+    one per 100 vendor families not seen yet with it, reading that pair's contract actions
+    (those of an agency under the unit and a vendor in the family). So an export reads what
+    its own pitches need, not the whole database. On PostgreSQL a large export, once it has
+    read ``INDEX_ALL_AFTER`` actions, reads every contract action in one pass instead. The
+    actions are indexed by (buying unit, vendor family) as dates sorted ascending with the
+    event ids alongside, so a pitch's count is a bisect. Memory grows with the contract
+    actions indexed (at most all of them, packed in 8 bytes per action and unit), not with
+    the rows exported.
     """
 
     def __init__(self) -> None:
         self.as_of: str | None = None
         self.agencies: dict[int, tuple[str, bool, str]] = {}  # id -> (path, has code, short name)
         self.units: dict[int, int] = {}  # agency id -> its buying unit
+        self.possible: dict[int, tuple[int, ...]] = {}  # agency id -> units it can count for
+        self.subtrees: dict[int, list[int]] = {}  # buying unit -> the agency ids under it
         self.families: dict[int, str] = {}  # top vendor id -> short name
-        self.family_of: dict[int, int] | None = None  # vendor id -> top vendor id
+        self.family_of: dict[int, int] = {}  # vendor id -> top vendor id
         self.members: dict[int, list[int]] = {}  # top vendor id -> vendor ids in the family
-        self.indexed: set[int] = set()  # families whose contract actions are indexed
-        self.everything = False  # every family's actions are indexed
-        self.actions_read = 0  # by family
+        self.complete: set[int] = set()  # families whose members are all read
+        self.everything = False  # every pair's actions are indexed
+        self.actions_read = 0  # pair by pair
         # unit << 32 | family -> its distinct actions packed (day << 40 | id), ascending;
         # an undated action has day 0. Packed, a million actions take a few tens of MB.
         self.actions: dict[int, array] = {}
@@ -191,100 +193,116 @@ class OutcomeMessages:
 
     def _possible_units(self, agency_id: int) -> tuple[int, ...]:
         """The agencies in ``agency_id``'s path that can be a pitch's buying unit."""
-        return possible_units(_path_ids(self.agencies[agency_id][0]), self._coded)
+        units = self.possible.get(agency_id)
+        if units is None:
+            units = possible_units(_path_ids(self.agencies[agency_id][0]), self._coded)
+            self.possible[agency_id] = units
+        return units
 
     def _load_families(self, family_ids: set[int]) -> None:
         if wanted := family_ids - self.families.keys():
             for pk, name in Vendor.objects.filter(pk__in=id_list(wanted)).values_list("id", "name"):
                 self.families[pk] = strip_legal_form(name)
 
-    def _family_members(self) -> dict[int, list[int]]:
-        """{top vendor id: member ids}, read once per export from every vendor's path.
-
-        One pass over (id, path) is far cheaper than a prefix filter per family, which
-        SQLite cannot answer from the path index (its LIKE folds case).
-        """
-        if self.family_of is None:
-            self.family_of = {}
-            self._read_vendors(Vendor.objects.all())
-        return self.members
-
     def _read_vendors(self, vendors: QuerySet[Vendor]) -> None:
-        """Note the family of each of ``vendors``, and the short name of each family's top."""
-        assert self.family_of is not None
-        rows = vendors.values_list("id", "path", "name").iterator(chunk_size=5000)
-        for pk, path, name in rows:
-            if path:
+        """Note the family of each of ``vendors``."""
+        for pk, path in vendors.values_list("id", "path").iterator(chunk_size=5000):
+            if path and pk not in self.family_of:
                 family = top_id(path)
                 self.family_of[pk] = family
                 self.members.setdefault(family, []).append(pk)
-                if family == pk:
-                    self.families[pk] = strip_legal_form(name)
 
     def families_of(self, vendor_ids: list[int]) -> list[int]:
         """The vendor family (top vendor id) of each of ``vendor_ids``, in their order."""
-        self._family_members()
-        assert self.family_of is not None
         if missing := [pk for pk in vendor_ids if pk not in self.family_of]:
-            # Vendors added since this export read them all.
             self._read_vendors(Vendor.objects.filter(pk__in=id_list(missing)))
         return [self.family_of[pk] for pk in vendor_ids if pk in self.family_of]
 
-    def _index_families(self, families: set[int]) -> None:
-        """Index the contract actions of ``families`` not indexed yet by (unit, family).
+    def _family_members(self, families: list[int]) -> list[int]:
+        """The ids of every vendor in ``families``, read once per family."""
+        if unread := [family for family in families if family not in self.complete]:
+            paths = Q()
+            for family in unread:
+                paths |= under_path(f"/{family}/")
+            self._read_vendors(Vendor.objects.filter(paths))
+            self.complete.update(unread)
+        return [pk for family in families for pk in self.members.get(family, ())]
 
-        Once an export has read ``INDEX_ALL_AFTER`` actions this way, the actions of every
-        family are indexed in one pass instead, where that is faster.
+    def _read_subtrees(self, units: set[int]) -> list[int]:
+        """The ids of the agencies at or under ``units`` (the ones their actions can name),
+        each read once with what ``_possible_units`` needs to know of it."""
+        if unread := units - self.subtrees.keys():
+            paths = Q()
+            for unit in unread:
+                paths |= under_path(self.agencies[unit][0])
+            fields = ("id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name")
+            rows = list(Agency.objects.filter(paths).values_list(*fields))
+            for pk, path, top, sub, fpds, acronym, name in rows:
+                self.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
+            for unit in unread:
+                top = self.agencies[unit][0]
+                self.subtrees[unit] = [row[0] for row in rows if row[1].startswith(top)]
+        return sorted({pk for unit in units for pk in self.subtrees[unit]})
+
+    def _index_pairs(self, pairs: set[tuple[int, int]]) -> None:
+        """Index the contract actions of the (unit, family) ``pairs`` not indexed yet.
+
+        A pair's actions are those of an agency under the unit whose possible units include
+        it and a vendor in the family: one query per ``PAIR_BATCH`` pairs reads the actions of
+        their units' subtrees and their families' vendors. Once an export has read
+        ``INDEX_ALL_AFTER`` actions this way, every pair is indexed in one pass instead.
         """
         if self.everything:
             return
         index_all_after = INDEX_ALL_AFTER.get(connection.vendor)
-        new = sorted(families - self.indexed)
-        members = self._family_members() if new else {}
-        for batch in batched(new, FAMILY_BATCH):
+        new = sorted(pair for pair in pairs if pair[0] << 32 | pair[1] not in self.actions)
+        vendor = connection.vendor
+        chosen = (
+            f"ev.vendor_id IN ({ids_subquery(vendor)})"
+            f" AND ea.agency_id IN ({ids_subquery(vendor)}) AND"
+        )
+        for batch in batched(new, PAIR_BATCH):
             if index_all_after is not None and self.actions_read >= index_all_after:
-                self._index(self._contracts_sql(""), [], skip=set(self.indexed))
-                self.everything = True
+                self._index_everything()
                 return
-            self.indexed.update(batch)
-            if vendor_ids := [pk for family in batch for pk in members.get(family, ())]:
-                chosen = f"ev.vendor_id IN ({ids_subquery(connection.vendor)}) AND"
-                self.actions_read += self._index(
-                    self._contracts_sql(chosen), [ids_param(vendor_ids, connection.vendor)]
-                )
+            families = sorted({family for _, family in batch})
+            agencies = self._read_subtrees({unit for unit, _ in batch})
+            params = [ids_param(self._family_members(families), vendor),
+                      ids_param(agencies, vendor)]  # fmt: skip
+            found: dict[int, set[int]] = {unit << 32 | family: set() for unit, family in batch}
+            with streaming_cursor(connection) as cursor:
+                cursor.execute(self._contracts_sql(chosen), params)
+                while rows := cursor.fetchmany(FETCH_SIZE):
+                    self.actions_read += len(rows)
+                    for vendor_id, agency_id, action in rows:
+                        family = self.family_of[vendor_id]
+                        for unit in self._possible_units(agency_id):
+                            if (pair := unit << 32 | family) in found:
+                                found[pair].add(action)
+            for pair, actions in found.items():
+                self.actions[pair] = array("q", sorted(actions))
 
     @staticmethod
     def _contracts_sql(condition: str) -> str:
         return CONTRACTS_SQL.format(packed=PACKED_ACTION[connection.vendor], filter=condition)
 
-    def _index(self, sql: str, params: list[Any], skip: set[int] = frozenset()) -> int:
-        """Index the actions ``sql`` reads (vendor, agency, packed action) by (unit, family),
-        leaving out the families in ``skip`` (indexed already); the number of rows read."""
-        self._family_members()
-        family_of = self.family_of or {}
-        units: dict[int, tuple[int, ...]] = {}
-        found: dict[int, array] = {}
-        read = 0
+    def _index_everything(self) -> None:
+        """Index every contract action by (unit, family), for each unit it can follow a pitch
+        to (``possible_units``), reading every vendor's family first."""
+        self._read_vendors(Vendor.objects.all())
+        found: dict[int, set[int]] = {}
         with streaming_cursor(connection) as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self._contracts_sql(""), [])
             while rows := cursor.fetchmany(FETCH_SIZE):
-                read += len(rows)
-                if unknown := {row[1] for row in rows} - units.keys():
-                    self._load_agencies(unknown)
-                    units.update((pk, self._possible_units(pk)) for pk in unknown)
+                self._load_agencies({row[1] for row in rows})
                 for vendor_id, agency_id, action in rows:
-                    family = family_of.get(vendor_id)
-                    if family is None or family in skip:
+                    family = self.family_of.get(vendor_id)
+                    if family is None:
                         continue
-                    for unit in units[agency_id]:
-                        pair = unit << 32 | family
-                        packed = found.get(pair)
-                        if packed is None:
-                            packed = found[pair] = array("q")
-                        packed.append(action)
-        for pair, actions in found.items():
-            self.actions[pair] = array("q", sorted(set(actions)))
-        return read
+                    for unit in self._possible_units(agency_id):
+                        found.setdefault(unit << 32 | family, set()).add(action)
+        self.actions = {pair: array("q", sorted(actions)) for pair, actions in found.items()}
+        self.everything = True
 
     def _plans(
         self, pitches: Sequence[tuple[int, str | None, str, list[int], list[int]]]
@@ -301,9 +319,9 @@ class OutcomeMessages:
             families = list(dict.fromkeys(family_ids))
             pairs = [(u, f) for u in units for f in families]
             plans[event_id] = (period_start_day(date, precision), pairs)
-        wanted = {f for plan in plans.values() for _, f in plan[1]}
-        self._load_families(wanted)
-        self._index_families(wanted)
+        wanted = {pair for plan in plans.values() for pair in plan[1]}
+        self._load_families({family for _, family in wanted})
+        self._index_pairs(wanted)
         return plans
 
     def messages(

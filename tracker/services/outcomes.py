@@ -25,7 +25,6 @@ from django.utils import timezone
 from tracker.models import Agency, Event, ScrapeRun, Vendor
 
 PITCH_KINDS = ("pitch", "meeting", "solicitation", "lobbying")
-CONTRACT_KINDS = ("award", "modification")
 CONTRACT_SOURCES = ("usaspending", "fpds", "sam_awards", "sam")
 
 

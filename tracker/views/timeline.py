@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 
 from tracker.caching import CACHE_TTL, choices_key
 from tracker.models import (
+    CONTRACT_KINDS,
     Agency,
     EntityCounterparty,
     EntityStat,
@@ -39,7 +40,6 @@ from tracker.views.listing import listed
 
 PER_PAGE = 50
 CHOICES_LIMIT = 400
-CONTRACT_KINDS = ("award", "modification")
 ENTITY_FILTERS: dict[str, type[Model]] = {
     "agency": Agency,
     "vendor": Vendor,
