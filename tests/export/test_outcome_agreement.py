@@ -110,7 +110,7 @@ def test_a_pitch_reads_only_its_own_pairs_contract_actions(varied):
         make.event(kind="award", date=dt.date(2019, 1, day), agencies=[other], vendors=[clearview])
     pitch = make.event(kind="pitch", date=dt.date(2018, 1, 1), agencies=[ice], vendors=[clearview])
     batch = outcomes.OutcomeMessages()
-    family = batch.families_of([clearview.pk])
+    [family] = batch.families_of([[clearview.pk]])
     message = batch.messages([(pitch.pk, "2018-01-01", "day", [ice.pk], family)])[pitch.pk]
     assert message.startswith("No contract found between ICE and Clearview AI")
     assert batch.actions_read == 0

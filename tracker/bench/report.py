@@ -20,6 +20,8 @@ TARGETS: dict[str, tuple[str, bool, float, float]] = {
     "page-count": ("ms", False, 100, 0.25),
     "search-p95": ("ms", False, 150, 0.25),
     "export": ("rows/s", True, 50_000, 0.5),
+    # The same export computing every chunk's link cells: the stored cells stay while this misses.
+    "export-unstored": ("rows/s", True, 50_000, 0),
     "export-filtered": ("s", False, 0.5, 0),  # ICE and ALPR: costs its rows, not the database
     "alerts": ("s", False, 10, 0.5),
     "entity-p95": ("ms", False, 150, 0.25),

@@ -212,11 +212,12 @@ class OutcomeMessages:
                 self.family_of[pk] = family
                 self.members.setdefault(family, []).append(pk)
 
-    def families_of(self, vendor_ids: list[int]) -> list[int]:
-        """The vendor family (top vendor id) of each of ``vendor_ids``, in their order."""
-        if missing := [pk for pk in vendor_ids if pk not in self.family_of]:
+    def families_of(self, vendor_lists: list[list[int]]) -> list[list[int]]:
+        """The vendor family (top vendor id) of each vendor of each list, in their order;
+        the vendors not seen yet are read in one query."""
+        if missing := {pk for ids in vendor_lists for pk in ids} - self.family_of.keys():
             self._read_vendors(Vendor.objects.filter(pk__in=id_list(missing)))
-        return [self.family_of[pk] for pk in vendor_ids if pk in self.family_of]
+        return [[self.family_of[pk] for pk in ids if pk in self.family_of] for ids in vendor_lists]
 
     def _family_members(self, families: list[int]) -> list[int]:
         """The ids of every vendor in ``families``, read once per family."""

@@ -360,10 +360,13 @@ def _pitch_messages(
 ) -> dict[int, str]:
     """Outcome messages of a chunk's pitch-like rows, from (date, precision, agency ids,
     pitching vendor ids) with the ids as their cells hold them."""
+    families = outcomes.families_of([_ids(vendors) for *_, vendors in pitches.values()])
     return outcomes.messages(
         [
-            (event_id, date, precision, _ids(agencies), outcomes.families_of(_ids(vendors)))
-            for event_id, (date, precision, agencies, vendors) in pitches.items()
+            (event_id, date, precision, _ids(agencies), pitch_families)
+            for (event_id, (date, precision, agencies, _)), pitch_families in zip(
+                pitches.items(), families, strict=True
+            )
         ]
     )
 

@@ -139,7 +139,7 @@ def event_outcome(event: Event) -> Outcome | None:
         date,
         event.date_precision,
         [pk for _, pk in sorted(set(agencies))],
-        batch.families_of([pk for _, pk in sorted(set(vendors))]),
+        batch.families_of([[pk for _, pk in sorted(set(vendors))]])[0],
     )
     pairs, followed_ids = batch.followed([pitch])[event.pk]
     units = Agency.objects.in_bulk({unit for unit, _ in pairs})
