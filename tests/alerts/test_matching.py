@@ -1,8 +1,10 @@
-"""The in-memory matcher agrees with event_search on generated data, and is fast enough."""
+"""The in-memory matcher agrees with event_search on generated data: random filters, and
+every combination of the filters."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from decimal import Decimal
 
@@ -138,3 +140,61 @@ def test_path_prefixes():
     assert path_prefixes("/1/7/12/") == ["/1/", "/1/7/", "/1/7/12/"]
     assert path_prefixes("") == []
 
+
+
+@pytest.mark.django_db
+def test_every_filter_combination_agrees_with_event_search():
+    """Each subset of the filters, with values drawn at random, through both: the matcher is
+    a compiled copy of event_search's conditions, so this is what keeps the two one."""
+    rng = random.Random(7)
+    # Few distinct dates and amounts, shared by events and filters, so bounds are hit exactly.
+    days = [dt.date(2020 + year, month, 1) for year in range(3) for month in (1, 7)]
+    amounts = [Decimal(n) for n in (0, 1000, 2500, 5000, 9000)]
+    agencies = tree(Agency, rng, "Agency", (2, 2, 2), level=["federal", "state", "local"])
+    vendors = tree(Vendor, rng, "Vendor", (2, 2))
+    technologies = tree(Technology, rng, "Tech", (2, 2))
+    for _ in range(60):
+        event = Event.objects.create(
+            kind=rng.choice(["award", "pitch", "foia", "report", "other"]),
+            date=rng.choice([*days, None]),
+            amount=rng.choice([*amounts, None]),
+            title=text(rng, 4),
+            summary=text(rng, 8),
+        )
+        for agency in rng.sample(agencies, rng.randint(0, 2)):
+            EventAgency.objects.create(event=event, agency=agency)
+        for vendor in rng.sample(vendors, rng.randint(0, 2)):
+            EventVendor.objects.create(event=event, vendor=vendor)
+        for technology in rng.sample(technologies, rng.randint(0, 1)):
+            EventTechnology.objects.create(event=event, technology=technology)
+    values = {
+        "agency": lambda: rng.choice(agencies).slug,
+        "vendor": lambda: rng.choice(vendors).slug,
+        "technology": lambda: rng.choice(technologies).slug,
+        "kind": lambda: tuple(rng.sample(["award", "pitch", "foia", "other"], rng.randint(1, 2))),
+        "since": lambda: rng.choice(days[:4]),
+        "until": lambda: rng.choice(days[2:]),
+        "amount_min": lambda: rng.choice(amounts[:3]),
+        "amount_max": lambda: rng.choice(amounts[2:]),
+        "level": lambda: rng.choice(["federal", "state", "local"]),
+        "q": lambda: rng.choice(["face", "drone -camera", '"face drone"', "alpr OR sensor"]),
+        "all": lambda: True,
+    }
+    names = list(values)
+    assert set(names) == set(EventFilters.FIELDS) - {"order"}  # a new filter joins this test
+    filters = [
+        EventFilters(**{name: values[name]() for name in combination})
+        for size in range(len(names) + 1)
+        for combination in itertools.combinations(names, size)
+    ]
+    facts = load_event_facts(Event.objects.values_list("pk", flat=True))
+    matches = match_events(
+        compile_queries([(i, f.to_params()) for i, f in enumerate(filters)]), facts
+    )
+    nonempty = 0
+    for i, f in enumerate(filters):
+        expected = set(event_search(f).values_list("pk", flat=True))
+        assert set(matches.get(i, ())) == expected, f
+        nonempty += bool(expected)
+    assert len(filters) == 2 ** len(names)
+    assert nonempty > 200

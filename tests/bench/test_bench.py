@@ -16,7 +16,7 @@ import pytest
 
 from tracker.bench import bulk, loader, reads, tagging
 from tracker.bench.report import Row, json_lines, table
-from tracker.models import Event, EventAgency, EventTechnology
+from tracker.models import Event, EventAgency, EventTechnology, ExportCells
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,16 +59,19 @@ def test_read_stages_fill_their_rows(settings):
 
 
 def test_export_stage_counts_every_event(loaded):
-    (row,) = bulk.export_stage(loaded, "sqlite", 1)
-    check([row], {"export"})
-    assert row.extra["rows"] == Event.objects.count()
+    row, unstored = bulk.export_stage(loaded, "sqlite", 1)
+    check([row, unstored], {"export", "export-unstored"})
+    assert row.extra["rows"] == unstored.extra["rows"] == Event.objects.count()
     assert bulk.baseline_export() == Event.objects.count()
+    assert ExportCells.objects.count() == Event.objects.count()  # deleted, then rolled back
 
 
 def test_alerts_stage_matches_on_both_sides(loaded, monkeypatch):
     monkeypatch.setattr(bulk, "ALERT_SUBSCRIPTIONS", 200)
-    (row,) = bulk.alerts_stage(loaded, "sqlite", 1)
+    row, by_search = bulk.alerts_stage(loaded, "sqlite", 1)
     check([row], {"alerts"})
+    assert by_search.stage == "alerts-by-search" and by_search.ours > 0
+    assert by_search.extra["projected_from"] == 200
     assert row.extra["subscriptions_matched"] > 0
     assert row.extra["baseline_subscriptions_matched"] > 0
 
