@@ -7,8 +7,7 @@ import pytest
 
 from scrapers import atlas
 from scrapers.base import AgencyRef, Page, ParseError, Query, VendorRef
-from scrapers.http import HttpClient
-from tests.support.server import Reply, ScriptedServer
+from tests.support.server import Reply
 
 
 def parse_file(path):
@@ -161,19 +160,6 @@ def test_hostile_cells_are_cleaned():
 
 
 # --- fetch -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server):
-    options = {"min_interval": 0, "backoff_base": 0.01, "sleep": lambda s: None}
-    with HttpClient(trusted_hosts=[server.host], **options) as made:
-        yield made
 
 
 def test_fetch_html_error_page_then_parse_refuses_it(server, client):

@@ -7,8 +7,8 @@ import pytest
 
 from scrapers import documentcloud
 from scrapers.base import Page, ParseError, Query
-from scrapers.http import HttpClient, HTTPStatusError
-from tests.support.server import Reply, ScriptedServer
+from scrapers.http import HTTPStatusError
+from tests.support.server import Reply
 
 
 def parse_file(path):
@@ -149,19 +149,6 @@ def test_nul_bytes_are_removed_from_fields_and_raw():
 
 
 # --- fetch -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server):
-    options = {"min_interval": 0, "backoff_base": 0.01, "sleep": lambda s: None}
-    with HttpClient(trusted_hosts=[server.host], **options) as made:
-        yield made
 
 
 def page_json(next_url, *ids):

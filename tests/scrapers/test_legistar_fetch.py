@@ -11,7 +11,7 @@ import pytest
 from scrapers import legistar
 from scrapers.base import AgencyRef, CouncilRef, Query, SourceUnavailable, replay_pages
 from scrapers.http import HttpClient
-from tests.support.server import Reply, ScriptedServer
+from tests.support.server import Reply
 
 DAY = dt.date(2026, 2, 17)
 OAKLAND = CouncilRef(
@@ -20,12 +20,6 @@ OAKLAND = CouncilRef(
     jurisdiction=AgencyRef(name="City of Oakland", level="local"),
     police=AgencyRef(name="Oakland Police Department", level="local"),
 )
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as running:
-        yield running
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from scrapers.base import (
     SourceNotConfigured,
     SourceUnavailable,
 )
-from scrapers.http import HttpClient, HTTPStatusError
-from tests.support.server import Reply, ScriptedServer
+from scrapers.http import HTTPStatusError
+from tests.support.server import Reply
 
 
 @pytest.fixture
@@ -104,19 +104,6 @@ def test_unusable_pages_raise_parse_error(body):
 
 
 # --- fetch -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server):
-    options = {"min_interval": 0, "backoff_base": 0.01, "sleep": lambda s: None}
-    with HttpClient(trusted_hosts=[server.host], **options) as made:
-        yield made
 
 
 TOKENS = {"access": "acc-1", "refresh": "ref-1"}

@@ -8,8 +8,7 @@ import pytest
 
 from scrapers import news
 from scrapers.base import Page, ParseError, Query, SourceUnavailable
-from scrapers.http import HttpClient
-from tests.support.server import Reply, ScriptedServer
+from tests.support.server import Reply
 
 WIRED_URL = "https://www.wired.com/story/israel-surveillance-state-out-of-control-west-bank/"
 PITCH_URL = "https://www.example-post.com/entry/amazon-facial-recognition-ice_n_5bd0a8e4"
@@ -336,19 +335,6 @@ def rss(*links):
 
 def article(title):
     return f"<html><head><title>{title}</title></head><body><p>{title} body.</p></body></html>"
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server):
-    options = {"min_interval": 0, "backoff_base": 0.01, "sleep": lambda s: None}
-    with HttpClient(trusted_hosts=[server.host], **options) as made:
-        yield made
 
 
 def test_fetch_follows_feed_to_articles_and_skips_a_failing_one(server, client):
