@@ -85,7 +85,8 @@ def test_command_prints_the_fetch_stage_as_json(tmp_path):
     env = {**os.environ, "SPYGLASS_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "manage.py", "bench", "--only", "fetch", "--fetch-events", "20", "--json"],
+        [sys.executable, "manage.py", "bench", "--only", "fetch", "--fetch-events", "20",
+         "--fetch-source", "usaspending", "--fetch-source", "lda", "--json"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -96,6 +97,7 @@ def test_command_prints_the_fetch_stage_as_json(tmp_path):
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     stages = {row["stage"] for row in rows}
     assert {"fetch-usaspending", "backfill-usaspending", "fetch-lda", "backfill-lda-key"} <= stages
+    assert not any("legistar" in stage for stage in stages)  # only the sources asked for
     for row in rows:
         if row["stage"].startswith("fetch-") and row["ours"] is not None:
             assert row["ours"] == row["requests"] / row["events"]

@@ -98,6 +98,7 @@ def child_rows(
     repeat: int,
     fetch_events: int,
     progress: Callable[[str], object],
+    fetch_sources: Sequence[str] | None = None,
 ) -> list[Row]:
     """Inside the child: migrate, load or reuse the dataset, run ``stages`` and return rows."""
     call_command("migrate", verbosity=0)
@@ -107,7 +108,7 @@ def child_rows(
     if "tagging" in stages:
         rows += tagging.tagging_stage(tagging_records, db, progress)
     if "fetch" in stages:
-        rows += fetch.fetch_stage(fetch_events, db, progress)
+        rows += fetch.fetch_stage(fetch_events, db, progress, sources=fetch_sources)
     reading = [stage for stage in stages if stage in READ_STAGES]
     if not reading:
         return rows

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from tracker.bench import runner
+from tracker.bench.fetch import VOLUMES
 from tracker.bench.report import STAGES, json_lines, table
 
 DATABASES = ("sqlite", "postgresql")
@@ -16,6 +17,9 @@ DATABASES = ("sqlite", "postgresql")
 
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+FETCH_SOURCES = tuple(VOLUMES)
 
 
 class Command(BaseCommand):
@@ -32,6 +36,9 @@ class Command(BaseCommand):
                             help="award records the tagging stage tags")
         parser.add_argument("--fetch-events", type=int, default=5_000,
                             help="events at most in each source's fetch sample run")
+        parser.add_argument("--fetch-source", action="append", choices=FETCH_SOURCES,
+                            metavar="SOURCE", help="fetch only this source (repeatable): "
+                            f"{', '.join(FETCH_SOURCES)}")
         parser.add_argument("--repeat", type=int, default=50, help="requests per latency stage")
         parser.add_argument("--fresh", action="store_true", help="rebuild the dataset")
         parser.add_argument("--json", action="store_true", help="print JSON lines")
@@ -46,6 +53,7 @@ class Command(BaseCommand):
                 options["db"], stages=stages, events=events, ingest_events=ingest_events,
                 tagging_records=options["tagging_records"], repeat=options["repeat"],
                 fetch_events=options["fetch_events"], progress=progress,
+                fetch_sources=options["fetch_source"],
             )
             self.stdout.write(json_lines(rows), ending="")
             return
@@ -53,6 +61,7 @@ class Command(BaseCommand):
                   "--tagging-records", str(options["tagging_records"]),
                   "--repeat", str(options["repeat"]),
                   "--fetch-events", str(options["fetch_events"])]
+        passed += [f"--fetch-source={source}" for source in options["fetch_source"] or ()]
         rows = []
         for db in DATABASES if options["db"] == "all" else (options["db"],):
             for stage in runner.OWN_DATABASE:
