@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tracker.bench import bulk, loader, reads, tagging
+from tracker.bench.bulk import FILTERED_EXPORT
 from tracker.bench.report import Row, json_lines, table
-from tracker.models import Event, EventAgency, EventTechnology, ExportCells
+from tracker.models import Event, EventAgency, EventTechnology, ExportCells, Technology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,13 @@ def test_loader_writes_linked_events_with_paths(loaded):
     for model in (Agency, Vendor):
         for node in model.objects.exclude(parent=None)[:50]:
             assert node.path == node.parent.path + f"{node.pk}/"
+
+
+def test_every_generated_phrase_tags_a_starter_technology(loaded):
+    """A technology renamed in the taxonomy must not silently leave its phrase untagged."""
+    slugs = set(Technology.objects.values_list("slug", flat=True))
+    assert set(loader.PHRASE_TECHNOLOGY.values()) <= slugs
+    assert FILTERED_EXPORT["technology"] in slugs
 
 
 @pytest.mark.django_db(transaction=True)

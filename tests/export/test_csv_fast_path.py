@@ -56,13 +56,11 @@ def test_csv_link_cells_are_ordered_and_neutralised(rich):
     )
 
 
-@pytest.fixture(params=["by family", "all at once"])
+@pytest.fixture(params=["pair by pair", "all at once"])
 def index_mode(request, monkeypatch) -> None:
-    """Outcomes indexed a few families at a time, or every family's actions in one pass."""
+    """Outcomes indexed per (unit, family) pair, or every contract action in one pass."""
     if request.param == "all at once":
-        monkeypatch.setattr(
-            "tracker.exports.outcomes.INDEX_ALL_AFTER", {"postgresql": 0, "sqlite": 0}
-        )
+        monkeypatch.setattr("tracker.exports.outcomes.INDEX_ALL_AFTER", 0)
 
 
 def test_csv_outcomes_equal_the_outcome_service(rich, index_mode):

@@ -8,7 +8,6 @@ import io
 from html import unescape
 
 import pytest
-from django.db import connection
 
 from tests.export import factories as make
 from tracker.exports import export_rows, outcomes
@@ -93,13 +92,6 @@ def test_page_lists_the_contract_actions_it_counts(varied):
         count = len(outcome.followed)
         assert outcome.message.startswith(f"{count} contract") == bool(count)
         assert all(e.kind in ("award", "modification") for e in outcome.followed)
-
-
-def test_reading_every_action_at_once_gives_the_same_outcomes(varied, monkeypatch):
-    """A large export switches to one pass over every contract action: same answers."""
-    pair_by_pair = csv_outcomes()
-    monkeypatch.setattr(outcomes, "INDEX_ALL_AFTER", {connection.vendor: 0})
-    assert csv_outcomes() == pair_by_pair
 
 
 def test_a_pitch_reads_only_its_own_pairs_contract_actions(varied):

@@ -104,7 +104,7 @@ def export_stage(loaded: Loaded, db: str, repeat: int) -> list[Row]:
     ]  # fmt: skip
 
 
-# "alpr" in the issue; the generated technology's slug is this (5,192 of 1,000,000 events).
+# "alpr" in the issue; the starter technology's slug is this.
 FILTERED_EXPORT = {"agency": "ice", "technology": "automated-license-plate-readers"}
 
 

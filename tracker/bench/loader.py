@@ -39,17 +39,17 @@ from tracker.models import (
 from tracker.normalize import vendor_key
 from tracker.stats import refresh_stats
 
-LOADER_VERSION = 1
+LOADER_VERSION = 2  # 2: every phrase tagged with a technology of the renamed taxonomy
 BATCH = 10_000
 MARKER_SOURCE = "bench"
 # Which starter technology each generated technology phrase is tagged with.
 PHRASE_TECHNOLOGY = {
     "FACE RECOGNITION SOFTWARE": "face-recognition",
     "FACIAL RECOGNITION SERVICES": "face-recognition",
-    "LICENSE PLATE READER SYSTEMS": "alpr",
-    "CELL SITE SIMULATOR MAINTENANCE": "cell-site-simulators",
+    "LICENSE PLATE READER SYSTEMS": "automated-license-plate-readers",
+    "CELL SITE SIMULATOR MAINTENANCE": "cell-site-simulator",
     "BODY WORN CAMERA PROGRAM": "body-worn-cameras",
-    "MOBILE DEVICE FORENSICS TOOLS": "forensic-phone-extraction",
+    "MOBILE DEVICE FORENSICS TOOLS": "forensic-extraction",
     "SOCIAL MEDIA MONITORING SUBSCRIPTION": "social-media-monitoring",
     "GUNSHOT DETECTION SENSORS": "gunshot-detection",
     "SMALL UNMANNED AIRCRAFT SYSTEM": "drones",
@@ -57,8 +57,8 @@ PHRASE_TECHNOLOGY = {
     "ELECTRONIC MONITORING OF PARTICIPANTS": "electronic-monitoring",
     "IRIS RECOGNITION DEVICES": "biometrics",
     "AUTONOMOUS SURVEILLANCE TOWER": "surveillance-towers",
-    "LOCATION DATA SUBSCRIPTION": "location-data-brokers",
-    "INVESTIGATIVE CASE MANAGEMENT": "investigative-platforms",
+    "LOCATION DATA SUBSCRIPTION": "location-data",
+    "INVESTIGATIVE CASE MANAGEMENT": "third-party-investigative-platforms",
 }
 # Event kinds with cumulative shares: mostly contract actions, some pitches and paperwork.
 KIND_SHARES = (

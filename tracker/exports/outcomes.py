@@ -36,9 +36,9 @@ DAY_SHIFT = 40  # a packed action: day ordinal << 40 | event id (ids below 2**40
 ID_MASK = (1 << DAY_SHIFT) - 1
 NO_ACTIONS = array("q")
 # Once an export has read this many contract actions pair by pair, it reads every contract
-# action in one pass instead, on PostgreSQL, where that pass is cheaper than many small reads
-# for a large export (the export benchmark); on SQLite the small reads stay cheaper.
-INDEX_ALL_AFTER = {"postgresql": 50_000}
+# action in one pass instead: a large export's pairs share big vendor families, whose actions
+# it would otherwise read again for each buying unit.
+INDEX_ALL_AFTER = 50_000
 # A contract action packed in SQL as in ``OutcomeMessages.actions``: the day ordinal of its
 # date (date.toordinal(): 1 for 0001-01-01; 0 when undated) << 40 | its id.
 PACKED_ACTION = {
@@ -136,8 +136,8 @@ class OutcomeMessages:
     agencies (and their ancestors), one for unknown vendors' families, and, per buying unit,
     one per 100 vendor families not seen yet with it, reading that pair's contract actions
     (those of an agency under the unit and a vendor in the family). So an export reads what
-    its own pitches need, not the whole database. On PostgreSQL a large export, once it has
-    read ``INDEX_ALL_AFTER`` actions, reads every contract action in one pass instead. The
+    its own pitches need, not the whole database. A large export, once it has read
+    ``INDEX_ALL_AFTER`` actions, reads every contract action in one pass instead. The
     actions are indexed by (buying unit, vendor family) as dates sorted ascending with the
     event ids alongside, so a pitch's count is a bisect. Memory grows with the contract
     actions indexed (at most all of them, packed in 8 bytes per action and unit), not with
@@ -255,7 +255,6 @@ class OutcomeMessages:
         """
         if self.everything:
             return
-        index_all_after = INDEX_ALL_AFTER.get(connection.vendor)
         new = sorted(pair for pair in pairs if pair[0] << 32 | pair[1] not in self.actions)
         vendor = connection.vendor
         chosen = (
@@ -263,7 +262,7 @@ class OutcomeMessages:
             f" AND ea.agency_id IN ({ids_subquery(vendor)}) AND"
         )
         for batch in batched(new, PAIR_BATCH):
-            if index_all_after is not None and self.actions_read >= index_all_after:
+            if self.actions_read >= INDEX_ALL_AFTER:
                 self._index_everything()
                 return
             families = sorted({family for _, family in batch})
