@@ -30,7 +30,7 @@ from tracker.services.outcomes import (
     possible_units,
 )
 
-PAIR_BATCH = 500
+PAIR_BATCH = 100
 FETCH_SIZE = 5000
 DAY_SHIFT = 40  # a packed action: day ordinal << 40 | event id (ids below 2**40)
 ID_MASK = (1 << DAY_SHIFT) - 1
@@ -38,7 +38,7 @@ NO_ACTIONS = array("q")
 # Once an export has read this many contract actions pair by pair, it reads every contract
 # action in one pass instead: a large export's pairs share big vendor families, whose actions
 # it would otherwise read again for each buying unit.
-INDEX_ALL_AFTER = 50_000
+INDEX_ALL_AFTER = 200_000
 # A contract action packed in SQL as in ``OutcomeMessages.actions``: the day ordinal of its
 # date (date.toordinal(): 1 for 0001-01-01; 0 when undated) << 40 | its id.
 PACKED_ACTION = {

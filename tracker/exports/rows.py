@@ -455,7 +455,8 @@ def export_rows(
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if header and fmt == "csv":
         yield (BOM if bom else "") + csv_line(COLUMNS)
-    events = event_search(filters)
+    # Every row is read, so the smallest entity filter drives even when it is broad.
+    events = event_search(filters, drive_limit=None)
     if fmt == "csv":
         yield from _csv_chunks(events, chunk_size=chunk_size, outcomes=outcomes, progress=progress)
         return
