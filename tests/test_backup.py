@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from tracker.management.commands.backup import postgres_command
+from tracker.services.backups import postgres_command
 from tracker.services.starter import starter_data_load
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -133,10 +133,10 @@ class OutcomeMessages:
     """Outcome messages for pitch-like rows, computed per chunk with caches kept for one export.
 
     Applies the rules of ``tracker.services.outcomes`` with bulk queries: one for unknown
-    agencies (and their ancestors), one for unknown vendors' families, and, per buying unit,
-    one per 100 vendor families not seen yet with it, reading that pair's contract actions
-    (those of an agency under the unit and a vendor in the family). So an export reads what
-    its own pitches need, not the whole database. A large export, once it has read
+    agencies (and their ancestors), one for unknown vendors' families, and one per
+    ``PAIR_BATCH`` (buying unit, vendor family) pairs not seen yet, reading those pairs'
+    contract actions (an agency under the unit, a vendor in the family). So an export reads
+    what its own pitches need, not the whole database. A large export, once it has read
     ``INDEX_ALL_AFTER`` actions, reads every contract action in one pass instead. The
     actions are indexed by (buying unit, vendor family) as dates sorted ascending with the
     event ids alongside, so a pitch's count is a bisect. Memory grows with the contract
