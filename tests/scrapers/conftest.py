@@ -17,7 +17,7 @@ def server() -> Iterator[ScriptedServer]:
 
 
 @pytest.fixture
-def client(server: ScriptedServer) -> Iterator[HttpClient]:
+def http_client(server: ScriptedServer) -> Iterator[HttpClient]:
     """No polite interval and quick back-off, so retries and errors run in milliseconds."""
     options = {"min_interval": 0, "backoff_base": 0.01, "sleep": lambda s: None}
     with HttpClient(trusted_hosts=[server.host], **options) as made:

@@ -162,19 +162,19 @@ def test_hostile_cells_are_cleaned():
 # --- fetch -------------------------------------------------------------------------------
 
 
-def test_fetch_html_error_page_then_parse_refuses_it(server, client):
+def test_fetch_html_error_page_then_parse_refuses_it(server, http_client):
     server.add("/download.csv", Reply(body=b"<html><body>Too many requests</body></html>"))
-    pages = list(atlas.fetch(client, Query(), url=server.url("/download.csv")))
+    pages = list(atlas.fetch(http_client, Query(), url=server.url("/download.csv")))
     assert len(pages) == 1
     assert pages[0].meta == {"kind": "csv"}
     with pytest.raises(ParseError, match="AOSNUMBER"):
         atlas.parse(pages[0])
 
 
-def test_fetch_real_csv(server, client, own_fixtures):
+def test_fetch_real_csv(server, http_client, own_fixtures):
     body = (own_fixtures / "atlas" / "atlas_quoted_header.csv").read_bytes()
     server.add(
         "/download.csv", Reply(body=body, headers={"Content-Type": "text/csv; charset=utf-8"})
     )
-    (page,) = atlas.fetch(client, Query(), url=server.url("/download.csv"))
+    (page,) = atlas.fetch(http_client, Query(), url=server.url("/download.csv"))
     assert [r.external_id for r in atlas.parse(page).records] == ["AOS900001", "AOS900002"]

@@ -168,7 +168,7 @@ def recorded_page(own_fixtures, name, server):
 
 
 def test_a_phrase_in_a_window_is_searched_quoted_25_a_page_and_the_cursor_followed(
-    server, client, own_fixtures
+    server, http_client, own_fixtures
 ):
     server.add(
         "/api/documents/search/",
@@ -178,7 +178,7 @@ def test_a_phrase_in_a_window_is_searched_quoted_25_a_page_and_the_cursor_follow
     query = Query(
         keywords=("face  recognition",), since=dt.date(2019, 1, 1), until=dt.date(2019, 12, 31)
     )
-    pages = list(documentcloud.fetch(client, query, base_url=server.url("/api/")))
+    pages = list(documentcloud.fetch(http_client, query, base_url=server.url("/api/")))
     first, second = server.requests_to("/api/documents/search/")
     window = "[2019-01-01T00:00:00Z TO 2020-01-01T00:00:00Z]"
     assert first.query == {
@@ -218,7 +218,7 @@ def test_open_ended_windows_and_no_window():
 
 
 def test_a_400_at_the_page_limit_ends_the_keyword_keeps_its_pages_and_the_next_runs(
-    server, client, caplog
+    server, http_client, caplog
 ):
     search = server.url("/api/documents/search/")
     over_limit = {
@@ -233,7 +233,7 @@ def test_a_400_at_the_page_limit_ends_the_keyword_keeps_its_pages_and_the_next_r
         page_json(None, 3),
     )
     query = Query(keywords=("drone", "license plate reader"))
-    pages = list(documentcloud.fetch(client, query, base_url=server.url("/api/")))
+    pages = list(documentcloud.fetch(http_client, query, base_url=server.url("/api/")))
     records = [r for page in pages for r in documentcloud.parse(page).records]
     assert [r.external_id for r in records] == ["1", "2", "3"]
     asked = [r.query.get("q") for r in server.requests_to("/api/documents/search/")]
@@ -243,35 +243,39 @@ def test_a_400_at_the_page_limit_ends_the_keyword_keeps_its_pages_and_the_next_r
     assert "'drone' stopped after 2 page(s)" in stops[0].getMessage()
 
 
-def test_other_refusals_still_fail_the_run(server, client):
+def test_other_refusals_still_fail_the_run(server, http_client):
     server.add("/api/documents/search/", Reply.json({"detail": "Forbidden"}, status=403))
+    api = server.url("/api/")
     with pytest.raises(HTTPStatusError):
-        list(documentcloud.fetch(client, Query(keywords=("a", "b")), base_url=server.url("/api/")))
+        list(documentcloud.fetch(http_client, Query(keywords=("a", "b")), base_url=api))
     assert len(server.requests_to("/api/documents/search/")) == 1
 
 
-def test_fetch_does_not_follow_next_to_another_host_or_in_a_loop(server, client):
+def test_fetch_does_not_follow_next_to_another_host_or_in_a_loop(server, http_client):
     server.add("/api/documents/search/", page_json("https://evil.example.com/api/?cursor=x", 1))
-    pages = list(documentcloud.fetch(client, Query(keywords=("a",)), base_url=server.url("/api/")))
+    api = server.url("/api/")
+    pages = list(documentcloud.fetch(http_client, Query(keywords=("a",)), base_url=api))
     assert len(pages) == 1
     server.add("/api/loop/", page_json(server.url("/api/loop/"), 1))
-    loop = list(documentcloud.follow_next(client, server.url("/api/loop/"), None, max_pages=None))
+    loop_url = server.url("/api/loop/")
+    loop = list(documentcloud.follow_next(http_client, loop_url, None, max_pages=None))
     assert len(loop) == 1
 
 
-def test_fetch_respects_max_pages_and_stops_on_bad_json(server, client):
+def test_fetch_respects_max_pages_and_stops_on_bad_json(server, http_client):
     search = server.url("/api/documents/search/")
     server.add(
         "/api/documents/search/", *(page_json(f"{search}?cursor={n}", n) for n in range(1, 6))
     )
     pages = list(
         documentcloud.fetch(
-            client, Query(keywords=("a",), max_pages=3), base_url=server.url("/api/")
+            http_client, Query(keywords=("a",), max_pages=3), base_url=server.url("/api/")
         )
     )
     assert len(pages) == 3
     server.add("/api/bad/", Reply(body=b"<html>maintenance</html>"))
+    bad_url = server.url("/api/bad/")
     assert (
-        len(list(documentcloud.follow_next(client, server.url("/api/bad/"), None, max_pages=None)))
+        len(list(documentcloud.follow_next(http_client, bad_url, None, max_pages=None)))
         == 1
     )

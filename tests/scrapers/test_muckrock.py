@@ -110,13 +110,13 @@ TOKENS = {"access": "acc-1", "refresh": "ref-1"}
 ACCOUNT = {"username": "reporter", "password": "pw"}
 
 
-def _fetch(server, client, query):
+def _fetch(server, http_client, query):
     return muckrock.fetch(
-        client, query, base_url=server.url("/api_v2/"), auth_url=server.url("/auth/")
+        http_client, query, base_url=server.url("/api_v2/"), auth_url=server.url("/auth/")
     )
 
 
-def test_fetch_logs_in_and_follows_next_for_each_keyword(server, client):
+def test_fetch_logs_in_and_follows_next_for_each_keyword(server, http_client):
     server.add("/auth/token/", Reply.json(TOKENS))
     nxt = server.url("/api_v2/requests/?page=2&page_size=100&search=rekognition")
     server.add(
@@ -126,7 +126,7 @@ def test_fetch_logs_in_and_follows_next_for_each_keyword(server, client):
         Reply.json({"next": None, "previous": None, "results": [{"id": 3}]}),
     )
     query = Query(keywords=("rekognition", "stingray"), **ACCOUNT)
-    pages = list(_fetch(server, client, query))
+    pages = list(_fetch(server, http_client, query))
     assert [r.external_id for p in pages for r in muckrock.parse(p).records] == ["1", "2", "3"]
     assert [p.meta["keyword"] for p in pages] == ["rekognition", "rekognition", "stingray"]
     (login,) = server.requests_to("/auth/token/")
@@ -140,21 +140,21 @@ def test_fetch_logs_in_and_follows_next_for_each_keyword(server, client):
     assert {r.headers["Authorization"] for r in listed} == {"Bearer acc-1"}
 
 
-def test_without_an_account_the_source_is_skipped_before_any_request(server, client):
+def test_without_an_account_the_source_is_skipped_before_any_request(server, http_client):
     with pytest.raises(SourceNotConfigured, match="MUCKROCK_USERNAME"):
-        list(_fetch(server, client, Query(keywords=("drone",))))
+        list(_fetch(server, http_client, Query(keywords=("drone",))))
     assert server.requests == []
 
 
-def test_a_refused_account_fails_with_one_line(server, client):
+def test_a_refused_account_fails_with_one_line(server, http_client):
     server.add("/auth/token/", Reply.json({"detail": "No active account"}, status=401))
     with pytest.raises(SourceUnavailable, match=r"refused the account .*HTTP 401"):
-        list(_fetch(server, client, Query(keywords=("drone",), **ACCOUNT)))
+        list(_fetch(server, http_client, Query(keywords=("drone",), **ACCOUNT)))
     assert server.requests_to("/api_v2/requests/") == []
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_an_expired_token_is_refreshed_once_and_the_page_asked_again(server, client, status):
+def test_an_expired_token_is_refreshed_once_and_the_page_asked_again(server, http_client, status):
     server.add("/auth/token/", Reply.json(TOKENS))
     server.add("/auth/refresh/", Reply.json({"access": "acc-2"}))
     server.add(
@@ -162,7 +162,7 @@ def test_an_expired_token_is_refreshed_once_and_the_page_asked_again(server, cli
         Reply.json({"detail": "Token is invalid or expired"}, status=status),
         Reply.json({"next": None, "results": [{"id": 1}]}),
     )
-    pages = list(_fetch(server, client, Query(keywords=("drone",), **ACCOUNT)))
+    pages = list(_fetch(server, http_client, Query(keywords=("drone",), **ACCOUNT)))
     assert [r.external_id for r in muckrock.parse(pages[0]).records] == ["1"]
     (renewal,) = server.requests_to("/auth/refresh/")
     assert json.loads(renewal.body) == {"refresh": "ref-1"}
@@ -170,7 +170,7 @@ def test_an_expired_token_is_refreshed_once_and_the_page_asked_again(server, cli
     assert auth == ["Bearer acc-1", "Bearer acc-2"]
 
 
-def test_an_expired_refresh_token_logs_in_again(server, client):
+def test_an_expired_refresh_token_logs_in_again(server, http_client):
     server.add("/auth/token/", Reply.json(TOKENS), Reply.json({"access": "acc-3", "refresh": "r"}))
     server.add("/auth/refresh/", Reply.json({"detail": "expired"}, status=401))
     server.add(
@@ -178,22 +178,22 @@ def test_an_expired_refresh_token_logs_in_again(server, client):
         Reply.json({}, status=401),
         Reply.json({"next": None, "results": [{"id": 1}]}),
     )
-    list(_fetch(server, client, Query(keywords=("drone",), **ACCOUNT)))
+    list(_fetch(server, http_client, Query(keywords=("drone",), **ACCOUNT)))
     assert len(server.requests_to("/auth/token/")) == 2
     auth = [r.headers["Authorization"] for r in server.requests_to("/api_v2/requests/")]
     assert auth == ["Bearer acc-1", "Bearer acc-3"]
 
 
-def test_a_second_refusal_is_not_retried_forever(server, client):
+def test_a_second_refusal_is_not_retried_forever(server, http_client):
     server.add("/auth/token/", Reply.json(TOKENS))
     server.add("/auth/refresh/", Reply.json({"access": "acc-2"}))
     server.add("/api_v2/requests/", Reply.json({}, status=403))
     with pytest.raises(HTTPStatusError):
-        list(_fetch(server, client, Query(keywords=("drone",), **ACCOUNT)))
+        list(_fetch(server, http_client, Query(keywords=("drone",), **ACCOUNT)))
     assert len(server.requests_to("/api_v2/requests/")) == 2
 
 
-def test_since_stops_a_keyword_at_the_first_page_reaching_older_requests(server, client):
+def test_since_stops_a_keyword_at_the_first_page_reaching_older_requests(server, http_client):
     server.add("/auth/token/", Reply.json(TOKENS))
     page2 = server.url("/api_v2/requests/?page=2")
     page3 = server.url("/api_v2/requests/?page=3")
@@ -204,6 +204,6 @@ def test_since_stops_a_keyword_at_the_first_page_reaching_older_requests(server,
         Reply.json({"next": None, "results": [{"id": 3, "datetime_updated": "2026-09-01"}]}),
     )
     query = Query(keywords=("drone",), since=dt.date(2026, 11, 1), **ACCOUNT)
-    pages = list(_fetch(server, client, query))
+    pages = list(_fetch(server, http_client, query))
     assert len(pages) == 2
     assert len(server.requests_to("/api_v2/requests/")) == 2

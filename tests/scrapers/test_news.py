@@ -337,7 +337,7 @@ def article(title):
     return f"<html><head><title>{title}</title></head><body><p>{title} body.</p></body></html>"
 
 
-def test_fetch_follows_feed_to_articles_and_skips_a_failing_one(server, client):
+def test_fetch_follows_feed_to_articles_and_skips_a_failing_one(server, http_client):
     links = [
         server.url("/a1"),
         server.url("/a2"),
@@ -353,7 +353,7 @@ def test_fetch_follows_feed_to_articles_and_skips_a_failing_one(server, client):
     )
     server.add("/a2", Reply(status=500, body=b"oops"))
     server.add("/a3", Reply(body=article("Three"), headers={"Content-Type": "text/html"}))
-    pages = list(news.fetch(client, Query(feeds=(server.url("/feed.xml"),))))
+    pages = list(news.fetch(http_client, Query(feeds=(server.url("/feed.xml"),))))
     assert [p.meta["kind"] for p in pages] == ["feed", "article", "article"]
     assert [p.url for p in pages[1:]] == [server.url("/a1"), server.url("/a3")]
     assert pages[1].meta["feed_url"] == server.url("/feed.xml")
@@ -370,42 +370,42 @@ def test_fetch_follows_feed_to_articles_and_skips_a_failing_one(server, client):
     assert records[1][0].date == dt.date(2020, 6, 1)  # from the feed item
 
 
-def test_fetch_caps_article_fetches_and_reads_direct_urls(server, client):
+def test_fetch_caps_article_fetches_and_reads_direct_urls(server, http_client):
     server.add("/feed.xml", Reply(body=rss(server.url("/a1"), server.url("/a2"))))
     server.add("/a1", Reply(body=article("One")))
     server.add("/a2", Reply(body=article("Two")))
     server.add("/direct", Reply(body=article("Direct")))
     query = Query(feeds=(server.url("/feed.xml"),), urls=(server.url("/direct"),), max_pages=2)
-    pages = list(news.fetch(client, query))
+    pages = list(news.fetch(http_client, query))
     assert [p.url for p in pages] == [server.url("/feed.xml"), server.url("/a1"), server.url("/a2")]
     query = Query(urls=(server.url("/direct"), "data:text/html,x"), max_pages=5)
-    pages = list(news.fetch(client, query))
+    pages = list(news.fetch(http_client, query))
     assert [(p.url, p.meta) for p in pages] == [(server.url("/direct"), {"kind": "article"})]
 
 
-def test_fetch_skips_items_older_than_since(server, client):
+def test_fetch_skips_items_older_than_since(server, http_client):
     server.add(
         "/feed.xml", Reply(body=rss(server.url("/a1"), server.url("/a2"), server.url("/a3")))
     )
     for n in (1, 2, 3):
         server.add(f"/a{n}", Reply(body=article(f"A{n}")))
     pages = list(
-        news.fetch(client, Query(feeds=(server.url("/feed.xml"),), since=dt.date(2020, 6, 2)))
+        news.fetch(http_client, Query(feeds=(server.url("/feed.xml"),), since=dt.date(2020, 6, 2)))
     )
     assert [p.url for p in pages[1:]] == [server.url("/a2"), server.url("/a3")]
 
 
-def test_fetch_raises_when_every_feed_fails(server, client):
+def test_fetch_raises_when_every_feed_fails(server, http_client):
     server.add("/feed.xml", Reply(status=503))
     with pytest.raises(SourceUnavailable):
-        list(news.fetch(client, Query(feeds=(server.url("/feed.xml"),))))
+        list(news.fetch(http_client, Query(feeds=(server.url("/feed.xml"),))))
 
 
-def test_fetch_continues_past_a_failing_feed(server, client):
+def test_fetch_continues_past_a_failing_feed(server, http_client):
     server.add("/dead.xml", Reply(status=404))
     server.add("/feed.xml", Reply(body=rss(server.url("/a1"))))
     server.add("/a1", Reply(body=article("One")))
     pages = list(
-        news.fetch(client, Query(feeds=(server.url("/dead.xml"), server.url("/feed.xml"))))
+        news.fetch(http_client, Query(feeds=(server.url("/dead.xml"), server.url("/feed.xml"))))
     )
     assert [p.meta["kind"] for p in pages] == ["feed", "article"]
