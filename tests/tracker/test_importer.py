@@ -78,6 +78,21 @@ def test_same_action_from_two_sources_is_one_event(starter):
     assert event.title == "CLOUD HOSTING AND FACE RECOGNITION SERVICES"  # USAspending outranks FPDS
 
 
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_two_records_of_one_source_end_the_same_in_either_order(starter, order):
+    """An award's search row and its base transaction (one source, two ids, one event):
+    the record that ranks first owns the fields whichever was imported first."""
+    records = [
+        award(external_id="CONT_AWD_A", title="FROM THE AWARD SEARCH"),
+        award(external_id="CONT_TX_B", title="FROM THE TRANSACTION", amount=Decimal("5.00")),
+    ]
+    for index in order:
+        records_import([records[index]])
+    event = Event.objects.get(kind="award")
+    assert event.sources.count() == 2
+    assert (event.title, event.amount) == ("FROM THE AWARD SEARCH", Decimal("1987500.50"))
+
+
 def test_modification_inherits_the_base_award_parties(starter):
     records_import([award()])
     mod = award(

@@ -226,7 +226,7 @@ class Importer:
         event.refresh_from_db(from_queryset=Event.objects.select_for_update())
         links = self.linker.links(record, event)
         real = self.linker.vendors.commit()
-        event_update(event, event_values(record), record.source)
+        event_update(event, event_values(record), record.source, record.external_id)
         links_save(link_rows(event, links, real), new_events=False)
         self.counts.updated += 1
         self._touched.add(event.pk)

@@ -70,12 +70,20 @@ def event_values(record: Record) -> dict[str, Any]:
     }
 
 
-def event_update(event: Event, values: dict[str, Any], source: str) -> None:
-    """Apply a source's values: the best-ranked source owns the fields, others fill gaps; a
-    curator-verified event only has its gaps filled. Saves only the fields that changed."""
-    rank = SOURCE_PRIORITY.get(source, 99)
-    others = event.sources.exclude(source=source).values_list("source", flat=True)
-    outranked = any(SOURCE_PRIORITY.get(s, 99) < rank for s in others)
+def event_update(event: Event, values: dict[str, Any], source: str, external_id: str) -> None:
+    """Apply a record's values: the best-ranked record owns the fields, others fill gaps; a
+    curator-verified event only has its gaps filled. Saves only the fields that changed.
+
+    Records rank by their source's priority, then, between two records of one source (an
+    award's search row and its base transaction), by external id: so the event ends the same
+    whichever import ran first, as when parallel backfill windows bring both.
+    """
+    rank = (SOURCE_PRIORITY.get(source, 99), external_id)
+    others = event.sources.exclude(source=source, external_id=external_id)
+    outranked = any(
+        (SOURCE_PRIORITY.get(other, 99), other_id) < rank
+        for other, other_id in others.values_list("source", "external_id")
+    )
     verified = event.review_state == Event.Review.VERIFIED
     changed = []
     for name in EVENT_FIELDS:
