@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from celery import Celery
@@ -73,7 +74,7 @@ def test_two_workers_share_a_backfill_and_match_a_single_process_run():
     Event.objects.exclude(match_key__startswith="story:").delete()
     ScrapeRun.objects.all().delete()
 
-    queue = "backfill-shared"
+    queue = f"backfill-shared-{uuid.uuid4().hex[:8]}"  # no other run's tasks on it
     app = sender(REDIS_URL)
     with Worker(REDIS_URL, queue=queue) as one, Worker(REDIS_URL, queue=queue) as two:
         for worker in (one, two):
