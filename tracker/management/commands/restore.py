@@ -13,12 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from tracker.services.backups import (
-    BackupError,
-    database_restore,
-    pg_restore_command,
-    sqlite_backup_check,
-)
+from tracker.services.backups import BackupError, database_restore, pg_restore_command
 
 
 class Command(BaseCommand):
@@ -51,8 +46,8 @@ class Command(BaseCommand):
                 command, _ = pg_restore_command(connection.settings_dict, backup)
                 self.stdout.write(subprocess.list2cmdline(command))
                 return
-            if connection.vendor == "sqlite":
-                sqlite_backup_check(backup)  # before asking: a wrong file is said at once
+            if connection.vendor == "sqlite" and not backup.is_file():
+                raise CommandError(f"no backup at {backup}")  # said before asking
             if interactive:
                 answer = input(
                     f"This replaces everything in the database {name} with {backup}.\n"
