@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Model, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,9 +35,6 @@ from tracker.models import (
     Council,
     Event,
     EventAgency,
-    EventTechnology,
-    EventVendor,
-    SourceRecord,
     Technology,
     Vendor,
 )
@@ -45,6 +42,7 @@ from tracker.selectors import (
     ORDERS,
     EventFilters,
     event_search,
+    events_with_links,
     filters_resolve,
     relevant,
     relevant_by_kind,
@@ -119,20 +117,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One event: its parties, technologies, sources with raw payloads, and what followed."""
-    event = get_object_or_404(
-        Event.objects.prefetch_related(
-            Prefetch("agency_links", EventAgency.objects.select_related("agency")),
-            Prefetch("vendor_links", EventVendor.objects.select_related("vendor")),
-            Prefetch(
-                "technology_links",
-                EventTechnology.objects.select_related("technology", "rule").order_by(
-                    "technology__name", "technology_id"
-                ),
-            ),
-            Prefetch("sources", SourceRecord.objects.order_by("source", "external_id")),
-        ),
-        pk=pk,
-    )
+    event = get_object_or_404(events_with_links(Event.objects.all(), payloads=True), pk=pk)
     agency_links = list(event.agency_links.all())
     vendor_links = list(event.vendor_links.all())
     agency_chains = ancestor_map(link.agency for link in agency_links)
