@@ -666,6 +666,35 @@ class EntityCounterparty(models.Model):
         return f"{self.entity_type} {self.entity_id} with {self.other_type} {self.other_id}"
 
 
+class ContractAction(models.Model):
+    """A contract action as pitch outcomes count it: one row per agency link and vendor link of
+    an award or modification, with the event's date (a derived index, never edited).
+
+    Database triggers (migration 0016) keep it from the link tables and the event's kind and
+    date, so imports, merges, the admin and raw SQL are all covered. It exists because an
+    outcome counts the actions between an agency subtree and a vendor family: joining the two
+    link tables for a large pair misses the benchmark's filtered-export floor, and one index
+    on (agency, vendor, date) reads the pair directly.
+    """
+
+    agency_link_id = models.BigIntegerField()
+    vendor_link_id = models.BigIntegerField()
+    event_id = models.BigIntegerField(db_index=True)
+    agency_id = models.BigIntegerField()
+    vendor_id = models.BigIntegerField()
+    date = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["agency_id", "vendor_id", "date", "event_id"], name="contract_action_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contract action {self.event_id}: agency {self.agency_id}, vendor {self.vendor_id}"
+
+
 class ExportCells(models.Model):
     """An event's link cells exactly as the CSV export writes them (a cache, one row an event).
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
+import orjson
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
@@ -40,16 +41,18 @@ NO_ACTIONS = array("q")
 # it would otherwise read again for each buying unit.
 INDEX_ALL_AFTER = 200_000
 # A contract action packed in SQL as in ``OutcomeMessages.actions``: the day ordinal of its
-# date (date.toordinal(): 1 for 0001-01-01; 0 when undated) << 40 | its id.
-PACKED_ACTION = {
-    "postgresql": "(COALESCE(e.date - DATE '0001-01-01' + 1, 0)::bigint << 40) | e.id",
-    "sqlite": "(COALESCE(CAST(julianday(e.date) - 1721424.5 AS INTEGER), 0) << 40) | e.id",
+# date (date.toordinal(): 1 for 0001-01-01; 0 when undated) << 40 | its event id. The
+# actions of one (vendor, agency) come as one row, a list of packed actions: an array on
+# PostgreSQL, JSON text on SQLite.
+PACKED_ACTIONS = {
+    "postgresql": "array_agg((COALESCE(date - DATE '0001-01-01' + 1, 0)::bigint << 40)"
+    " | event_id)",
+    "sqlite": "json_group_array((COALESCE(CAST(julianday(date) - 1721424.5 AS INTEGER), 0)"
+    " << 40) | event_id)",
 }
 CONTRACTS_SQL = (
-    "SELECT ev.vendor_id, ea.agency_id, {packed} FROM tracker_eventvendor ev"
-    " JOIN tracker_event e ON e.id = ev.event_id"
-    " JOIN tracker_eventagency ea ON ea.event_id = e.id"
-    " WHERE {filter} e.kind IN ('award', 'modification')"
+    "SELECT vendor_id, agency_id, {packed} FROM tracker_contractaction {filter}"
+    " GROUP BY agency_id, vendor_id"
 )
 
 
@@ -83,6 +86,17 @@ def ids_subquery(vendor: str) -> str:
     if vendor == "postgresql":
         return "SELECT unnest(%s::bigint[])"
     return "SELECT value FROM json_each(%s)"
+
+
+def in_ids(column: str, vendor: str) -> str:
+    """``column`` in an id list bound as one parameter (``ids_param``).
+
+    On PostgreSQL as ``= ANY``, which an index on several columns can serve for each of them
+    (``IN`` a subquery becomes a join that scans the first column's range whole).
+    """
+    if vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])"
+    return f"{column} IN ({ids_subquery(vendor)})"
 
 
 def ids_param(ids: Iterable[int], vendor: str) -> Any:
@@ -135,7 +149,8 @@ class OutcomeMessages:
     Applies the rules of ``tracker.services.outcomes`` with bulk queries: one for unknown
     agencies (and their ancestors), one for unknown vendors' families, and one per
     ``PAIR_BATCH`` (buying unit, vendor family) pairs not seen yet, reading those pairs'
-    contract actions (an agency under the unit, a vendor in the family). So an export reads
+    contract actions (an agency under the unit, a vendor in the family) from
+    ``ContractAction``, grouped by vendor and agency. So an export reads
     what its own pitches need, not the whole database. A large export, once it has read
     ``INDEX_ALL_AFTER`` actions, reads every contract action in one pass instead. The
     actions are indexed by (buying unit, vendor family) as dates sorted ascending with the
@@ -257,10 +272,7 @@ class OutcomeMessages:
             return
         new = sorted(pair for pair in pairs if pair[0] << 32 | pair[1] not in self.actions)
         vendor = connection.vendor
-        chosen = (
-            f"ev.vendor_id IN ({ids_subquery(vendor)})"
-            f" AND ea.agency_id IN ({ids_subquery(vendor)}) AND"
-        )
+        chosen = f"WHERE {in_ids('vendor_id', vendor)} AND {in_ids('agency_id', vendor)}"
         for batch in batched(new, PAIR_BATCH):
             if self.actions_read >= INDEX_ALL_AFTER:
                 self._index_everything()
@@ -270,37 +282,41 @@ class OutcomeMessages:
             params = [ids_param(self._family_members(families), vendor),
                       ids_param(agencies, vendor)]  # fmt: skip
             found: dict[int, set[int]] = {unit << 32 | family: set() for unit, family in batch}
-            with streaming_cursor(connection) as cursor:
-                cursor.execute(self._contracts_sql(chosen), params)
-                while rows := cursor.fetchmany(FETCH_SIZE):
-                    self.actions_read += len(rows)
-                    for vendor_id, agency_id, action in rows:
-                        family = self.family_of[vendor_id]
-                        for unit in self._possible_units(agency_id):
-                            if (pair := unit << 32 | family) in found:
-                                found[pair].add(action)
+            for groups in self._contract_actions(chosen, params):
+                for vendor_id, agency_id, packed in groups:
+                    self.actions_read += len(packed)
+                    family = self.family_of[vendor_id]
+                    for unit in self._possible_units(agency_id):
+                        if (pair := unit << 32 | family) in found:
+                            found[pair].update(packed)
             for pair, actions in found.items():
                 self.actions[pair] = array("q", sorted(actions))
 
     @staticmethod
-    def _contracts_sql(condition: str) -> str:
-        return CONTRACTS_SQL.format(packed=PACKED_ACTION[connection.vendor], filter=condition)
+    def _contract_actions(condition: str, params: list[Any]) -> Iterator[list[tuple]]:
+        """Chunks of (vendor id, agency id, packed actions) for the actions ``condition``
+        selects: one per vendor and agency."""
+        sql = CONTRACTS_SQL.format(packed=PACKED_ACTIONS[connection.vendor], filter=condition)
+        with streaming_cursor(connection) as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(FETCH_SIZE):
+                if connection.vendor == "sqlite":
+                    rows = [(vendor, agency, orjson.loads(text)) for vendor, agency, text in rows]
+                yield rows
 
     def _index_everything(self) -> None:
         """Index every contract action by (unit, family), for each unit it can follow a pitch
         to (``possible_units``), reading every vendor's family first."""
         self._read_vendors(Vendor.objects.all())
         found: dict[int, set[int]] = {}
-        with streaming_cursor(connection) as cursor:
-            cursor.execute(self._contracts_sql(""), [])
-            while rows := cursor.fetchmany(FETCH_SIZE):
-                self._load_agencies({row[1] for row in rows})
-                for vendor_id, agency_id, action in rows:
-                    family = self.family_of.get(vendor_id)
-                    if family is None:
-                        continue
-                    for unit in self._possible_units(agency_id):
-                        found.setdefault(unit << 32 | family, set()).add(action)
+        for groups in self._contract_actions("", []):
+            self._load_agencies({agency_id for _, agency_id, _ in groups})
+            for vendor_id, agency_id, packed in groups:
+                family = self.family_of.get(vendor_id)
+                if family is None:
+                    continue
+                for unit in self._possible_units(agency_id):
+                    found.setdefault(unit << 32 | family, set()).update(packed)
         self.actions = {pair: array("q", sorted(actions)) for pair, actions in found.items()}
         self.everything = True
 
