@@ -20,11 +20,13 @@ JSON = {"Content-Type": "application/json"}
 
 
 def snapshot():
-    """Everything a scrape writes, without ids or timestamps."""
+    """Everything a scrape writes (with the variants each source record keeps), without ids or
+    timestamps."""
     return sorted(
         (
             s.source,
             s.external_id,
+            tuple(sorted(s.raw["_hashes"])),
             s.event.kind,
             s.event.title,
             str(s.event.amount),

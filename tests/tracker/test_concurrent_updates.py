@@ -2,7 +2,8 @@
 
 USAspending outranks FPDS: whichever import runs first, the event keeps USAspending's title.
 Here the USAspending update holds its transaction open while an FPDS update of the same event
-starts; the FPDS import must wait, see the USAspending record, and leave the title alone.
+starts; the FPDS import must wait, see the USAspending record, and leave the title alone. Two
+variants of one source record (a search row, a transaction-search row) keep both payloads.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from scrapers.base import Record
 from tests.tracker.test_importer import award
-from tracker.models import Event
+from tracker.models import Event, SourceRecord
 from tracker.services.importer import Importer, records_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,18 +30,17 @@ def fpds(title: str):
     )
 
 
-def test_an_update_waits_for_a_concurrent_update_of_the_same_event(starter):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has one writer at a time: imports cannot overlap")
-    records_import([fpds("FPDS TITLE")])
+def overlapping(first: Record, second: Record) -> None:
+    """Import ``first`` in a transaction held open while ``second`` is imported; ``second``
+    must wait for it."""
     locked, release = threading.Event(), threading.Event()
     failures: list[BaseException] = []
 
-    def usaspending_update() -> None:
+    def hold_first() -> None:
         try:
             with transaction.atomic():
                 importer = Importer()
-                importer.add(award(title="USASPENDING TITLE"))
+                importer.add(first)
                 importer.flush()
                 locked.set()
                 release.wait(10)
@@ -49,23 +50,47 @@ def test_an_update_waits_for_a_concurrent_update_of_the_same_event(starter):
         finally:
             connections.close_all()
 
-    def fpds_update() -> None:
+    def import_second() -> None:
         try:
-            records_import([fpds("FPDS TITLE, AMENDED")])
+            records_import([second])
         except BaseException as exc:
             failures.append(exc)
         finally:
             connections.close_all()
 
-    first = threading.Thread(target=usaspending_update)
-    first.start()
+    one = threading.Thread(target=hold_first)
+    one.start()
     assert locked.wait(10)
-    second = threading.Thread(target=fpds_update)
-    second.start()
-    second.join(1)
-    assert second.is_alive(), "the FPDS update did not wait for the USAspending one"
+    two = threading.Thread(target=import_second)
+    two.start()
+    two.join(1)
+    assert two.is_alive(), "the second import did not wait for the first"
     release.set()
-    first.join(10)
-    second.join(10)
+    one.join(10)
+    two.join(10)
     assert not failures, failures
+
+
+def test_an_update_waits_for_a_concurrent_update_of_the_same_event(starter):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: imports cannot overlap")
+    records_import([fpds("FPDS TITLE")])
+    overlapping(award(title="USASPENDING TITLE"), fpds("FPDS TITLE, AMENDED"))
     assert Event.objects.get(match_key=award().match_key).title == "USASPENDING TITLE"
+
+
+def test_two_variants_of_one_id_at_once_keep_both_payloads(starter):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: imports cannot overlap")
+    records_import([award(title="FROM THE DETAIL", extra={"variant": "detail"})])
+    overlapping(
+        award(title="FROM THE SEARCH ROW", raw={"v": "search"}),
+        award(title="FROM THE ACTION", raw={"v": "action"}, extra={"variant": "action"}),
+    )
+    source_record = SourceRecord.objects.get(source="usaspending")
+    assert sorted(source_record.raw["_hashes"]) == ["", "action", "detail"]
+    assert (source_record.raw["record"], source_record.raw["action"]) == (
+        {"v": "search"},
+        {"v": "action"},
+    )
+    assert source_record.event.title == "FROM THE DETAIL"

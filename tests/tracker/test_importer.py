@@ -93,6 +93,27 @@ def test_two_records_of_one_source_end_the_same_in_either_order(starter, order):
     assert (event.title, event.amount) == ("FROM THE AWARD SEARCH", Decimal("1987500.50"))
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_variants_of_one_id_end_the_same_in_any_order(starter, order):
+    """One id seen three ways (an award's detail, its search row, a transaction-search row):
+    the detail owns the fields and the source record keeps every payload, in any order."""
+    records = [
+        award(title="FROM THE DETAIL", raw={"v": "detail"}, extra={"variant": "detail"}),
+        award(title="FROM THE SEARCH ROW", raw={"v": "search"}, amount=Decimal("7.00")),
+        award(title="FROM THE ACTION", raw={"v": "action"}, extra={"variant": "action"}),
+    ]
+    for index in order:
+        records_import([records[index]])
+    event = Event.objects.get(kind="award")
+    assert event.title == "FROM THE DETAIL"
+    assert event.amount == Decimal("1987500.50")
+    source_record = event.sources.get()
+    assert sorted(source_record.raw["_hashes"]) == ["", "action", "detail"]
+    assert {source_record.raw[name]["v"] for name in ("detail", "record", "action")} == {
+        "detail", "search", "action"
+    }
+
+
 def test_modification_inherits_the_base_award_parties(starter):
     records_import([award()])
     mod = award(

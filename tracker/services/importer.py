@@ -203,7 +203,7 @@ class Importer:
                 f"{record.source} {record.external_id}: partial record for an unknown item"
             )
             return
-        event = known.event
+        event = _locked(known.event, known)
         changed = []
         for name, value in (("summary", clean(record.summary)), ("body_text", clean(record.text))):
             if value and getattr(event, name) != value:
@@ -218,19 +218,28 @@ class Importer:
     def _apply(
         self, record: Record, event: Event, known: SourceRecord | None, digest: str, variant: str
     ) -> SourceRecord:
-        """Update an existing event from a changed record (or a second source's record).
-
-        The event is read again under a row lock: another import's update of it is waited for
-        and seen, so which source's value wins does not depend on which import ran first.
-        """
-        event.refresh_from_db(from_queryset=Event.objects.select_for_update())
+        """Update an existing event from a changed record (or a second source's record)."""
+        _locked(event, known)
         links = self.linker.links(record, event)
         real = self.linker.vendors.commit()
-        event_update(event, event_values(record), record.source, record.external_id)
+        stored = source_record_store(record, event, known, digest, variant)
+        event_update(event, event_values(record), stored, variant)
         links_save(link_rows(event, links, real), new_events=False)
         self.counts.updated += 1
         self._touched.add(event.pk)
-        return source_record_store(record, event, known, digest, variant)
+        return stored
+
+
+def _locked(event: Event, known: SourceRecord | None) -> Event:
+    """Read ``event`` (and its source record) again under a row lock on the event.
+
+    Another import's update of the event is waited for and seen, so which source's value wins
+    (and which variants a source record keeps) does not depend on which import ran first.
+    """
+    event.refresh_from_db(from_queryset=Event.objects.select_for_update())
+    if known is not None:
+        known.refresh_from_db(fields=["raw", "url"])
+    return event
 
 
 def records_import(records: Iterable[Record], *, run: ScrapeRun | None = None) -> ImportCounts:

@@ -29,6 +29,9 @@ SOURCE_PRIORITY = {
     "news": 9,
     "legistar": 10,
 }
+# Between variants of one id (lower wins): an award's detail, then the award's own search row or
+# a modification's row in its award's transactions, then a row of the transaction search.
+VARIANT_PRIORITY = {"detail": 0, "": 1, "action": 2}
 EVENT_FIELDS = (
     "kind",
     "date",
@@ -70,19 +73,26 @@ def event_values(record: Record) -> dict[str, Any]:
     }
 
 
-def event_update(event: Event, values: dict[str, Any], source: str, external_id: str) -> None:
+def event_update(
+    event: Event, values: dict[str, Any], source_record: SourceRecord, variant: str
+) -> None:
     """Apply a record's values: the best-ranked record owns the fields, others fill gaps; a
     curator-verified event only has its gaps filled. Saves only the fields that changed.
 
     Records rank by their source's priority, then, between two records of one source (an
-    award's search row and its base transaction), by external id: so the event ends the same
-    whichever import ran first, as when parallel backfill windows bring both.
+    award's search row and its base transaction), by external id, then between variants of one
+    id (``VARIANT_PRIORITY``): so the event ends the same whichever import ran first, as when
+    parallel backfill windows bring both. ``source_record`` holds the variants stored so far.
     """
+    source, external_id = source_record.source, source_record.external_id
     rank = (SOURCE_PRIORITY.get(source, 99), external_id)
     others = event.sources.exclude(source=source, external_id=external_id)
     outranked = any(
         (SOURCE_PRIORITY.get(other, 99), other_id) < rank
         for other, other_id in others.values_list("source", "external_id")
+    ) or any(
+        VARIANT_PRIORITY.get(held, 99) < VARIANT_PRIORITY.get(variant, 99)
+        for held in source_record.raw.get("_hashes", {})
     )
     verified = event.review_state == Event.Review.VERIFIED
     changed = []
