@@ -337,13 +337,16 @@ class VendorResolver:
         ids = [vendor.pk for vendor in vendors]
         real = dict(zip(provisional_ids, ids, strict=True))
         parent_of = {real.get(c, c): real.get(p, p) for c, p in self._pending_parents.items()}
-        new_ids = set(ids)
-        paths: dict[int, str] = {}
+        new = dict(zip(ids, vendors, strict=True))
+        known_parents = set(parent_of.values()) - new.keys()
+        paths = dict(
+            Vendor.objects.filter(pk__in=known_parents).values_list("id", "path")
+            if known_parents
+            else ()
+        )
 
         def path_of(vendor_id: int) -> str:
             if vendor_id not in paths:
-                if vendor_id not in new_ids:
-                    return Vendor.objects.values_list("path", flat=True).get(pk=vendor_id)
                 paths[vendor_id] = f"/{vendor_id}/"  # provisional: breaks parent cycles
                 parent = parent_of.get(vendor_id)
                 parent_path = path_of(parent) if parent else ""
@@ -353,17 +356,16 @@ class VendorResolver:
                     parent_of.pop(vendor_id, None)
             return paths[vendor_id]
 
-        by_parent: dict[int | None, list[int]] = defaultdict(list)
-        for vendor_id in ids:
-            path_of(vendor_id)  # (drops a parent that would make a cycle)
-            by_parent[parent_of.get(vendor_id)].append(vendor_id)
-        for parent, children in by_parent.items():  # path: the parent's, then the vendor's id
-            prefix = path_of(parent) if parent else "/"
-            Vendor.objects.filter(pk__in=children).update(
-                parent=parent, path=Concat(Value(prefix), Cast("id", CharField()), Value("/"))
-            )
+        for vendor in vendors:
+            vendor.path = path_of(vendor.pk)  # (drops a parent that would make a cycle)
+            vendor.parent_id = parent_of.get(vendor.pk)
+        with_parent = [vendor for vendor in vendors if vendor.parent_id]
+        Vendor.objects.filter(pk__in=[v.pk for v in vendors if not v.parent_id]).update(
+            path=Concat(Value("/"), Cast("id", CharField()), Value("/"))
+        )
+        Vendor.objects.bulk_update(with_parent, ["parent", "path"], batch_size=500)
         for child, parent in parent_of.items():
-            if child not in new_ids:  # a known vendor whose new parent was created just now
+            if child not in new:  # a known vendor whose new parent was created just now
                 vendor = Vendor.objects.get(pk=child)
                 vendor.parent_id = parent
                 vendor.save(update_fields=["parent"])
