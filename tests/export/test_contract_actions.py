@@ -7,12 +7,12 @@ agency link and vendor link of an award or modification, with the event's date.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from tests.export.factories import agency, event, vendor
+from tests.support.overlap import overlapping
 from tests.tracker.test_importer import award
 from tracker.models import ContractAction, Event, EventAgency, EventVendor
 from tracker.services.importer import records_import
@@ -91,39 +91,9 @@ def test_two_transactions_adding_the_two_sides_of_one_event_both_count():
         pytest.skip("SQLite has one writer at a time: link writes cannot overlap")
     ice, aws = agency("ICE"), vendor("AWS")
     made = event()
-    locked, release = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def add_agency() -> None:
-        try:
-            with transaction.atomic():
-                EventAgency.objects.create(event=made, agency=ice)
-                locked.set()
-                release.wait(10)
-        except BaseException as exc:  # reported by the main thread
-            failures.append(exc)
-            locked.set()
-        finally:
-            connections.close_all()
-
-    def add_vendor() -> None:
-        try:
-            EventVendor.objects.create(event=made, vendor=aws)
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=add_agency)
-    first.start()
-    assert locked.wait(10)
-    second = threading.Thread(target=add_vendor)
-    second.start()
-    second.join(1)
-    assert second.is_alive(), "the vendor link did not wait for the agency link's transaction"
-    release.set()
-    first.join(10)
-    second.join(10)
-    assert not failures, failures
+    overlapping(
+        lambda: EventAgency.objects.create(event=made, agency=ice),
+        lambda: EventVendor.objects.create(event=made, vendor=aws),
+    )
     assert len(stored()) == 1
     assert_follows()

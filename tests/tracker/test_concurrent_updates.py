@@ -8,12 +8,13 @@ variants of one source record (a search row, a transaction-search row) keep both
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from scrapers.base import Record
+from tests.support.overlap import overlapping
 from tests.tracker.test_importer import award
 from tracker.models import Event, SourceRecord
 from tracker.services.importer import Importer, records_import
@@ -30,52 +31,25 @@ def fpds(title: str):
     )
 
 
-def overlapping(first: Record, second: Record) -> None:
-    """Import ``first`` in a transaction held open while ``second`` is imported; ``second``
-    must wait for it."""
-    locked, release = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
+def importing(record: Record) -> Callable[[], None]:
+    """Import ``record`` in the caller's transaction (the importer's own batch inside it)."""
 
-    def hold_first() -> None:
-        try:
-            with transaction.atomic():
-                importer = Importer()
-                importer.add(first)
-                importer.flush()
-                locked.set()
-                release.wait(10)
-        except BaseException as exc:  # reported by the main thread
-            failures.append(exc)
-            locked.set()
-        finally:
-            connections.close_all()
+    def run() -> None:
+        importer = Importer()
+        importer.add(record)
+        importer.flush()
 
-    def import_second() -> None:
-        try:
-            records_import([second])
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=hold_first)
-    one.start()
-    assert locked.wait(10)
-    two = threading.Thread(target=import_second)
-    two.start()
-    two.join(1)
-    assert two.is_alive(), "the second import did not wait for the first"
-    release.set()
-    one.join(10)
-    two.join(10)
-    assert not failures, failures
+    return run
 
 
 def test_an_update_waits_for_a_concurrent_update_of_the_same_event(starter):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: imports cannot overlap")
     records_import([fpds("FPDS TITLE")])
-    overlapping(award(title="USASPENDING TITLE"), fpds("FPDS TITLE, AMENDED"))
+    overlapping(
+        importing(award(title="USASPENDING TITLE")),
+        lambda: records_import([fpds("FPDS TITLE, AMENDED")]),
+    )
     assert Event.objects.get(match_key=award().match_key).title == "USASPENDING TITLE"
 
 
@@ -84,8 +58,10 @@ def test_two_variants_of_one_id_at_once_keep_both_payloads(starter):
         pytest.skip("SQLite has one writer at a time: imports cannot overlap")
     records_import([award(title="FROM THE DETAIL", extra={"variant": "detail"})])
     overlapping(
-        award(title="FROM THE SEARCH ROW", raw={"v": "search"}),
-        award(title="FROM THE ACTION", raw={"v": "action"}, extra={"variant": "action"}),
+        importing(award(title="FROM THE SEARCH ROW", raw={"v": "search"})),
+        lambda: records_import(
+            [award(title="FROM THE ACTION", raw={"v": "action"}, extra={"variant": "action"})]
+        ),
     )
     source_record = SourceRecord.objects.get(source="usaspending")
     assert sorted(source_record.raw["_hashes"]) == ["", "action", "detail"]
