@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.export import factories as make
 from tests.export.test_csv_fast_path import csv_rows, reference_rows
+from tests.support.overlap import overlapping
 from tracker import tasks
 from tracker.exports.cells import refresh_export_cells
 from tracker.exports.rows import csv_cells
@@ -209,35 +210,11 @@ def test_refresh_export_cells_command_fills_and_recomputes(rich):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
 def test_a_refresh_waits_for_a_change_in_flight_and_then_sees_it(starter):
-    import threading
-
-    from django.db import transaction
-
     event = make.event(agencies=[make.agency("Dock Office")])
     refresh_export_cells([event.pk])
     ice = Agency.objects.get(slug="ice")
-    linked, release = threading.Event(), threading.Event()
-
-    def change() -> None:
-        with transaction.atomic():
-            EventAgency.objects.create(event_id=event.pk, agency=ice, role="funder")
-            linked.set()
-            release.wait(10)
-        connection.close()
-
-    def refresh() -> None:
-        refresh_export_cells([event.pk])
-        connection.close()
-
-    changing = threading.Thread(target=change)
-    changing.start()
-    assert linked.wait(10)
-    refreshing = threading.Thread(target=refresh)
-    refreshing.start()
-    refreshing.join(1)
-    assert refreshing.is_alive()  # waiting for the change to commit
-    release.set()
-    changing.join(10)
-    refreshing.join(10)
-    assert not refreshing.is_alive()
+    overlapping(
+        lambda: EventAgency.objects.create(event_id=event.pk, agency=ice, role="funder"),
+        lambda: refresh_export_cells([event.pk]),
+    )
     assert ice.name in ExportCells.objects.get(event=event).agencies
