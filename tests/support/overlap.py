@@ -44,4 +44,5 @@ def overlapping(first: Callable[[], object], second: Callable[[], object]) -> No
     release.set()
     one.join(10)
     two.join(10)
+    assert not two.is_alive(), "the second transaction did not finish"
     assert not failures, failures
