@@ -20,27 +20,42 @@ ADAPTED = (models.DateField, models.TimeField, models.DecimalField, models.Durat
 
 
 def rows_insert(objs: Sequence[models.Model]) -> None:
-    """Insert ``objs`` (new instances of one model) in this transaction and set their ids.
-
-    PostgreSQL: ids drawn from the table's sequence, then ``COPY`` (rows formatted by the
-    driver in C, no planner). SQLite: multi-row ``INSERT … RETURNING``.
-    """
+    """Insert ``objs`` (new instances of one model) in this transaction and set their ids."""
     if not objs:
         return
     meta = objs[0]._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
+    rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+    db = connections[DEFAULT_DB_ALIAS]
+    ids = values_insert(type(objs[0]), [field.attname for field in fields], rows)
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, db.alias
+
+
+def values_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Insert ``rows`` (Python values of the fields named by attribute, ``columns``) into
+    ``model``'s table in this transaction; their new ids, in order.
+
+    PostgreSQL: ids drawn from the table's sequence, then ``COPY`` (rows formatted by the
+    driver in C, no planner). SQLite: multi-row ``INSERT … RETURNING``.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    by_attname = {field.attname: field for field in meta.concrete_fields}
+    fields = [by_attname[column] for column in columns]
     db = connections[DEFAULT_DB_ALIAS]  # (the ``connection`` proxy costs a look-up per use)
     quote = db.ops.quote_name
-    table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    table, names = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
     pk_column = quote(meta.pk.column)
-    postgresql = db.vendor == "postgresql"
     adapters = [_adapter(field, db) for field in fields]
-    rows = [
-        [adapt(field.pre_save(obj, True)) for field, adapt in zip(fields, adapters, strict=True)]
-        for obj in objs
-    ]
+    if any(adapt is not _as_is for adapt in adapters):
+        rows = [[adapt(value) for adapt, value in zip(adapters, row, strict=True)] for row in rows]
     ids: list[int] = []
-    if postgresql:
+    if db.vendor == "postgresql":
         import psycopg
 
         db.ensure_connection()
@@ -50,7 +65,7 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
                 [meta.db_table, meta.pk.column, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-            with cursor.copy(f"COPY {table} ({pk_column}, {columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
                 for pk, row in zip(ids, rows, strict=True):
                     copy.write_row((pk, *row))
     else:
@@ -61,17 +76,15 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
                 chunk = rows[start : start + size]
                 values = ", ".join([one] * len(chunk))
                 cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk_column}",  # noqa: S608
+                    f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk_column}",  # noqa: S608
                     [value for row in chunk for value in row],
                 )
                 ids += [row[0] for row in cursor.fetchall()]
-    for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, db.alias
+    return ids
 
 
 def _adapter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
-    """How ``field``'s Python value goes into ``rows_insert``'s statement."""
+    """How ``field``'s Python value goes into ``values_insert``'s statement."""
     if isinstance(field, models.JSONField):
         return lambda value: orjson.dumps(value, default=str).decode()
     if db.vendor == "postgresql" or not isinstance(field, ADAPTED):

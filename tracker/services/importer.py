@@ -182,7 +182,7 @@ class Importer:
         rows_insert([event for _, event, _, _ in batch.new])
         links = []
         for key, event, source_record, asked in batch.new:
-            links += link_rows(event, asked, real)
+            links.append(link_rows(event, asked, real))
             source_record.event = event
             batch.records[key] = source_record
             if event.match_key:
@@ -224,7 +224,7 @@ class Importer:
         real = self.linker.vendors.commit()
         stored = source_record_store(record, event, known, digest, variant)
         event_update(event, event_values(record), stored, variant)
-        links_save(link_rows(event, links, real), new_events=False)
+        links_save([link_rows(event, links, real)], new_events=False)
         self.counts.updated += 1
         self._touched.add(event.pk)
         return stored

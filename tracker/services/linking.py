@@ -6,13 +6,14 @@ rows here, with per-run caches, never while scraping.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.db.models import Model
 
 from scrapers.base import Record
 from tracker.models import Event, EventAgency, EventTechnology, EventVendor, TagRejection
-from tracker.services.bulk import rows_insert
+from tracker.services.bulk import values_insert
 from tracker.services.classifier import Tagger, Tags, inherited_evidence
 from tracker.services.entities import AgencyResolver, VendorResolver
 from tracker.services.organisations import Mentions
@@ -93,37 +94,40 @@ class Linker:
         return tags, agency_links, vendor_links
 
 
-def link_rows(event: Event, links: Links, real: dict[int, int]) -> list[Model]:
-    """``event``'s agency, vendor and technology link rows; ``real`` maps provisional vendor
-    ids (``VendorResolver.commit``) to the rows written."""
+# The columns of each link table that ``link_rows`` fills, in its order.
+LINK_COLUMNS: dict[type[Model], tuple[str, ...]] = {
+    EventAgency: ("event_id", "agency_id", "role"),
+    EventVendor: ("event_id", "vendor_id", "role"),
+    EventTechnology: ("event_id", "technology_id", "rule_id", "tagged_by", "evidence"),
+}
+LinkRows = dict[type[Model], list[tuple]]
+
+
+def link_rows(event: Event, links: Links, real: dict[int, int]) -> LinkRows:
+    """``event``'s agency, vendor and technology link rows, as values of ``LINK_COLUMNS``;
+    ``real`` maps provisional vendor ids (``VendorResolver.commit``) to the rows written."""
     tags, agencies, vendors = links
-    return [
-        *(EventAgency(event_id=event.pk, agency_id=pk, role=role) for pk, role in agencies),
-        *(
-            EventVendor(event_id=event.pk, vendor_id=real.get(pk, pk), role=role)
-            for pk, role in vendors
-        ),
-        *(
-            EventTechnology(
-                event_id=event.pk,
-                technology_id=tech,
-                rule_id=rule,
-                tagged_by="rule",
-                evidence=tags.evidence.get(tech, []),
-            )
+    return {
+        EventAgency: [(event.pk, pk, role) for pk, role in agencies],
+        EventVendor: [(event.pk, real.get(pk, pk), role) for pk, role in vendors],
+        EventTechnology: [
+            (event.pk, tech, rule, "rule", tags.evidence.get(tech, []))
             for tech, rule in tags.technologies.items()
-        ),
-    ]
+        ],
+    }
 
 
-def links_save(rows: list[Model], *, new_events: bool) -> None:
+def links_save(rows: Iterable[LinkRows], *, new_events: bool) -> None:
     """Insert link rows; the links an existing event has already stay as they are."""
-    for model in (EventAgency, EventVendor, EventTechnology):
-        of_model = [row for row in rows if type(row) is model]
+    for model, columns in LINK_COLUMNS.items():
+        of_model = [row for event_rows in rows for row in event_rows[model]]
         if new_events:
-            rows_insert(of_model)  # nothing to skip: the events have no links yet
+            values_insert(model, columns, of_model)  # nothing to skip: no links yet
         else:
-            model.objects.bulk_create(of_model, ignore_conflicts=True)
+            model.objects.bulk_create(
+                [model(**dict(zip(columns, row, strict=True))) for row in of_model],
+                ignore_conflicts=True,
+            )
 
 
 def _rejected(event: Event | None) -> set[int]:
