@@ -52,8 +52,10 @@ def values_insert(
     table, names = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
     pk_column = quote(meta.pk.column)
     adapters = [_adapter(field, db) for field in fields]
-    if any(adapt is not _as_is for adapt in adapters):
-        rows = [[adapt(value) for adapt, value in zip(adapters, row, strict=True)] for row in rows]
+
+    def adapted(row: Sequence[Any]) -> list[Any]:
+        return [adapt(value) for adapt, value in zip(adapters, row, strict=True)]
+
     ids: list[int] = []
     if db.vendor == "postgresql":
         import psycopg
@@ -67,7 +69,7 @@ def values_insert(
             ids = [row[0] for row in cursor.fetchall()]
             with cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
                 for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *row))
+                    copy.write_row((pk, *adapted(row)))
     else:
         one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         size = MAX_PARAMETERS // len(fields)
@@ -77,7 +79,7 @@ def values_insert(
                 values = ", ".join([one] * len(chunk))
                 cursor.execute(
                     f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk_column}",  # noqa: S608
-                    [value for row in chunk for value in row],
+                    [value for row in chunk for value in adapted(row)],
                 )
                 ids += [row[0] for row in cursor.fetchall()]
     return ids
