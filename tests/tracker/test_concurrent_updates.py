@@ -8,16 +8,13 @@ variants of one source record (a search row, a transaction-search row) keep both
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from django.db import connection
 
-from scrapers.base import Record
 from tests.support.overlap import overlapping
 from tests.tracker.test_importer import award
 from tracker.models import Event, SourceRecord
-from tracker.services.importer import Importer, records_import
+from tracker.services.importer import records_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,23 +28,12 @@ def fpds(title: str):
     )
 
 
-def importing(record: Record) -> Callable[[], None]:
-    """Import ``record`` in the caller's transaction (the importer's own batch inside it)."""
-
-    def run() -> None:
-        importer = Importer()
-        importer.add(record)
-        importer.flush()
-
-    return run
-
-
 def test_an_update_waits_for_a_concurrent_update_of_the_same_event(starter):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: imports cannot overlap")
     records_import([fpds("FPDS TITLE")])
     overlapping(
-        importing(award(title="USASPENDING TITLE")),
+        lambda: records_import([award(title="USASPENDING TITLE")]),
         lambda: records_import([fpds("FPDS TITLE, AMENDED")]),
     )
     assert Event.objects.get(match_key=award().match_key).title == "USASPENDING TITLE"
@@ -58,7 +44,7 @@ def test_two_variants_of_one_id_at_once_keep_both_payloads(starter):
         pytest.skip("SQLite has one writer at a time: imports cannot overlap")
     records_import([award(title="FROM THE DETAIL", extra={"variant": "detail"})])
     overlapping(
-        importing(award(title="FROM THE SEARCH ROW", raw={"v": "search"})),
+        lambda: records_import([award(title="FROM THE SEARCH ROW", raw={"v": "search"})]),
         lambda: records_import(
             [award(title="FROM THE ACTION", raw={"v": "action"}, extra={"variant": "action"})]
         ),
