@@ -11,7 +11,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import orjson
@@ -61,6 +61,14 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def unknown(ids: Iterable[int], known: dict[int, Any]) -> set[int]:
+    """The ids of ``ids`` that are not keys of ``known``.
+
+    (``set - known.keys()`` would walk every key of ``known``, which grows through an export.)
+    """
+    return {pk for pk in ids if pk not in known}
 
 
 def top_id(path: str) -> int:
@@ -184,7 +192,7 @@ class OutcomeMessages:
         fields = ("id", "path", "toptier_code", "subtier_code", "fpds_id", "acronym", "name")
         agency_ids = set(agency_ids)
         for _ in range(2):
-            if wanted := agency_ids - self.agencies.keys():
+            if wanted := unknown(agency_ids, self.agencies):
                 for pk, path, top, sub, fpds, acronym, name in Agency.objects.filter(
                     pk__in=id_list(wanted)
                 ).values_list(*fields):
@@ -215,22 +223,24 @@ class OutcomeMessages:
         return units
 
     def _load_families(self, family_ids: set[int]) -> None:
-        if wanted := family_ids - self.families.keys():
+        if wanted := unknown(family_ids, self.families):
             for pk, name in Vendor.objects.filter(pk__in=id_list(wanted)).values_list("id", "name"):
                 self.families[pk] = strip_legal_form(name)
 
     def _read_vendors(self, vendors: QuerySet[Vendor]) -> None:
-        """Note the family of each of ``vendors``."""
-        for pk, path in vendors.values_list("id", "path").iterator(chunk_size=5000):
+        """Note the family of each of ``vendors``, and the name of each family's top vendor."""
+        for pk, path, name in vendors.values_list("id", "path", "name").iterator(chunk_size=5000):
             if path and pk not in self.family_of:
                 family = top_id(path)
                 self.family_of[pk] = family
                 self.members.setdefault(family, []).append(pk)
+                if family == pk:
+                    self.families[pk] = strip_legal_form(name)
 
     def families_of(self, vendor_lists: list[list[int]]) -> list[list[int]]:
         """The vendor family (top vendor id) of each vendor of each list, in their order;
         the vendors not seen yet are read in one query."""
-        if missing := {pk for ids in vendor_lists for pk in ids} - self.family_of.keys():
+        if missing := unknown(chain.from_iterable(vendor_lists), self.family_of):
             self._read_vendors(Vendor.objects.filter(pk__in=id_list(missing)))
         return [[self.family_of[pk] for pk in ids if pk in self.family_of] for ids in vendor_lists]
 
@@ -247,7 +257,7 @@ class OutcomeMessages:
     def _read_subtrees(self, units: set[int]) -> list[int]:
         """The ids of the agencies at or under ``units`` (the ones their actions can name),
         each read once with what ``_possible_units`` needs to know of it."""
-        if unread := units - self.subtrees.keys():
+        if unread := unknown(units, self.subtrees):
             paths = Q()
             for unit in unread:
                 paths |= under_path(self.agencies[unit][0])
@@ -384,4 +394,6 @@ class OutcomeMessages:
 def _distinct(actions: array) -> array:
     """``actions`` sorted ascending, each once (an action can reach a pair through two of its
     agencies). Collected in arrays rather than sets: 8 bytes an action while indexing."""
+    if len(actions) < 2:
+        return actions
     return array("q", sorted(set(actions)))
