@@ -10,7 +10,7 @@ import io
 import pytest
 
 from tests.export import factories as make
-from tracker.exports.rows import COLUMNS, csv_cells, event_records, export_rows
+from tracker.exports.rows import COLUMNS, csv_cells, event_records, export_rows, joined
 from tracker.models import Agency, Event, Vendor
 from tracker.selectors import EventFilters, event_search
 from tracker.services.outcomes import event_outcome
@@ -29,7 +29,7 @@ def reference_rows() -> list[list[str]]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for records in event_records(event_search(EventFilters(all=True))):
-        writer.writerows(csv_cells(record) for record in records)
+        writer.writerows(csv_cells(joined(record)) for record in records)
     return list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
 
 

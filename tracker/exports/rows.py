@@ -46,6 +46,7 @@ from tracker.exports.outcomes import (  # noqa: F401 - batched re-exported
     ids_subquery,
     streaming_cursor,
     top_id,
+    unknown,
 )
 from tracker.models import (
     Agency,
@@ -65,7 +66,7 @@ SEPARATOR = LIST_SEPARATOR
 BOM = "\ufeff"
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
 FORMULA_CHARS = "=+-@\t\r"
-NUMERIC_COLUMNS = frozenset({"amount"})  # real numbers: "-12.00" stays as it is
+NUMERIC_COLUMNS = frozenset({"id", "amount"})  # numbers: "-12.00" stays as it is
 EVENT_FIELDS = (
     "id",
     "date",
@@ -103,7 +104,7 @@ class EntityNames:
         self.technologies: dict[int, str] = {}
 
     def load(self, agency_ids: set[int], vendor_ids: set[int], technology_ids: set[int]) -> None:
-        if missing := agency_ids - self.agencies.keys():
+        if missing := unknown(agency_ids, self.agencies):
             for pk, name, slug, path, acronym, top, sub, fpds in Agency.objects.filter(
                 pk__in=id_list(missing)
             ).values_list(
@@ -111,12 +112,12 @@ class EntityNames:
             ):
                 self.agencies[pk] = (name, slug)
                 self.outcomes.remember_agency(pk, path, bool(top or sub or fpds), acronym or name)
-        if missing := vendor_ids - self.vendors.keys():
+        if missing := unknown(vendor_ids, self.vendors):
             for pk, name, slug, path in Vendor.objects.filter(pk__in=id_list(missing)).values_list(
                 "id", "name", "slug", "path"
             ):
                 self.vendors[pk] = (name, slug, path)
-        if missing := technology_ids - self.technologies.keys():
+        if missing := unknown(technology_ids, self.technologies):
             self.technologies.update(
                 Technology.objects.filter(pk__in=id_list(missing)).values_list("id", "name")
             )
@@ -320,17 +321,19 @@ def text_columns(columns: tuple[str, ...] = COLUMNS) -> tuple[bool, ...]:
     return tuple(name not in NUMERIC_COLUMNS for name in columns)
 
 
+def joined(record: Sequence[Any]) -> list[Any]:
+    """``record`` with each list cell joined with "; " (``SEPARATOR``)."""
+    return [SEPARATOR.join(value) if type(value) is list else value for value in record]
+
+
 def csv_cells(record: Sequence[Any], text: tuple[bool, ...] = text_columns()) -> list[Any]:
-    """A record as spreadsheet-safe CSV cells: lists joined with "; ", and text that a
-    spreadsheet would run as a formula prefixed with an apostrophe (the only place exports
-    neutralise; ``text`` from ``text_columns``). Numbers (the amount) stay as they are.
+    """A record as spreadsheet-safe CSV cells: text that a spreadsheet would run as a formula
+    prefixed with an apostrophe (the only place exports neutralise; ``text`` from
+    ``text_columns``). A text cell holds a string or None (lists ``joined`` first); numbers
+    (the id and the amount) stay as they are.
     """
-    if list in map(type, record):
-        record = [SEPARATOR.join(value) if type(value) is list else value for value in record]
     return [
-        "'" + value
-        if is_text and type(value) is str and value and value[0] in FORMULA_CHARS
-        else value
+        "'" + value if is_text and value and value[0] in FORMULA_CHARS else value
         for value, is_text in zip(record, text, strict=True)
     ]
 
@@ -343,7 +346,7 @@ def format_chunk(
         buffer = io.StringIO()
         text = text_columns(columns)
         csv.writer(buffer, lineterminator="\r\n").writerows(
-            csv_cells(record, text) for record in records
+            csv_cells(joined(record), text) for record in records
         )
         return buffer.getvalue()
     return "".join(
