@@ -104,13 +104,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a scrape writes; IMMEDIATE avoids lock-upgrade deadlocks.
-    # Memory-mapped reads (up to 1 GiB of the file; address space, not RAM): a row looked up
-    # by id costs no read() call, which is what a large export does row after row.
+    # Memory-mapped reads (address space, not RAM) of as much of the file as the SQLite
+    # library allows (2 GiB in common builds; it lowers a larger request): a row looked up by
+    # id costs no read() call, which is what a large export does row after row.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=1073741824;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=17179869184;"
         ),
     }
     # A file (not memory) so that a Celery worker process started by a test sees the test data.
