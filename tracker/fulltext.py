@@ -288,6 +288,21 @@ def search_filter(events: QuerySet, q: str) -> QuerySet:
     return _fallback(events, terms)
 
 
+def reads_every_match(q: str, alias: str) -> bool:
+    """Whether a query searching for ``q`` reads every match before its first row.
+
+    True on SQLite for a search with a term to find: ``search_filter`` makes the FTS5 matches
+    an ``IN`` list, whose rows are all read and sorted even for one page. (A search of
+    exclusions only, or PostgreSQL's index, lets a page stop early.)
+    """
+    terms = query_terms(q)
+    return (
+        connections[alias].vendor == "sqlite"
+        and sqlite_index_ready(alias)
+        and bool(fts5_query(terms))
+    )
+
+
 def _fallback(events: QuerySet, terms: Sequence[Term]) -> QuerySet:
     """Without the index: in one phrase of each alternative, every word as a case-insensitive
     substring; exclusions are not applied.

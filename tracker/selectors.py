@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count, Exists, F, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Prefetch, Q, QuerySet, Window
 
-from tracker.fulltext import search_filter
+from tracker.fulltext import reads_every_match, search_filter
 from tracker.models import (
     RENAMED_TECHNOLOGIES,
     Agency,
@@ -332,6 +332,8 @@ class SearchResult:
     events: QuerySet[Event]  # in the requested order
     others: QuerySet[Event] | None  # unordered; None when ``all`` is given or could add nothing
     countable: bool  # an exact (capped) count is affordable: see ``event_search_result``
+    # The page's own query reads every match anyway (``reads_every_match``): count them there.
+    count_in_page: bool = False
 
 
 def event_search(
@@ -360,7 +362,9 @@ def event_search_result(
 
     Counting is affordable with no entity filter, or one narrow enough to drive (or with no
     stored size): broad entity filters alone would make the count walk every event in range,
-    so those lists are paged without a total.
+    so those lists are paged without a total. Where the page's query reads every match
+    anyway (a full-text search on SQLite), ``count_in_page`` lets the timeline count them in
+    the same pass (``with_match_count``) instead of matching the words twice.
     """
     events = Event.objects.all()
     nodes = []
@@ -399,12 +403,30 @@ def event_search_result(
     if filters.level:
         at_level = EventAgency.objects.filter(event=OuterRef("pk"), agency__level=filters.level)
         events = events.filter(Exists(at_level))
+    in_page = False
     if filters.q:
         events = search_filter(events, filters.q)
+        in_page = reads_every_match(filters.q, events.db)
     if not hides_some(filters):
-        return SearchResult(events.order_by(*ORDERS[filters.order]), None, countable)
+        return SearchResult(events.order_by(*ORDERS[filters.order]), None, countable, in_page)
     shown = events.filter(relevant()).order_by(*ORDERS[filters.order])
-    return SearchResult(shown, events.exclude(relevant()).order_by(), countable)
+    return SearchResult(shown, events.exclude(relevant()).order_by(), countable, in_page)
+
+
+def capped(found: int) -> tuple[int, bool]:
+    """A count as lists show it: at most ``COUNT_CAP``, and whether there are more."""
+    return min(found, COUNT_CAP), found > COUNT_CAP
+
+
+def capped_count(events: QuerySet[Event]) -> tuple[int, bool]:
+    """How many ``events`` there are, at most ``COUNT_CAP``, and whether there are more."""
+    return capped(events.order_by()[: COUNT_CAP + 1].count())
+
+
+def with_match_count(events: QuerySet[Event]) -> QuerySet[Event]:
+    """``events`` with each row's ``matching``: how many rows ``events`` has in all (a window
+    count, so that a page and the count of its list are one query)."""
+    return events.annotate(matching=Window(Count("*")))
 
 
 def event_count(filters: EventFilters, cap: int | None = None) -> int:

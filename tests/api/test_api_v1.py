@@ -82,7 +82,10 @@ def test_event_pages_are_counted_and_walk_both_ways(client):
 def test_count_is_capped_like_the_timeline(client, monkeypatch):
     for _ in range(4):
         make.event()
+    from tracker import selectors
+
     monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     body = get(client, "/api/v1/events/?all=1&page_size=2").json()
     assert (body["count"], body["count_capped"]) == (3, True)
     assert (get(client, "/api/v1/events/?all=1&kind=award&until=1900-01-01").json()["count"]) == 0

@@ -327,9 +327,11 @@ def test_list_rows_show_each_link_once_in_name_order(client, db):
 
 
 def test_counts_are_capped_and_totals_skipped_beyond_the_cap(client, db, monkeypatch):
+    from tracker import selectors
     from tracker.views import timeline
 
     monkeypatch.setattr(timeline, "COUNT_CAP", 20)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 20)
     tech = factories.technology()
     for day in range(30):
         factories.event(
@@ -340,6 +342,37 @@ def test_counts_are_capped_and_totals_skipped_beyond_the_cap(client, db, monkeyp
     assert "narrow the filters to see them" in html
     assert "<summary>Counts and amounts by year" not in html
     assert len(titles(client.get(URL, {"page": "9"}))) == 30  # clamped to the capped last page
+
+
+@pytest.mark.parametrize("cap", [20, 10_000])
+def test_a_search_counted_with_its_page_pages_as_a_separate_count_does(db, monkeypatch, cap):
+    from django.db import connection
+
+    from tracker import selectors
+    from tracker.selectors import EventFilters, event_search_result
+    from tracker.views import timeline
+
+    monkeypatch.setattr(timeline, "COUNT_CAP", cap)
+    monkeypatch.setattr(selectors, "COUNT_CAP", cap)
+    tech = factories.technology()
+    for day in range(130):
+        words = "keystone programme" if day % 3 else "other words"
+        factories.event(date=dt.date(2020, 1, 1) + dt.timedelta(days=day % 40), title=words,
+                        sources=[], technologies=[tech] if day % 5 else [])
+    found = event_search_result(EventFilters(q="keystone program"))
+    assert found.count_in_page == (connection.vendor == "sqlite")
+    for page in ("1", "2", "3", "9", "-1", None):
+        counted = timeline.timeline_page(found.events, page, counted=True, count_in_page=True)
+        apart = timeline.timeline_page(found.events, page, counted=True, count_in_page=False)
+        assert [e.pk for e in counted.object_list] == [e.pk for e in apart.object_list]
+        assert (counted.number, counted.count, counted.capped, counted.has_next) == (
+            apart.number, apart.count, apart.capped, apart.has_next
+        )  # fmt: skip
+        assert [e.links for e in counted.object_list] == [e.links for e in apart.object_list]
+    assert apart.count == (20 if cap == 20 else 69) and apart.capped == (cap == 20)
+    nothing = event_search_result(EventFilters(q="zeppelin"))
+    empty = timeline.timeline_page(nothing.events, "1", counted=True, count_in_page=True)
+    assert (empty.count, empty.object_list, empty.capped) == (0, [], False)
 
 
 def test_broad_entity_filters_page_without_counting(client, db, monkeypatch):

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from tracker.models import Event
-from tracker.selectors import COUNT_CAP
+from tracker.selectors import COUNT_CAP, capped_count
 
 # order -> (sort field, descending?), matching tracker.selectors.ORDERS and order=updated
 ORDER_KEYS = {
@@ -141,8 +141,7 @@ class EventCursorPagination(BasePagination):
         size = page_size_from(request, warnings)
         self.count, self.count_capped = None, False
         if counted:
-            found = events.order_by()[: COUNT_CAP + 1].count()
-            self.count, self.count_capped = min(found, COUNT_CAP), found > COUNT_CAP
+            self.count, self.count_capped = capped_count(events)
         cursor = request.query_params.get("cursor", "")
         backwards = False
         if cursor:

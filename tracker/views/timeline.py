@@ -33,7 +33,15 @@ from tracker.models import (
     Technology,
     Vendor,
 )
-from tracker.selectors import COUNT_CAP, EventFilters, event_search_result, hides_some
+from tracker.selectors import (
+    COUNT_CAP,
+    EventFilters,
+    capped,
+    capped_count,
+    event_search_result,
+    hides_some,
+    with_match_count,
+)
 from tracker.templatetags.spyglass import money
 from tracker.views.charts import bar_chart
 from tracker.views.listing import listed
@@ -338,25 +346,53 @@ def _page_number(value: str | None, last: int) -> int:
     return last if number < 1 else min(number, last)
 
 
-def timeline_page(events: QuerySet[Event], page: str | None, *, counted: bool) -> TimelinePage:
-    """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` if ``counted``."""
-    last = COUNT_CAP // PER_PAGE
-    count, capped = None, False
-    if counted:
-        found = events.order_by()[: COUNT_CAP + 1].count()
-        count, capped = min(found, COUNT_CAP), found > COUNT_CAP
-        last = max(1, -(-count // PER_PAGE))
+def timeline_page(
+    events: QuerySet[Event], page: str | None, *, counted: bool, count_in_page: bool = False
+) -> TimelinePage:
+    """The requested page of ``events`` (50 rows), counted up to ``COUNT_CAP`` if ``counted``.
+
+    ``count_in_page`` (see ``SearchResult``): the page's ids are read with the count of the
+    list, in one pass; a separate count runs only when the page asked for lies past the end.
+    """
+    last = max(1, COUNT_CAP // PER_PAGE)
     number = _page_number(page, last)
-    offset = (number - 1) * PER_PAGE
-    rows = listed(events[offset : offset + PER_PAGE + 1])
+    rows, found = None, None
+    if counted and count_in_page:
+        rows, found = _counted_rows(events, number)
+        if not rows and number > 1:  # past the end: count, then read the last page
+            rows, found = None, None
+    count, over = None, False
+    if counted:
+        count, over = capped_count(events) if found is None else capped(found)
+        last = max(1, -(-count // PER_PAGE))
+        number = min(number, last)
+    if rows is None:
+        rows = _page_rows(events, number)
     if not rows and number > 1:
-        number, offset = 1, 0
-        rows = listed(events[: PER_PAGE + 1])
+        number = 1
+        rows = _page_rows(events, number)
+    offset = (number - 1) * PER_PAGE
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     if count is None and not more:
         count = offset + len(rows)
-    return TimelinePage(number, rows, count, capped, more and number < last)
+    return TimelinePage(number, rows, count, over, more and number < last)
+
+
+def _counted_rows(events: QuerySet[Event], number: int) -> tuple[list[Event], int]:
+    """``_page_rows`` and the number of ``events`` (0 past the end), in one pass over the
+    matching ids and the order's columns; the page's rows are then read by id."""
+    offset = (number - 1) * PER_PAGE
+    page = with_match_count(events).values_list("id", "matching")[offset : offset + PER_PAGE + 1]
+    found = dict(page)
+    rows = {event.pk: event for event in listed(Event.objects.filter(pk__in=list(found)))}
+    return [rows[pk] for pk in found], next(iter(found.values()), 0)
+
+
+def _page_rows(events: QuerySet[Event], number: int) -> list[Event]:
+    """Page ``number`` of ``events`` and the first row after it (whether there is more)."""
+    offset = (number - 1) * PER_PAGE
+    return listed(events[offset : offset + PER_PAGE + 1])
 
 
 @dataclass
@@ -383,8 +419,7 @@ def hidden_events(
         return None
     count, capped = None, False
     if counted and not page.capped:
-        found = others[: COUNT_CAP + 1].count()
-        count, capped = min(found, COUNT_CAP), found > COUNT_CAP
+        count, capped = capped_count(others)
         if not count:
             return None
     return HiddenEvents(count, capped, url)
@@ -496,7 +531,10 @@ def timeline_context(
     if filters.errors:
         return context
     found = event_search_result(filters)
-    page = timeline_page(found.events, request.GET.get("page"), counted=found.countable)
+    page = timeline_page(
+        found.events, request.GET.get("page"), counted=found.countable,
+        count_in_page=found.count_in_page,
+    )
     labels = {choice.name: dict(choice.options) for choice in choices}
     return {
         **context,
