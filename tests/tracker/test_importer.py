@@ -408,3 +408,30 @@ def test_vendors_created_in_one_batch_are_found_in_later_ones(starter):
     ]
     assert linked == [[optics], [optics], [optics], [holdings]]
     assert Vendor.objects.filter(name__startswith="Keystone").count() == 2
+
+
+def _described(table: str) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+def test_a_bulk_load_refreshes_the_planner_statistics_as_it_grows_the_tables(starter, monkeypatch):
+    from django.db import connection
+
+    from tracker.services.bulk import PlannerStatistics
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's (SQLite plans without them)")
+    monkeypatch.setattr(PlannerStatistics, "MIN_ROWS", 20)
+    importer = Importer(batch_size=10)
+    importer.add_many(
+        award(external_id=f"CONT_AWD_{n}", match_key=f"contract:{n}") for n in range(60)
+    )
+    importer.finish()
+    # Analyzed after 20 events, then once the events added outnumbered those described.
+    assert _described("tracker_event") >= 40
+    assert _described("tracker_sourcerecord") >= 40
+    assert _described("tracker_eventagency") >= 40

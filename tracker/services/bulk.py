@@ -96,3 +96,41 @@ def _adapter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], An
 
 def _as_is(value: Any) -> Any:
     return value
+
+
+class PlannerStatistics:
+    """Keeps PostgreSQL's planner statistics of the tables an import writes up to date while a
+    bulk load grows them: ``ANALYZE`` once the rows added since the last one outnumber the
+    rows the statistics describe (so a few times as a fresh database fills, never later).
+
+    PostgreSQL's documentation asks for ``ANALYZE`` after a bulk load. Autovacuum analyzes a
+    table at most about once a minute, while an import into a fresh database doubles its tables
+    every few seconds; meanwhile the planner, believing them nearly empty, had each batch's
+    look-ups and link triggers scan every row written so far.
+    """
+
+    MIN_ROWS = 5_000  # smaller tables are cheap to scan whatever the plan
+
+    def __init__(self, written: Sequence[type[models.Model]]) -> None:
+        self.tables = [model._meta.db_table for model in written]
+        self.described: float | None = None  # the first table's rows, as its statistics say
+        self.added = 0
+
+    def grown(self, rows: int) -> None:
+        """Note ``rows`` new rows in the first table; analyze the tables when due."""
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor != "postgresql" or not rows:
+            return
+        self.added += rows
+        with db.cursor() as cursor:
+            if self.described is None:
+                self.described = self._described(cursor)
+            if self.added < max(self.MIN_ROWS, self.described):
+                return
+            for table in self.tables:
+                cursor.execute(f"ANALYZE {db.ops.quote_name(table)}")
+            self.described, self.added = self._described(cursor), 0
+
+    def _described(self, cursor: Any) -> float:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.tables[0]])
+        return max(0.0, cursor.fetchone()[0])

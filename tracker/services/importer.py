@@ -18,8 +18,18 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
 from scrapers.base import Record, record_hash
-from tracker.models import Event, ScrapeRun, SourceRecord
-from tracker.services.bulk import rows_insert
+from tracker.models import (
+    Agency,
+    ContractAction,
+    Event,
+    EventAgency,
+    EventTechnology,
+    EventVendor,
+    ScrapeRun,
+    SourceRecord,
+    Vendor,
+)
+from tracker.services.bulk import PlannerStatistics, rows_insert
 from tracker.services.entities import vendors_flag_near_matches
 from tracker.services.linking import TEXT_MINED, Linker, Links, link_rows, links_save
 from tracker.services.record_fields import (
@@ -38,6 +48,9 @@ log = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 200
 TALLIES = ("inserted", "updated", "unchanged", "skipped", "failed")
 Key = tuple[str, str]  # (source, external id)
+# The tables an import writes (events first: their growth decides when to analyze them all).
+WRITTEN = (Event, SourceRecord, EventAgency, EventVendor, EventTechnology, ContractAction,
+           Vendor, Agency)  # fmt: skip
 
 
 @dataclass
@@ -83,6 +96,7 @@ class Importer:
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.counts = counts or ImportCounts()
         self.linker = Linker()
+        self.statistics = PlannerStatistics(WRITTEN)
         self._batch: list[Record] = []
         self._touched: set[int] = set()  # events of the open transaction, counted at commit
 
@@ -136,6 +150,7 @@ class Importer:
     def _import_batch(self, records: list[Record]) -> None:
         """Upsert ``records`` in order, in one transaction; its events are counted once it
         commits, and the resolvers forget what it wrote if it rolls back."""
+        inserted = self.counts.inserted
         try:
             with transaction.atomic():
                 batch = _look_up(records)
@@ -148,6 +163,7 @@ class Importer:
             raise
         self.counts.event_ids |= self._touched
         self._touched = set()
+        self.statistics.grown(self.counts.inserted - inserted)
 
     def _import_record(self, record: Record, batch: _Batch) -> None:
         key = (record.source, record.external_id)
