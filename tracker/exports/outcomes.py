@@ -326,7 +326,9 @@ class OutcomeMessages:
                 if family is None:
                     continue
                 for unit in self._possible_units(agency_id):
-                    found.setdefault(unit << 32 | family, array("q")).extend(packed)
+                    if (actions := found.get(pair := unit << 32 | family)) is None:
+                        actions = found[pair] = array("q")
+                    actions.extend(packed)
         self.actions = {pair: _distinct(actions) for pair, actions in found.items()}
         self.everything = True
 

@@ -417,12 +417,12 @@ def hidden_events(
     """
     if others is None:
         return None
-    count, capped = None, False
+    count, over = None, False
     if counted and not page.capped:
-        count, capped = capped_count(others)
+        count, over = capped_count(others)
         if not count:
             return None
-    return HiddenEvents(count, capped, url)
+    return HiddenEvents(count, over, url)
 
 
 def single_entity(filters: EventFilters) -> tuple[str, int | None] | None:
